@@ -1,0 +1,28 @@
+"""Automatic differentiation: the Tensor, the Function base, the backward engine, grad mode.
+
+Small enough to read in an evening, in this order: ``grad_mode``, ``function`` (nodes of the
+graph), ``tensor``, ``engine`` (the backward walk), ``gradcheck`` (finite-difference checks).
+"""
+
+from shenjing.autograd.engine import backward, grad
+from shenjing.autograd.function import AccumulateGrad, Function, Node, ShapeError
+from shenjing.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from shenjing.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from shenjing.autograd.tensor import Tensor
+
+__all__ = [
+    "AccumulateGrad",
+    "Function",
+    "GradcheckError",
+    "Node",
+    "ShapeError",
+    "Tensor",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]

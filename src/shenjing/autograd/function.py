@@ -1,0 +1,253 @@
+"""Nodes of the backward graph: ``Function`` (a differentiable operation) and ``AccumulateGrad``.
+
+An operation is one ``Function`` subclass with ``forward`` and ``backward`` side by side:
+
+- ``forward(self, *arrays, **params)`` computes on raw arrays (NumPy or CuPy, via ``self.xp``) and
+  calls ``self.save_for_backward(...)`` with the arrays backward needs;
+- ``backward(self, *grad_outputs)`` receives and returns *tensors*, one gradient per positional
+  input (``None`` where there is none). Because it is written with shenjing's own differentiable
+  operations, ``create_graph=True`` records the backward pass too: gradients of gradients work
+  for every operation whose backward is made of operations.
+
+``Function.apply`` runs forward and, when grad mode is on and an input requires grad, links the
+outputs into the graph. Gradients of broadcast inputs are summed back to the input's shape by the
+engine, so no operation has to undo broadcasting itself.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+from shenjing.backend import DeviceError, array_module, common_module, is_floating
+from shenjing.autograd.grad_mode import is_grad_enabled
+
+# Every node gets the next number; a node's inputs always have smaller numbers than the node, so
+# visiting nodes from the largest number down is a topological order of the backward graph.
+_sequence = itertools.count()
+
+
+class ShapeError(ValueError):
+    """An operation got shapes it cannot combine; the message names the operation and the shapes."""
+
+
+class Node:
+    """A node of the backward graph: it receives gradients and passes them on along ``next_edges``.
+
+    ``next_edges[i]`` is ``(node, output_nr)`` for the i-th input that needs a gradient, else None.
+    """
+
+    next_edges: tuple = ()
+    sequence_nr: int = -1
+    retained: dict | None = None  # output_nr -> weakref of a tensor that called retain_grad()
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """``((node, output_nr), ...)`` for each input, as PyTorch's ``grad_fn.next_functions``."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor that requires grad: adds the incoming gradient into ``.grad``."""
+
+    def __init__(self, tensor):
+        self.variable = weakref.ref(tensor)
+        self.sequence_nr = next(_sequence)
+
+
+class _Saved:
+    """A tensor saved for backward, with the version it had, to detect later in-place changes."""
+
+    __slots__ = ("tensor", "data", "output_nr", "version_counter", "version")
+
+    def __init__(self, tensor, data, output_nr, version_counter):
+        self.tensor = tensor  # an input tensor, or None for an output or a constant
+        self.data = data  # the array, for outputs and constants
+        self.output_nr = output_nr  # which output, or None
+        self.version_counter = version_counter
+        self.version = version_counter[0] if version_counter is not None else 0
+
+
+class Function(Node):
+    """Base class of differentiable operations; subclass it to add your own.
+
+    >>> import shenjing as sj
+    >>> class Square(sj.autograd.Function):
+    ...     def forward(self, x):
+    ...         self.save_for_backward(x)
+    ...         return x * x
+    ...     def backward(self, gy):
+    ...         (x,) = self.saved_tensors
+    ...         return 2 * x * gy
+    >>> x = sj.tensor([3.0], requires_grad=True)
+    >>> Square.apply(x).backward(sj.ones(1))
+    >>> x.grad
+    tensor([6.])
+    """
+
+    differentiable = True  # False for operations whose outputs carry no gradient (comparisons)
+    returns_view = False  # True when outputs may share memory with the first input
+    broadcasts = False  # True for elementwise operations that broadcast their inputs
+
+    needs_input_grad: tuple = ()
+    input_meta: tuple = ()  # (shape, dtype) of each input that needs a gradient, else None
+    output_meta: tuple = ()  # (shape, dtype) of each output, kept for multi-output operations
+    _to_save: tuple | None = None
+    _saved: list | None = None
+    _released = False
+
+    # -- the two methods an operation defines ---------------------------------------------------
+    def forward(self, *arrays, **params):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
+    # -- helpers for those methods --------------------------------------------------------------
+    def save_for_backward(self, *arrays) -> None:
+        """Keep ``arrays`` (inputs, outputs or constants of forward) for backward."""
+        self._to_save = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved arrays as tensors; raises if the graph was freed or they were modified."""
+        if self._released:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time, or to use "
+                "saved tensors after they were freed; pass retain_graph=True to the first "
+                "backward() if you need to backward through the graph again"
+            )
+        if self._saved is None:
+            return ()
+        from shenjing.autograd.tensor import Tensor
+
+        tensors = []
+        for saved in self._saved:
+            if not isinstance(saved, _Saved):
+                tensors.append(saved)  # a Python scalar or None
+                continue
+            counter = saved.version_counter
+            if counter is not None and counter[0] != saved.version:
+                raise RuntimeError(
+                    f"{self.name()}: a tensor of shape {tuple(saved_shape(saved))} that it saved "
+                    f"for backward was modified in place afterwards (it is at version "
+                    f"{counter[0]}, expected version {saved.version}); use an out-of-place "
+                    "operation (x = x * y instead of x *= y) or clone() the tensor first"
+                )
+            if saved.tensor is not None:
+                tensors.append(saved.tensor)
+            elif saved.output_nr is not None:
+                # Rebuilt on demand so that the node does not hold its own output (no cycle).
+                y = Tensor._make(saved.data, requires_grad=True, grad_fn=self,
+                                 output_nr=saved.output_nr)
+                y._version_counter = counter
+                tensors.append(y)
+            else:
+                tensors.append(Tensor._make(saved.data))
+        return tuple(tensors)
+
+    def name(self) -> str:
+        return type(self).__name__ + "Backward"
+
+    def release(self) -> None:
+        """Free the saved tensors; a later backward through this node raises."""
+        self._saved = None
+        self._released = True
+
+    # -- running an operation -------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args, **params):
+        """Run the operation on ``args`` (tensors and Python scalars) and record it for backward."""
+        from shenjing.autograd.tensor import Tensor
+
+        fn = cls()
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        fn.xp = xp = common_module(fn.op_name(), arrays)
+        try:
+            out = fn.forward(*arrays, **params)
+        except (ShapeError, DeviceError):
+            raise
+        except (IndexError, ValueError, TypeError) as exc:
+            raise fn._explain(exc, arrays) from exc
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        # NumPy returns scalars for 0-d results: tensors always hold arrays.
+        outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in outs]
+
+        record = (
+            cls.differentiable
+            and is_grad_enabled()
+            and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        )
+        if record:
+            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+            fn.needs_input_grad = needs
+            fn.next_edges = tuple(a._gradient_edge() if n else None for a, n in zip(args, needs))
+            fn.input_meta = tuple((a.shape, a.dtype) if n else None for a, n in zip(args, needs))
+            fn.sequence_nr = next(_sequence)
+            results = [
+                Tensor._make(y, requires_grad=is_floating(y.dtype), grad_fn=fn, output_nr=i)
+                for i, y in enumerate(outs)
+            ]
+            if not single:
+                fn.output_meta = tuple((y.shape, y.dtype) for y in outs)
+            fn._pack_saved(args, results)
+        else:
+            results = [Tensor._make(y) for y in outs]
+        fn._to_save = None
+        if cls.returns_view and isinstance(args[0], Tensor):
+            base = args[0]
+            for y in results:
+                if xp.may_share_memory(y._data, base._data):
+                    y._version_counter = base._version_counter
+        return results[0] if single else tuple(results)
+
+    @classmethod
+    def op_name(cls) -> str:
+        return cls.__name__.lower()
+
+    def _pack_saved(self, args, outputs) -> None:
+        from shenjing.autograd.tensor import Tensor
+
+        if not self._to_save:
+            return
+        saved = []
+        for array in self._to_save:
+            if array is None or not hasattr(array, "shape"):
+                saved.append(array)
+                continue
+            for a in args:
+                if isinstance(a, Tensor) and a._data is array:
+                    saved.append(_Saved(a, None, None, a._version_counter))
+                    break
+            else:
+                for y in outputs:
+                    if y._data is array:
+                        saved.append(_Saved(None, array, y._output_nr, y._version_counter))
+                        break
+                else:
+                    saved.append(_Saved(None, array, None, None))
+        self._saved = saved
+
+    def _explain(self, exc: Exception, arrays) -> Exception:
+        """Turn an array library's error into one that names this operation and its inputs."""
+        shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+        if self.broadcasts and isinstance(exc, ValueError) and len(shapes) >= 2:
+            listed = " and ".join(str(s) for s in shapes)
+            return ShapeError(f"{self.op_name()}: cannot broadcast shapes {listed}")
+        detail = f"{self.op_name()}: {exc} (input shapes: {', '.join(map(str, shapes))})"
+        if isinstance(exc, IndexError):
+            return IndexError(detail)
+        if isinstance(exc, TypeError):
+            return TypeError(detail)
+        return ValueError(detail)
+
+
+def saved_shape(saved: _Saved) -> tuple:
+    return saved.tensor.shape if saved.tensor is not None else saved.data.shape

@@ -1,0 +1,43 @@
+"""The one seam between shenjing and its array libraries, NumPy (CPU) and CuPy (GPU).
+
+Operations never import numpy or cupy: they ask ``array_module`` (or ``common_module``) for ``xp``,
+the library that owns their inputs, and call it. Everything that differs between the two libraries
+(devices, random numbers, scatter-add, special functions) lives in this package.
+"""
+
+from shenjing.backend.device import (
+    CPU,
+    Device,
+    DeviceError,
+    array_module,
+    as_device,
+    common_module,
+    device_of,
+    module_for,
+    to_device,
+)
+from shenjing.backend.dtype import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, infer_dtype, is_floating
+from shenjing.backend.random import generator, initial_seed, manual_seed
+from shenjing.backend.special import erf, scatter_add
+
+__all__ = [
+    "CPU",
+    "DEFAULT_FLOAT",
+    "DEFAULT_INT",
+    "Device",
+    "DeviceError",
+    "array_module",
+    "as_device",
+    "as_dtype",
+    "common_module",
+    "device_of",
+    "erf",
+    "generator",
+    "infer_dtype",
+    "initial_seed",
+    "is_floating",
+    "manual_seed",
+    "module_for",
+    "scatter_add",
+    "to_device",
+]

@@ -1,0 +1,291 @@
+"""Activation functions and softmax, numerically stable at extreme inputs.
+
+Where the derivative is a function of the output (sigmoid, tanh, softmax, ELU), backward uses the
+saved output instead of recomputing from the input.
+"""
+
+from __future__ import annotations
+
+import math
+
+from shenjing.autograd.function import Function
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import erf as erf_array
+from shenjing.ops.checks import normalize_dim, require_tensor
+from shenjing.ops.elementwise import erf, exp, where
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        xp = self.xp
+        # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else
+        z = xp.exp(-xp.abs(x))
+        y = xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * y * (1 - y)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``1 / (1 + exp(-x))``, without overflow at any input; equivalent of ``torch.sigmoid``.
+
+    >>> import shenjing as sj
+    >>> sj.sigmoid(sj.tensor([-1000.0, 0.0, 1000.0]))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    return Sigmoid.apply(require_tensor("sigmoid", input))
+
+
+class Tanh(Function):
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (1 - y * y)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """Hyperbolic tangent; equivalent of ``torch.tanh``.
+
+    >>> import shenjing as sj
+    >>> sj.tanh(sj.tensor([0.0, 100.0]))
+    tensor([0., 1.])
+    """
+    return Tanh.apply(require_tensor("tanh", input))
+
+
+class ReLU(Function):
+    def forward(self, x):
+        y = self.xp.maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return where(y > 0, gy, 0.0)  # gradient 0 at x = 0, as in PyTorch
+
+
+def relu(input: Tensor) -> Tensor:
+    """``max(x, 0)``; equivalent of ``torch.relu``.
+
+    >>> import shenjing as sj
+    >>> sj.relu(sj.tensor([-1.0, 2.0]))
+    tensor([0., 2.])
+    """
+    return ReLU.apply(require_tensor("relu", input))
+
+
+class LeakyReLU(Function):
+    def forward(self, x, negative_slope):
+        self.negative_slope = negative_slope
+        self.save_for_backward(x)
+        return self.xp.where(x > 0, x, x * negative_slope)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return where(x > 0, gy, gy * self.negative_slope)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``x`` for x > 0, else ``negative_slope * x``; ``torch.nn.functional.leaky_relu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.leaky_relu(sj.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2000,  3.0000])
+    """
+    return LeakyReLU.apply(require_tensor("leaky_relu", input), negative_slope=negative_slope)
+
+
+class ELU(Function):
+    """``scale * (x if x > 0 else alpha * (exp(x) - 1))``: ELU, and SELU with its constants."""
+
+    def forward(self, x, alpha, scale):
+        self.alpha, self.scale = alpha, scale
+        xp = self.xp
+        # expm1 of the clipped input: exact near 0 and no overflow warning for large x
+        y = scale * xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        y = y.astype(x.dtype, copy=False)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        # for x <= 0: d/dx scale * alpha * (e^x - 1) = y + scale * alpha
+        return where(x > 0, gy * self.scale, gy * (y + self.scale * self.alpha))
+
+
+def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``x`` for x > 0, else ``alpha * (exp(x) - 1)``; ``torch.nn.functional.elu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.elu(sj.tensor([-1.0, 2.0]))
+    tensor([-0.6321,  2.0000])
+    """
+    return ELU.apply(require_tensor("elu", input), alpha=alpha, scale=1.0)
+
+
+# Klambauer et al. (2017), "Self-Normalizing Neural Networks": the constants PyTorch uses.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor) -> Tensor:
+    """Scaled ELU that keeps activations near zero mean and unit variance; ``F.selu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.selu(sj.tensor([-1.0, 1.0]))
+    tensor([-1.1113,  1.0507])
+    """
+    return ELU.apply(require_tensor("selu", input), alpha=SELU_ALPHA, scale=SELU_SCALE)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Function):
+    def forward(self, x, approximate):
+        self.approximate = approximate
+        self.save_for_backward(x)
+        xp = self.xp
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+            return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1 + erf_array(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        if self.approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
+            t = tanh(inner)
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+        # d/dx x Phi(x) = Phi(x) + x phi(x)
+        cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
+        pdf = _INV_SQRT_2PI * exp(-0.5 * x * x)
+        return gy * (cdf + x * pdf)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)`` with Phi the normal CDF, or its tanh approximation; ``F.gelu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.gelu(sj.tensor([-1.0, 1.0]))
+    tensor([-0.1587,  0.8413])
+    """
+    require_tensor("gelu", input)
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(input, approximate=approximate)
+
+
+def silu(input: Tensor) -> Tensor:
+    """``x * sigmoid(x)``, also called swish; equivalent of ``torch.nn.functional.silu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.silu(sj.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7311])
+    """
+    return swish(input, 1.0)
+
+
+def swish(input: Tensor, beta: float = 1.0) -> Tensor:
+    """``x * sigmoid(beta * x)`` (Ramachandran et al. 2017); beta = 1 is SiLU.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.swish(sj.tensor([1.0]), beta=2.0)
+    tensor([0.8808])
+    """
+    require_tensor("swish", input)
+    return input * sigmoid(input * beta if beta != 1.0 else input)
+
+
+class Softplus(Function):
+    def forward(self, x, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+        xp = self.xp
+        z = beta * x
+        # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): no overflow; linear above the threshold
+        soft = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / beta
+        self.save_for_backward(x)
+        return xp.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        z = x * self.beta
+        return where(z > self.threshold, gy, gy * sigmoid(z))
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, linear where beta * x > threshold; ``F.softplus``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.softplus(sj.tensor([0.0, 1000.0]))
+    tensor([6.9315e-01, 1.0000e+03])
+    """
+    require_tensor("softplus", input)
+    return Softplus.apply(input, beta=beta, threshold=threshold)
+
+
+class Softmax(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        xp = self.xp
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))  # the max is subtracted: no overflow
+        y = e / e.sum(axis=dim, keepdims=True)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        # Jacobian-vector product of softmax: y * (gy - sum(gy * y))
+        return y * (gy - (gy * y).sum(dim=self.dim, keepdim=True))
+
+
+def _softmax_dim(op: str, input: Tensor, dim) -> int:
+    require_tensor(op, input)
+    if dim is None:
+        raise TypeError(f"{op}: dim must be given (which dim sums to one?)")
+    return normalize_dim(op, dim, input.ndim)
+
+
+def softmax(input: Tensor, dim: int) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, stable for any logits; equivalent of ``torch.softmax``.
+
+    >>> import shenjing as sj
+    >>> sj.softmax(sj.tensor([1e4, 1e4]), dim=0)
+    tensor([0.5000, 0.5000])
+    """
+    return Softmax.apply(input, dim=_softmax_dim("softmax", input, dim))
+
+
+class LogSoftmax(Function):
+    def forward(self, x, dim):
+        self.dim = dim
+        xp = self.xp
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        # d log_softmax: gy - softmax * sum(gy), with softmax = exp(y)
+        return gy - exp(y) * gy.sum(dim=self.dim, keepdim=True)
+
+
+def log_softmax(input: Tensor, dim: int) -> Tensor:
+    """``x - logsumexp(x, dim)``, stable for any logits; equivalent of ``torch.log_softmax``.
+
+    >>> import shenjing as sj
+    >>> sj.log_softmax(sj.tensor([0.0, 1000.0]), dim=0)
+    tensor([-1000.,     0.])
+    """
+    return LogSoftmax.apply(input, dim=_softmax_dim("log_softmax", input, dim))

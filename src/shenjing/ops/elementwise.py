@@ -1,0 +1,551 @@
+"""Elementwise operations: arithmetic, exponentials, trigonometry, clamping and selection.
+
+Binary operations broadcast as NumPy does; the engine sums each gradient back to its input's shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+from shenjing.autograd.function import Function
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import DEFAULT_FLOAT, Device, array_module, device_of, is_floating
+from shenjing.backend import to_device as move_array
+from shenjing.backend import erf as erf_array
+from shenjing.ops.checks import as_operand, promote_for_float_scalar, require_tensor
+
+
+def _operands(op: str, input, other):
+    """Both operands of a binary operation, one of them a Tensor, promoted as PyTorch does."""
+    if isinstance(input, Tensor):
+        other = as_operand(op, other, input)
+    elif isinstance(other, Tensor):
+        input = as_operand(op, input, other)
+    else:
+        raise TypeError(f"{op}: expected a Tensor operand, got {type(input).__name__} and "
+                        f"{type(other).__name__}")
+    return promote_for_float_scalar(input, other)
+
+
+def _constant(array) -> Tensor:
+    """An array computed inside backward (a mask, a sign) as a tensor that needs no gradient."""
+    return Tensor._make(array)
+
+
+# -- arithmetic ----------------------------------------------------------------------------------
+class Add(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        return gy, gy
+
+
+def add(input, other, *, alpha=1) -> Tensor:
+    """``input + alpha * other``, broadcasting; equivalent of ``torch.add``.
+
+    >>> import shenjing as sj
+    >>> sj.add(sj.tensor([1.0, 2.0]), 10)
+    tensor([11., 12.])
+    """
+    a, b = _operands("add", input, other)
+    if alpha != 1:
+        b = b * alpha
+    return Add.apply(a, b)
+
+
+class Sub(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        return gy, -gy
+
+
+def sub(input, other, *, alpha=1) -> Tensor:
+    """``input - alpha * other``, broadcasting; equivalent of ``torch.sub``.
+
+    >>> import shenjing as sj
+    >>> sj.sub(sj.tensor([1.0, 2.0]), sj.tensor([0.5]))
+    tensor([0.5000, 1.5000])
+    """
+    a, b = _operands("sub", input, other)
+    if alpha != 1:
+        b = b * alpha
+    return Sub.apply(a, b)
+
+
+class Mul(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        ga = gy * b if self.needs_input_grad[0] else None
+        gb = gy * a if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def mul(input, other) -> Tensor:
+    """``input * other`` elementwise, broadcasting; equivalent of ``torch.mul``.
+
+    >>> import shenjing as sj
+    >>> sj.mul(sj.tensor([[1.0], [2.0]]), sj.tensor([1.0, 10.0]))
+    tensor([[ 1., 10.],
+            [ 2., 20.]])
+    """
+    return Mul.apply(*_operands("mul", input, other))
+
+
+class Div(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        ga = gy / b if self.needs_input_grad[0] else None
+        gb = -gy * a / (b * b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def div(input, other) -> Tensor:
+    """``input / other`` (true division: integers give float32); equivalent of ``torch.div``.
+
+    >>> import shenjing as sj
+    >>> sj.div(sj.tensor([1, 2]), 4)
+    tensor([0.2500, 0.5000])
+    """
+    a, b = _operands("div", input, other)
+    # True division of integers gives floats, as in PyTorch (NumPy would give float64).
+    if isinstance(a, Tensor) and not is_floating(a.dtype):
+        a = a.to(DEFAULT_FLOAT)
+    elif not isinstance(a, Tensor) and not is_floating(b.dtype):
+        b = b.to(DEFAULT_FLOAT)
+    return Div.apply(a, b)
+
+
+true_divide = divide = div
+
+
+class Pow(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        y = a**b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved_tensors
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            if isinstance(b, Tensor):
+                # d/da a^b = b a^(b-1), defined as 0 where b == 0 (so 0^0 has gradient 0).
+                ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
+            elif b == 0:
+                ga = zeros_like_tensor(gy)
+            else:
+                ga = gy * b * a ** (b - 1)
+        if self.needs_input_grad[1]:
+            if not isinstance(a, Tensor):
+                a = _constant(self.xp.asarray(a, dtype=y.dtype))
+            # d/db a^b = a^b log a; 0 where a == 0 and b >= 0, as in PyTorch.
+            gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(a))
+        return ga, gb
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
+    """``input ** exponent`` elementwise, either may be a tensor; equivalent of ``torch.pow``.
+
+    >>> import shenjing as sj
+    >>> sj.pow(sj.tensor([1.0, 2.0, 3.0]), 2)
+    tensor([1., 4., 9.])
+    """
+    return Pow.apply(*_operands("pow", input, exponent))
+
+
+def zeros_like_tensor(x: Tensor) -> Tensor:
+    return _constant(array_module(x._data).zeros_like(x._data))
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input``; equivalent of ``torch.neg``.
+
+    >>> import shenjing as sj
+    >>> sj.neg(sj.tensor([1.0, -2.0]))
+    tensor([-1.,  2.])
+    """
+    return Neg.apply(require_tensor("neg", input))
+
+
+negative = neg
+
+
+# -- exponentials and powers ---------------------------------------------------------------------
+class Exp(Function):
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.save_for_backward(y)  # d/dx e^x = e^x: keep the output, not the input
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * y
+
+
+def exp(input: Tensor) -> Tensor:
+    """``e ** input`` elementwise; equivalent of ``torch.exp``.
+
+    >>> import shenjing as sj
+    >>> sj.exp(sj.tensor([0.0, 1.0]))
+    tensor([1.0000, 2.7183])
+    """
+    return Exp.apply(require_tensor("exp", input))
+
+
+class Log(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / x
+
+
+def log(input: Tensor) -> Tensor:
+    """Natural logarithm elementwise; equivalent of ``torch.log``.
+
+    >>> import shenjing as sj
+    >>> sj.log(sj.tensor([1.0, 100.0]))
+    tensor([0.0000, 4.6052])
+    """
+    return Log.apply(require_tensor("log", input))
+
+
+class Log1p(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x + 1)
+
+
+def log1p(input: Tensor) -> Tensor:
+    """``log(1 + input)``, accurate for small inputs; equivalent of ``torch.log1p``.
+
+    >>> import shenjing as sj
+    >>> sj.log1p(sj.tensor([1e-10], dtype=sj.float64)).item()
+    1e-10
+    """
+    return Log1p.apply(require_tensor("log1p", input))
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy / (2 * y)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    """Square root elementwise; equivalent of ``torch.sqrt``.
+
+    >>> import shenjing as sj
+    >>> sj.sqrt(sj.tensor([4.0, 9.0]))
+    tensor([2., 3.])
+    """
+    return Sqrt.apply(require_tensor("sqrt", input))
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * sign(x)  # sign(0) = 0: the subgradient PyTorch picks at the kink
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
+    """Absolute value elementwise; equivalent of ``torch.abs``.
+
+    >>> import shenjing as sj
+    >>> sj.abs(sj.tensor([-1.5, 2.0]))
+    tensor([1.5000, 2.0000])
+    """
+    return Abs.apply(require_tensor("abs", input))
+
+
+class Sign(Function):
+    def forward(self, x):
+        return self.xp.sign(x)
+
+    def backward(self, gy):
+        return zeros_like_tensor(gy)  # piecewise constant: zero almost everywhere
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (gradient zero); equivalent of ``torch.sign``.
+
+    >>> import shenjing as sj
+    >>> sj.sign(sj.tensor([-2.0, 0.0, 3.0]))
+    tensor([-1.,  0.,  1.])
+    """
+    return Sign.apply(require_tensor("sign", input))
+
+
+class Erf(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return erf_array(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * (2 / math.sqrt(math.pi)) * exp(-x * x)
+
+
+def erf(input: Tensor) -> Tensor:
+    """The error function ``2/sqrt(pi) * integral_0^x exp(-t^2) dt``; ``torch.erf``.
+
+    >>> import shenjing as sj
+    >>> sj.erf(sj.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.8427])
+    """
+    return Erf.apply(require_tensor("erf", input))
+
+
+# -- trigonometry --------------------------------------------------------------------------------
+class Sin(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * cos(x)
+
+
+def sin(input: Tensor) -> Tensor:
+    """Sine elementwise; equivalent of ``torch.sin``.
+
+    >>> import shenjing as sj
+    >>> sj.sin(sj.tensor([0.0]))
+    tensor([0.])
+    """
+    return Sin.apply(require_tensor("sin", input))
+
+
+class Cos(Function):
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return -gy * sin(x)
+
+
+def cos(input: Tensor) -> Tensor:
+    """Cosine elementwise; equivalent of ``torch.cos``.
+
+    >>> import shenjing as sj
+    >>> sj.cos(sj.tensor([0.0]))
+    tensor([1.])
+    """
+    return Cos.apply(require_tensor("cos", input))
+
+
+# -- clamping and selection ----------------------------------------------------------------------
+class Clamp(Function):
+    def forward(self, x, min=None, max=None):  # noqa: A002 - PyTorch's names
+        self.save_for_backward(x)
+        self.bounds = (min, max)
+        return self.xp.clip(x, min, max)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        low, high = self.bounds
+        inside = self.xp.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x._data >= low
+        if high is not None:
+            inside &= x._data <= high
+        # The gradient passes where the input was inside [min, max], bounds included.
+        return where(_constant(inside), gy, 0.0)
+
+
+def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Limit every element to ``[min, max]`` (scalars or tensors); equivalent of ``torch.clamp``.
+
+    >>> import shenjing as sj
+    >>> sj.clamp(sj.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    require_tensor("clamp", input)
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        # Tensor bounds: select, so that the gradient also reaches the bounds where they bind.
+        y = input
+        if min is not None:
+            y = where(y < min, min, y)
+        if max is not None:
+            y = where(y > max, max, y)
+        return y
+    return Clamp.apply(input, min=min, max=max)
+
+
+clip = clamp
+
+
+class Maximum(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        return _split_between(self.xp, gy, a._data > b._data, a._data == b._data)
+
+
+class Minimum(Function):
+    broadcasts = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        return _split_between(self.xp, gy, a._data < b._data, a._data == b._data)
+
+
+def _split_between(xp, gy, first_wins, tie):
+    """Send the gradient to the winner; on a tie each side gets half (PyTorch's convention)."""
+    share = xp.where(first_wins, 1.0, xp.where(tie, 0.5, 0.0)).astype(gy.dtype)
+    return gy * _constant(share), gy * _constant(1 - share)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise maximum of two tensors, broadcasting; equivalent of ``torch.maximum``.
+
+    >>> import shenjing as sj
+    >>> sj.maximum(sj.tensor([1.0, 5.0]), sj.tensor([3.0, 2.0]))
+    tensor([3., 5.])
+    """
+    return Maximum.apply(*_operands("maximum", input, other))
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise minimum of two tensors, broadcasting; equivalent of ``torch.minimum``.
+
+    >>> import shenjing as sj
+    >>> sj.minimum(sj.tensor([1.0, 5.0]), sj.tensor([3.0, 2.0]))
+    tensor([1., 2.])
+    """
+    return Minimum.apply(*_operands("minimum", input, other))
+
+
+class Where(Function):
+    broadcasts = True
+
+    def forward(self, condition, a, b):
+        self.save_for_backward(condition)
+        return self.xp.where(condition, a, b)
+
+    def backward(self, gy):
+        (condition,) = self.saved_tensors
+        ga = where(condition, gy, 0.0) if self.needs_input_grad[1] else None
+        gb = where(condition, 0.0, gy) if self.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def where(condition: Tensor, input, other) -> Tensor:
+    """Elements of ``input`` where ``condition`` holds, else of ``other``; ``torch.where``.
+
+    >>> import shenjing as sj
+    >>> x = sj.tensor([-1.0, 2.0])
+    >>> sj.where(x > 0, x, 0.0)
+    tensor([0., 2.])
+    """
+    require_tensor("where", condition)
+    if condition.dtype.kind != "b":
+        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+    like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
+    a = as_operand("where", input, like)
+    b = as_operand("where", other, like)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # Two scalars: the result takes the default dtype of their kind, as torch.where does.
+        dtype = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else None
+        a = Tensor._make(array_module(condition._data).asarray(a, dtype=dtype))
+    return Where.apply(condition, a, b)
+
+
+# -- dtype and copies ----------------------------------------------------------------------------
+class Cast(Function):
+    def forward(self, x, dtype):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, gy):
+        return gy.to(self.input_dtype)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+
+def clone(input: Tensor) -> Tensor:
+    """A copy of ``input`` with its own memory, still in the graph; equivalent of ``torch.clone``.
+
+    >>> import shenjing as sj
+    >>> sj.clone(sj.tensor([1.0]))
+    tensor([1.])
+    """
+    return Clone.apply(require_tensor("clone", input))
+
+
+class ToDevice(Function):
+    def forward(self, x, device):
+        self.source = device_of(x)
+        return move_array(x, device)
+
+    def backward(self, gy):
+        return to_device(gy, self.source)
+
+
+def to_device(input: Tensor, device: Device) -> Tensor:
+    """``input`` copied onto ``device``; gradients flow back to the original device."""
+    return ToDevice.apply(input, device=device)

@@ -1,0 +1,69 @@
+"""Matrix products."""
+
+from __future__ import annotations
+
+from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import array_module
+from shenjing.ops.checks import broadcast_shape, require_tensor
+
+
+class MatMul(Function):
+    """Batched matrix product of tensors of at least 2 dims; batch dims broadcast."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.matmul(a, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        # (..., n, m) = (..., n, k) @ (..., k, m); broadcast batch dims are summed by the engine.
+        ga = gy.matmul(b.mT) if self.needs_input_grad[0] else None
+        gb = a.mT.matmul(gy) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy's and PyTorch's rules for 1-D and batched operands.
+
+    (n, k) @ (k, m) -> (n, m); (k,) @ (k,) -> (); batch dims broadcast:
+    (b, n, k) @ (k, m) -> (b, n, m). Equivalent of ``torch.matmul``.
+
+    >>> import shenjing as sj
+    >>> sj.matmul(sj.ones(2, 3), sj.ones(3))
+    tensor([3., 3.])
+    """
+    require_tensor("matmul", input)
+    require_tensor("matmul", other)
+    if input.ndim == 0 or other.ndim == 0:
+        raise ShapeError(f"matmul: both operands need at least 1 dim, got shapes {input.shape} "
+                         f"and {other.shape}")
+    a = input.unsqueeze(0) if input.ndim == 1 else input
+    b = other.unsqueeze(-1) if other.ndim == 1 else other
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(
+            f"matmul: shapes {input.shape} and {other.shape} cannot be multiplied "
+            f"({a.shape[-1]} != {b.shape[-2]})"
+        )
+    broadcast_shape("matmul", a.shape[:-2], b.shape[:-2])
+    if a.dtype != b.dtype:
+        dtype = array_module(a._data).result_type(a._data, b._data)
+        a, b = a.to(dtype), b.to(dtype)
+    y = MatMul.apply(a, b)
+    if input.ndim == 1:
+        y = y.squeeze(-2)
+    if other.ndim == 1:
+        y = y.squeeze(-1)
+    return y
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Product of two matrices (2-D only); equivalent of ``torch.mm``.
+
+    >>> import shenjing as sj
+    >>> sj.mm(sj.ones(2, 3), sj.ones(3, 4)).shape
+    (2, 4)
+    """
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm: expects two matrices, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)

@@ -1,0 +1,387 @@
+"""Reductions over dims: sum, mean, var, std, max/min, logsumexp, prod, argmax/argmin.
+
+``dim`` is None (every dim), an int or a tuple of ints, negative dims count from the end, and
+``keepdim=True`` keeps reduced dims with size 1, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from shenjing.autograd.function import Function
+from shenjing.autograd.grad_mode import is_grad_enabled
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import is_floating
+from shenjing.ops.checks import normalize_dim, normalize_dims, require_tensor
+from shenjing.ops.elementwise import maximum, minimum, where
+
+# What max(x, dim) and min(x, dim) return, as torch.return_types.max does.
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _keepdim_shape(shape, dims) -> tuple[int, ...]:
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+def _expand_back(gy: Tensor, shape, dims, keepdim: bool) -> Tensor:
+    """Spread a reduced gradient back over the input's shape: (reduced) -> (input shape)."""
+    if not keepdim:
+        gy = gy.reshape(_keepdim_shape(shape, dims))
+    return gy.expand(shape)
+
+
+def _count(shape, dims) -> int:
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+class _Reduction(Function):
+    """Keeps what every reduction's backward needs: the input shape and the reduced dims."""
+
+    def setup(self, x, dims, keepdim):
+        self.shape, self.dims, self.keepdim = x.shape, dims, keepdim
+
+
+class Sum(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        return x.sum(axis=dims, keepdims=keepdim)
+
+    def backward(self, gy):
+        return _expand_back(gy, self.shape, self.dims, self.keepdim)
+
+
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
+    """Sum of elements over ``dim`` (all by default); equivalent of ``torch.sum``.
+
+    >>> import shenjing as sj
+    >>> x = sj.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> sj.sum(x), sj.sum(x, dim=-1), sj.sum(x, dim=0, keepdim=True)
+    (tensor(10.), tensor([3., 7.]), tensor([[4., 6.]]))
+    """
+    require_tensor("sum", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Sum.apply(input, dims=normalize_dims("sum", dim, input.ndim), keepdim=keepdim)
+
+
+class Mean(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        return x.mean(axis=dims, keepdims=keepdim)
+
+    def backward(self, gy):
+        return _expand_back(gy, self.shape, self.dims, self.keepdim) / _count(self.shape, self.dims)
+
+
+def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Mean of elements over ``dim`` (all by default); equivalent of ``torch.mean``.
+
+    >>> import shenjing as sj
+    >>> sj.mean(sj.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
+    tensor([1.5000, 3.5000])
+    """
+    require_tensor("mean", input)
+    if not is_floating(input.dtype):
+        raise TypeError(f"mean: input must be a floating-point tensor, got {input.dtype}")
+    return Mean.apply(input, dims=normalize_dims("mean", dim, input.ndim), keepdim=keepdim)
+
+
+def _correction(op: str, unbiased, correction) -> float:
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{op}: give either unbiased or correction, not both")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    return 1 if correction is None else correction
+
+
+class Var(_Reduction):
+    def forward(self, x, dims, keepdim, correction):
+        self.setup(x, dims, keepdim)
+        self.correction = correction
+        self.save_for_backward(x)
+        return self.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        n = _count(self.shape, self.dims) - self.correction
+        # d var / dx_i = 2 (x_i - mean) / (N - correction)
+        centered = x - x.mean(dim=self.dims, keepdim=True)
+        return _expand_back(gy, self.shape, self.dims, self.keepdim) * centered * (2.0 / n)
+
+
+def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Variance over ``dim`` with Bessel's correction by default; equivalent of ``torch.var``.
+
+    ``correction`` is subtracted from the element count (1: unbiased, 0: population variance).
+
+    >>> import shenjing as sj
+    >>> sj.var(sj.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(1.6667)
+    """
+    require_tensor("var", input)
+    return Var.apply(input, dims=normalize_dims("var", dim, input.ndim), keepdim=keepdim,
+                     correction=_correction("var", unbiased, correction))
+
+
+class Std(_Reduction):
+    def forward(self, x, dims, keepdim, correction):
+        self.setup(x, dims, keepdim)
+        self.correction = correction
+        y = self.xp.std(x, axis=dims, ddof=correction, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        n = _count(self.shape, self.dims) - self.correction
+        # d std / dx_i = (x_i - mean) / ((N - correction) std); zero where std == 0, as in PyTorch
+        g_over_std = where(y == 0, 0.0, gy / y)
+        centered = x - x.mean(dim=self.dims, keepdim=True)
+        return _expand_back(g_over_std, self.shape, self.dims, self.keepdim) * centered * (1.0 / n)
+
+
+def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """Standard deviation over ``dim`` (corrected by default); equivalent of ``torch.std``.
+
+    >>> import shenjing as sj
+    >>> sj.std(sj.tensor([1.0, 2.0, 3.0, 4.0]), correction=0)
+    tensor(1.1180)
+    """
+    require_tensor("std", input)
+    return Std.apply(input, dims=normalize_dims("std", dim, input.ndim), keepdim=keepdim,
+                     correction=_correction("std", unbiased, correction))
+
+
+class Amax(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        y = x.max(axis=dims, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return _spread_over_ties(self, gy, x, y)
+
+
+class Amin(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        y = x.min(axis=dims, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return _spread_over_ties(self, gy, x, y)
+
+
+def _spread_over_ties(fn: _Reduction, gy: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """The gradient of a max or min, shared evenly by the elements that tie for it (PyTorch)."""
+    y_full = y._data if fn.keepdim else y._data.reshape(_keepdim_shape(fn.shape, fn.dims))
+    hits = (x._data == y_full).astype(x.dtype)
+    share = hits / hits.sum(axis=fn.dims, keepdims=True)
+    return _expand_back(gy, fn.shape, fn.dims, fn.keepdim) * Tensor._make(share)
+
+
+def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Maximum over ``dim``; ties share the gradient evenly. Equivalent of ``torch.amax``.
+
+    >>> import shenjing as sj
+    >>> sj.amax(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+    tensor([5., 7.])
+    """
+    require_tensor("amax", input)
+    _require_nonempty("amax", input)
+    return Amax.apply(input, dims=normalize_dims("amax", dim, input.ndim), keepdim=keepdim)
+
+
+def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """Minimum over ``dim``; ties share the gradient evenly. Equivalent of ``torch.amin``.
+
+    >>> import shenjing as sj
+    >>> sj.amin(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)
+    tensor([1., 2.])
+    """
+    require_tensor("amin", input)
+    _require_nonempty("amin", input)
+    return Amin.apply(input, dims=normalize_dims("amin", dim, input.ndim), keepdim=keepdim)
+
+
+def _require_nonempty(op: str, x: Tensor) -> None:
+    if x.numel() == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+
+
+class ArgMax(Function):
+    differentiable = False
+
+    def forward(self, x, dim, keepdim):
+        return self.xp.argmax(x, axis=dim, keepdims=keepdim)
+
+
+class ArgMin(Function):
+    differentiable = False
+
+    def forward(self, x, dim, keepdim):
+        return self.xp.argmin(x, axis=dim, keepdims=keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first maximum over ``dim`` (of the flattened tensor if None); ``torch.argmax``.
+
+    >>> import shenjing as sj
+    >>> sj.argmax(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+    tensor([1, 0])
+    """
+    require_tensor("argmax", input)
+    _require_nonempty("argmax", input)
+    if dim is None:
+        return ArgMax.apply(input.reshape(-1), dim=0, keepdim=False)
+    return ArgMax.apply(input, dim=normalize_dim("argmax", dim, input.ndim), keepdim=keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the first minimum over ``dim`` (of the flattened tensor if None); ``torch.argmin``.
+
+    >>> import shenjing as sj
+    >>> sj.argmin(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)
+    tensor([0, 1])
+    """
+    require_tensor("argmin", input)
+    _require_nonempty("argmin", input)
+    if dim is None:
+        return ArgMin.apply(input.reshape(-1), dim=0, keepdim=False)
+    return ArgMin.apply(input, dim=normalize_dim("argmin", dim, input.ndim), keepdim=keepdim)
+
+
+def _max_or_min(op, input, dim, keepdim, full_reduction, index_of, elementwise):
+    require_tensor(op, input)
+    if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
+        return elementwise(input, dim)
+    if dim is None:
+        if keepdim:
+            raise ValueError(f"{op}: keepdim needs a dim")
+        return full_reduction(input)
+    dim = normalize_dim(op, dim, input.ndim)
+    indices = index_of(input, dim, keepdim=True)
+    # The gradient goes to the element whose index is returned, as in PyTorch.
+    values = input.gather(dim, indices) if input.ndim else input
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+    return ValuesIndices(values, indices)
+
+
+def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    """The maximum: of all elements, or ``(values, indices)`` over ``dim``; ``torch.max``.
+
+    ``max(a, b)`` with a tensor ``b`` is the elementwise maximum.
+
+    >>> import shenjing as sj
+    >>> x = sj.tensor([[1.0, 5.0], [7.0, 2.0]])
+    >>> sj.max(x)
+    tensor(7.)
+    >>> sj.max(x, dim=1)
+    ValuesIndices(values=tensor([5., 7.]), indices=tensor([1, 0]))
+    """
+    return _max_or_min("max", input, dim, keepdim, amax, argmax, maximum)
+
+
+def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
+    """The minimum: of all elements, or ``(values, indices)`` over ``dim``; ``torch.min``.
+
+    >>> import shenjing as sj
+    >>> sj.min(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0).values
+    tensor([1., 2.])
+    """
+    return _max_or_min("min", input, dim, keepdim, amin, argmin, minimum)
+
+
+class LogSumExp(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        xp = self.xp
+        # Subtract the max so that exp cannot overflow; an all -inf slice keeps -inf.
+        m = x.max(axis=dims, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+        if not keepdim:
+            y = y.reshape([n for i, n in enumerate(x.shape) if i not in dims])
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        # d/dx logsumexp(x) = softmax(x) = exp(x - logsumexp(x))
+        softmax = (x - _expand_back(y, self.shape, self.dims, self.keepdim)).exp()
+        return _expand_back(gy, self.shape, self.dims, self.keepdim) * softmax
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))`` computed without overflow; equivalent of ``torch.logsumexp``.
+
+    >>> import shenjing as sj
+    >>> sj.logsumexp(sj.tensor([1000.0, 1000.0]), dim=0)
+    tensor(1000.6931)
+    """
+    require_tensor("logsumexp", input)
+    if not is_floating(input.dtype):
+        input = input.float()
+    return LogSumExp.apply(input, dims=normalize_dims("logsumexp", dim, input.ndim),
+                           keepdim=keepdim)
+
+
+class Prod(_Reduction):
+    def forward(self, x, dims, keepdim):
+        self.setup(x, dims, keepdim)
+        y = x.prod(axis=dims, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        gy_full = _expand_back(gy, self.shape, self.dims, self.keepdim)
+        if not (x._data == 0).any():
+            # d/dx_i prod(x) = prod(x) / x_i when no factor is zero
+            return gy_full * _expand_back(y, self.shape, self.dims, self.keepdim) / x
+        if is_grad_enabled():  # create_graph=True
+            raise NotImplementedError(
+                "prod: gradients of gradients are not supported for inputs containing zeros"
+            )
+        return gy_full * Tensor._make(_products_of_others(self.xp, x._data, self.dims))
+
+
+def _products_of_others(xp, x, dims):
+    """For each element, the product of the other elements it is reduced with (zeros allowed).
+
+    Exclusive products from the left and from the right, so nothing is divided by zero.
+    """
+    kept = [d for d in range(x.ndim) if d not in dims]
+    moved = xp.transpose(x, kept + list(dims))  # (kept..., reduced...)
+    flat = moved.reshape(moved.shape[: len(kept)] + (-1,))  # (kept..., R)
+    ones = xp.ones(flat.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = (left * right).reshape(moved.shape)
+    inverse = [0] * x.ndim
+    for position, d in enumerate(kept + list(dims)):
+        inverse[d] = position
+    return xp.transpose(others, inverse)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
+    """Product of elements over ``dim`` (all by default); equivalent of ``torch.prod``.
+
+    >>> import shenjing as sj
+    >>> sj.prod(sj.tensor([[1.0, 2.0], [3.0, 4.0]]), dim=1)
+    tensor([ 2., 12.])
+    """
+    require_tensor("prod", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    dims = normalize_dims("prod", dim, input.ndim)
+    return Prod.apply(input, dims=dims, keepdim=keepdim)
+
