@@ -51,8 +51,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             raise TypeError(f"grad: input {i} is a {type(x).__name__}, not a Tensor")
         if not x.requires_grad:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) does not require grad")
-        if x.grad_fn is not None or x._accumulator is not None:
-            targets.setdefault(x._gradient_edge(), []).append(i)
+        targets.setdefault(x._gradient_edge(), []).append(i)
     roots, grads = _roots_and_gradients("grad", outputs, grad_outputs)
     captured = _run(roots, grads, retain_graph, create_graph, targets)
     results = []
@@ -186,7 +185,9 @@ def _fit(node, g: Tensor, meta) -> Tensor:
 
 
 def _add(a: Tensor, b: Tensor, create_graph: bool) -> Tensor:
-    return a + b if create_graph else Tensor._make(a._data + b._data)
+    if create_graph:
+        return a + b
+    return Tensor._make(backend.array_module(a._data).asarray(a._data + b._data))
 
 
 def _accumulate_into_leaf(leaf: Tensor | None, g: Tensor | None, create_graph: bool) -> None:

@@ -176,9 +176,9 @@ class Function(Node):
         except (IndexError, ValueError, TypeError) as exc:
             raise fn._explain(exc, arrays) from exc
         single = not isinstance(out, tuple)
-        outs = (out,) if single else out
+        raw = (out,) if single else out
         # NumPy returns scalars for 0-d results: tensors always hold arrays.
-        outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in outs]
+        outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in raw]
 
         record = (
             cls.differentiable
@@ -197,7 +197,7 @@ class Function(Node):
             ]
             if not single:
                 fn.output_meta = tuple((y.shape, y.dtype) for y in outs)
-            fn._pack_saved(args, results)
+            fn._pack_saved(args, raw, results)
         else:
             results = [Tensor._make(y) for y in outs]
         fn._to_save = None
@@ -212,7 +212,7 @@ class Function(Node):
     def op_name(cls) -> str:
         return cls.__name__.lower()
 
-    def _pack_saved(self, args, outputs) -> None:
+    def _pack_saved(self, args, raw_outputs, outputs) -> None:
         from shenjing.autograd.tensor import Tensor
 
         if not self._to_save:
@@ -227,12 +227,13 @@ class Function(Node):
                     saved.append(_Saved(a, None, None, a._version_counter))
                     break
             else:
-                for y in outputs:
-                    if y._data is array:
-                        saved.append(_Saved(None, array, y._output_nr, y._version_counter))
+                for raw, y in zip(raw_outputs, outputs):
+                    if raw is array:
+                        saved.append(_Saved(None, y._data, y._output_nr, y._version_counter))
                         break
                 else:
-                    saved.append(_Saved(None, array, None, None))
+                    constant = array_module(array).asarray(array)
+                    saved.append(_Saved(None, constant, None, None))
         self._saved = saved
 
     def _explain(self, exc: Exception, arrays) -> Exception:

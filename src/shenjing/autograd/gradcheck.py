@@ -11,7 +11,6 @@ import numpy
 
 from shenjing import backend
 from shenjing.autograd.engine import grad
-from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
 
 
@@ -85,8 +84,7 @@ def _numerical(func, xs, i, directions, eps) -> numpy.ndarray:
     result = numpy.zeros(x.numel())
 
     def projected() -> float:
-        with no_grad():
-            outputs = _float_outputs(func(*xs))
+        outputs = _float_outputs(func(*xs))  # grad mode stays on: func may call grad() itself
         return float(sum((numpy.asarray(y, dtype=numpy.float64) * v).sum()
                          for y, v in zip(outputs, directions)))
 

@@ -834,6 +834,8 @@ def _format_array(array) -> str:
     options = {"precision": 4, "floatmode": "maxprec_equal"}
     if array.dtype.kind == "f":
         magnitudes = numpy.abs(array[numpy.isfinite(array) & (array != 0)])
+        if (magnitudes != numpy.round(magnitudes)).any():
+            options["floatmode"] = "fixed"  # 4 decimals unless every value is whole
         if magnitudes.size:
             largest, smallest = magnitudes.max(), magnitudes.min()
             if largest > 1e8 or smallest < 1e-4 or largest / smallest > 1e3:

@@ -30,8 +30,11 @@ def normalize_dim(op: str, dim, ndim: int) -> int:
 
 
 def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
-    """``dim`` (None, an int or a sequence of ints) as a sorted tuple of distinct dims."""
-    if dim is None:
+    """``dim`` (None, an int or a sequence of ints) as a sorted tuple of distinct dims.
+
+    None and an empty sequence both mean every dim, as in PyTorch.
+    """
+    if dim is None or (isinstance(dim, (list, tuple)) and not dim):
         return tuple(range(ndim))
     if isinstance(dim, (list, tuple)):
         dims = tuple(normalize_dim(op, d, ndim) for d in dim)

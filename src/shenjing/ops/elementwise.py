@@ -153,7 +153,7 @@ class Pow(Function):
                 # d/da a^b = b a^(b-1), defined as 0 where b == 0 (so 0^0 has gradient 0).
                 ga = where(b == 0, 0.0, gy * b * a ** (b - 1))
             elif b == 0:
-                ga = zeros_like_tensor(gy)
+                ga = _zeros_like(gy)
             else:
                 ga = gy * b * a ** (b - 1)
         if self.needs_input_grad[1]:
@@ -174,7 +174,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     return Pow.apply(*_operands("pow", input, exponent))
 
 
-def zeros_like_tensor(x: Tensor) -> Tensor:
+def _zeros_like(x: Tensor) -> Tensor:
     return _constant(array_module(x._data).zeros_like(x._data))
 
 
@@ -255,8 +255,8 @@ def log1p(input: Tensor) -> Tensor:
     """``log(1 + input)``, accurate for small inputs; equivalent of ``torch.log1p``.
 
     >>> import shenjing as sj
-    >>> sj.log1p(sj.tensor([1e-10], dtype=sj.float64)).item()
-    1e-10
+    >>> sj.log1p(sj.tensor([1e-10, 1.0], dtype=sj.float64))
+    tensor([1.0000e-10, 6.9315e-01], dtype=float64)
     """
     return Log1p.apply(require_tensor("log1p", input))
 
@@ -307,7 +307,7 @@ class Sign(Function):
         return self.xp.sign(x)
 
     def backward(self, gy):
-        return zeros_like_tensor(gy)  # piecewise constant: zero almost everywhere
+        return _zeros_like(gy)  # piecewise constant: zero almost everywhere
 
 
 def sign(input: Tensor) -> Tensor:

@@ -325,7 +325,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
 
     >>> import shenjing as sj
     >>> sj.logsumexp(sj.tensor([1000.0, 1000.0]), dim=0)
-    tensor(1000.6931)
+    tensor(1000.6932)
     """
     require_tensor("logsumexp", input)
     if not is_floating(input.dtype):

@@ -1,0 +1,38 @@
+"""Comparisons and logic through the harness: bool results, no gradient, broadcasting."""
+
+from tests.ops.harness import F, G, Index, Mask, OpSpec, check_against_torch, parametrize
+
+FLOATS = [(F(2, 3), F(3)), (F(2, 1), F(3)), (F(2, 3), 0.5)]
+INTS = [(Index((2, 3), 3), Index((3,), 3)), (Index((4,), 2), 1)]
+MASKS = [(Mask((2, 3)), Mask((3,))), (Mask((4,)), Mask((4,)))]
+
+
+def spec(name, cases, fn=None):
+    return OpSpec(name, fn or (lambda m, *args: getattr(m, name)(*args)), cases,
+                  differentiable=False)
+
+
+SPECS = [
+    spec("eq", INTS),
+    spec("ne", INTS),
+    spec("lt", FLOATS),
+    spec("le", FLOATS + INTS),
+    spec("gt", FLOATS),
+    spec("ge", FLOATS + INTS),
+    spec("eq:operator", INTS, lambda m, a, b: a == b),
+    spec("lt:operator", FLOATS, lambda m, a, b: a < b),
+    spec("gt:reflected", [(F(3),)], lambda m, a: 0.0 > a),
+    spec("logical_and", MASKS),
+    spec("logical_or", MASKS),
+    spec("logical_xor", MASKS),
+    spec("logical_not", [(Mask((2, 3)),)]),
+    spec("logical:operators", MASKS, lambda m, a, b: (a & b, a | b, a ^ b, ~a)),
+    spec("isnan", [(G([1.0, float("nan"), float("inf")]),)]),
+    spec("isinf", [(G([1.0, float("-inf"), float("nan")]),)]),
+    spec("isfinite", [(G([1.0, float("inf"), float("nan")]),)]),
+]
+
+
+@parametrize(SPECS)
+def test_matches_torch(spec, case):
+    check_against_torch(spec, case)

@@ -1,0 +1,22 @@
+"""Matrix products through the harness, 1-D and batched cases included."""
+
+from tests.ops.harness import F, OpSpec, check_against_torch, check_gradcheck, parametrize
+
+SPECS = [
+    OpSpec("matmul", lambda m, a, b: m.matmul(a, b),
+           [(F(2, 3), F(3, 4)), (F(3), F(3, 4)), (F(2, 3), F(3)), (F(3), F(3)),
+            (F(2, 2, 3), F(3, 4)), (F(2, 1, 2, 3), F(3, 3, 2)), (F(4), F(2, 4, 3)),
+            (F(2, 4, 3), F(3))]),
+    OpSpec("matmul:operator", lambda m, a, b: a @ b, [(F(2, 3), F(3, 2))]),
+    OpSpec("mm", lambda m, a, b: m.mm(a, b), [(F(2, 3), F(3, 4))]),
+]
+
+
+@parametrize(SPECS)
+def test_gradcheck(spec, case):
+    check_gradcheck(spec, case)
+
+
+@parametrize(SPECS)
+def test_matches_torch(spec, case):
+    check_against_torch(spec, case)
