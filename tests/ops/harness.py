@@ -44,7 +44,8 @@ class Float:
         n = int(np.prod(self.shape, dtype=np.int64))
         if self.distinct:
             values = np.linspace(self.low, self.high, max(n, 1))[:n]
-            values = rng.permutation(values) + rng.uniform(-0.01, 0.01, n) * (self.high - self.low) / max(n, 1)
+            jitter = rng.uniform(-0.01, 0.01, n) * (self.high - self.low) / max(n, 1)
+            values = rng.permutation(values) + jitter
             return values.reshape(self.shape)
         x = rng.uniform(self.low, self.high, self.shape)
         for point in self.avoid:

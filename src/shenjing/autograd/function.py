@@ -19,8 +19,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from shenjing.backend import DeviceError, array_module, common_module, is_floating
 from shenjing.autograd.grad_mode import is_grad_enabled
+from shenjing.backend import DeviceError, array_module, common_module, is_floating
 
 # Every node gets the next number; a node's inputs always have smaller numbers than the node, so
 # visiting nodes from the largest number down is a topological order of the backward graph.

@@ -2,7 +2,8 @@
 
 The check projects the outputs on a random direction ``v`` (never all ones, so that a wrong
 transpose or a swapped pair of elements cannot hide) and compares, for every input element, the
-analytical ``v . dy/dx_i`` from backward with the numerical ``(f(x_i + eps) - f(x_i - eps)) / 2eps``.
+analytical ``v . dy/dx_i`` from backward with the numerical
+``(f(x_i + eps) - f(x_i - eps)) / 2eps``.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    # -- autograd state ------------------------------------------------------------------------------
+    # -- autograd state --------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
         """Whether operations on this tensor are recorded for backward."""

@@ -18,7 +18,7 @@ from shenjing.backend.device import (
 )
 from shenjing.backend.dtype import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, infer_dtype, is_floating
 from shenjing.backend.random import generator, initial_seed, manual_seed
-from shenjing.backend.special import erf, scatter_add
+from shenjing.backend.special import erf, expected_float_errors, scatter_add
 
 __all__ = [
     "CPU",
@@ -32,6 +32,7 @@ __all__ = [
     "common_module",
     "device_of",
     "erf",
+    "expected_float_errors",
     "generator",
     "infer_dtype",
     "initial_seed",

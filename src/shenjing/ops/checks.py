@@ -74,10 +74,18 @@ def as_operand(op: str, value, like: Tensor):
     raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
 
 
-def promote_for_float_scalar(x, y):
-    """PyTorch's promotion: an integer tensor combined with a Python float becomes float32."""
-    if isinstance(x, Tensor) and isinstance(y, float) and not is_floating(x.dtype):
-        x = x.to(DEFAULT_FLOAT)
-    if isinstance(y, Tensor) and isinstance(x, float) and not is_floating(y.dtype):
-        y = y.to(DEFAULT_FLOAT)
+def promote(x, y):
+    """PyTorch's type promotion where it differs from NumPy's, by category.
+
+    An integer tensor meeting a Python float becomes float32 (NumPy: float64); an integer tensor
+    meeting a float tensor takes that tensor's float dtype (NumPy: float32 + int64 = float64).
+    """
+    x_float = isinstance(x, float) or (isinstance(x, Tensor) and is_floating(x.dtype))
+    y_float = isinstance(y, float) or (isinstance(y, Tensor) and is_floating(y.dtype))
+    if x_float == y_float:
+        return x, y
+    if isinstance(x, Tensor) and not x_float:
+        x = x.to(y.dtype if isinstance(y, Tensor) else DEFAULT_FLOAT)
+    if isinstance(y, Tensor) and not y_float:
+        y = y.to(x.dtype if isinstance(x, Tensor) else DEFAULT_FLOAT)
     return x, y

@@ -10,9 +10,9 @@ import math
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import DEFAULT_FLOAT, Device, array_module, device_of, is_floating
-from shenjing.backend import to_device as move_array
 from shenjing.backend import erf as erf_array
-from shenjing.ops.checks import as_operand, promote_for_float_scalar, require_tensor
+from shenjing.backend import to_device as move_array
+from shenjing.ops.checks import as_operand, promote, require_tensor
 
 
 def _operands(op: str, input, other):
@@ -24,7 +24,7 @@ def _operands(op: str, input, other):
     else:
         raise TypeError(f"{op}: expected a Tensor operand, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    return promote_for_float_scalar(input, other)
+    return promote(input, other)
 
 
 def _constant(array) -> Tensor:
@@ -126,10 +126,10 @@ def div(input, other) -> Tensor:
     tensor([0.2500, 0.5000])
     """
     a, b = _operands("div", input, other)
-    # True division of integers gives floats, as in PyTorch (NumPy would give float64).
+    # True division of integers gives float32, as in PyTorch (NumPy would give float64).
     if isinstance(a, Tensor) and not is_floating(a.dtype):
         a = a.to(DEFAULT_FLOAT)
-    elif not isinstance(a, Tensor) and not is_floating(b.dtype):
+    if isinstance(b, Tensor) and not is_floating(b.dtype):
         b = b.to(DEFAULT_FLOAT)
     return Div.apply(a, b)
 

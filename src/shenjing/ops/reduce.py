@@ -11,7 +11,7 @@ from collections import namedtuple
 from shenjing.autograd.function import Function
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import is_floating
+from shenjing.backend import expected_float_errors, is_floating
 from shenjing.ops.checks import normalize_dim, normalize_dims, require_tensor
 from shenjing.ops.elementwise import maximum, minimum, where
 
@@ -307,7 +307,8 @@ class LogSumExp(_Reduction):
         # Subtract the max so that exp cannot overflow; an all -inf slice keeps -inf.
         m = x.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
-        y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+        with expected_float_errors(xp):  # log(0) = -inf for an all -inf slice
+            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
         if not keepdim:
             y = y.reshape([n for i, n in enumerate(x.shape) if i not in dims])
         self.save_for_backward(x, y)
