@@ -22,6 +22,17 @@ import weakref
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.backend import DeviceError, array_module, common_module, is_floating
 
+_Tensor = None  # shenjing.autograd.tensor.Tensor, which imports this module: bound on first use
+
+
+def _tensor_class():
+    global _Tensor
+    from shenjing.autograd.tensor import Tensor
+
+    _Tensor = Tensor
+    return Tensor
+
+
 # Every node gets the next number; a node's inputs always have smaller numbers than the node, so
 # visiting nodes from the largest number down is a topological order of the backward graph.
 _sequence = itertools.count()
@@ -125,7 +136,7 @@ class Function(Node):
             )
         if self._saved is None:
             return ()
-        from shenjing.autograd.tensor import Tensor
+        Tensor = _Tensor or _tensor_class()
 
         tensors = []
         for saved in self._saved:
@@ -164,10 +175,16 @@ class Function(Node):
     @classmethod
     def apply(cls, *args, **params):
         """Run the operation on ``args`` (tensors and Python scalars) and record it for backward."""
-        from shenjing.autograd.tensor import Tensor
-
+        Tensor = _Tensor or _tensor_class()
         fn = cls()
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        arrays = []
+        any_requires_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                any_requires_grad = any_requires_grad or a._requires_grad
+            else:
+                arrays.append(a)
         fn.xp = xp = common_module(fn.op_name(), arrays)
         try:
             out = fn.forward(*arrays, **params)
@@ -180,24 +197,26 @@ class Function(Node):
         # NumPy returns scalars for 0-d results: tensors always hold arrays.
         outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in raw]
 
-        record = (
-            cls.differentiable
-            and is_grad_enabled()
-            and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        )
-        if record:
-            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            fn.needs_input_grad = needs
-            fn.next_edges = tuple(a._gradient_edge() if n else None for a, n in zip(args, needs))
-            fn.input_meta = tuple((a.shape, a.dtype) if n else None for a, n in zip(args, needs))
+        if any_requires_grad and cls.differentiable and is_grad_enabled():
+            needs, edges, meta = [], [], []
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    needs.append(True)
+                    edges.append(a._gradient_edge())
+                    meta.append((a._data.shape, a._data.dtype))
+                else:
+                    needs.append(False)
+                    edges.append(None)
+                    meta.append(None)
+            fn.needs_input_grad, fn.next_edges, fn.input_meta = tuple(needs), tuple(edges), meta
             fn.sequence_nr = next(_sequence)
             results = [
-                Tensor._make(y, requires_grad=is_floating(y.dtype), grad_fn=fn, output_nr=i)
-                for i, y in enumerate(outs)
+                Tensor._make(y, is_floating(y.dtype), fn, i) for i, y in enumerate(outs)
             ]
             if not single:
                 fn.output_meta = tuple((y.shape, y.dtype) for y in outs)
-            fn._pack_saved(args, raw, results)
+            if fn._to_save:
+                fn._pack_saved(args, raw, results)
         else:
             results = [Tensor._make(y) for y in outs]
         fn._to_save = None
@@ -213,10 +232,7 @@ class Function(Node):
         return cls.__name__.lower()
 
     def _pack_saved(self, args, raw_outputs, outputs) -> None:
-        from shenjing.autograd.tensor import Tensor
-
-        if not self._to_save:
-            return
+        Tensor = _Tensor or _tensor_class()
         saved = []
         for array in self._to_save:
             if array is None or not hasattr(array, "shape"):

@@ -57,25 +57,29 @@ class Tensor:
         if hasattr(data, "shape") and backend.device_of(data) != target:
             data = backend.to_device(data, target)
         array = xp.array(data, dtype=dtype or backend.infer_dtype(data), copy=True)
-        self._init(array, False, None, 0)
-        self.requires_grad = requires_grad
+        self._data = array
+        self._requires_grad = False
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version_counter = [0]
+        self._accumulator = None
+        self._retains_grad = False
+        self.requires_grad = requires_grad  # checks that the dtype can carry gradients
 
     @classmethod
     def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
         """Wrap an array without copying or checks: the fast path used by operations."""
         t = object.__new__(cls)
-        t._init(array, requires_grad, grad_fn, output_nr)
+        t._data = array
+        t._requires_grad = requires_grad
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_nr = output_nr
+        t._version_counter = [0]
+        t._accumulator = None
+        t._retains_grad = False
         return t
-
-    def _init(self, array, requires_grad, grad_fn, output_nr) -> None:
-        self._data = array
-        self._requires_grad = requires_grad
-        self.grad = None
-        self.grad_fn = grad_fn
-        self._output_nr = output_nr
-        self._version_counter = [0]
-        self._accumulator = None
-        self._retains_grad = False
 
     # -- what a tensor is --------------------------------------------------------------------------
     @property

@@ -124,21 +124,25 @@ def to_device(array, device: Device):
 def common_module(op: str, arrays) -> object:
     """The array library shared by every array in ``arrays``; raise naming both devices if mixed.
 
-    Non-array entries (Python scalars) are ignored.
+    Non-array entries (Python scalars) are ignored. Called by every operation, so the all-CPU case
+    is a type check per array.
     """
-    first = None
+    gpu = None
+    cpu = False
     for array in arrays:
         if type(array) is numpy.ndarray:
-            device = CPU
+            cpu = True
         elif _cupy is not None and isinstance(array, _cupy.ndarray):
-            device = device_of(array)
-        else:
-            continue
-        if first is None:
-            first = device
-        elif device != first:
-            raise DeviceError(
-                f"{op}: expected all tensors on one device, but found {first} and {device}; "
-                "move them with .to(device) first"
-            )
-    return numpy if first is None or first.type == "cpu" else _cupy
+            if gpu is None:
+                gpu = device_of(array)
+            elif device_of(array) != gpu:
+                raise DeviceError(f"{op}: expected all tensors on one device, but found {gpu} "
+                                  f"and {device_of(array)}; move them with .to(device) first")
+        elif isinstance(array, numpy.ndarray):
+            cpu = True
+    if gpu is None:
+        return numpy
+    if cpu:
+        raise DeviceError(f"{op}: expected all tensors on one device, but found cpu and {gpu}; "
+                          "move them with .to(device) first")
+    return _cupy

@@ -12,7 +12,7 @@ from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import erf as erf_array
 from shenjing.ops.checks import normalize_dim, require_tensor
-from shenjing.ops.elementwise import erf, exp, where
+from shenjing.ops.elementwise import Mul, erf, exp, where
 
 
 class Sigmoid(Function):
@@ -68,7 +68,9 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return where(y > 0, gy, 0.0)  # gradient 0 at x = 0, as in PyTorch
+        # Gradient 0 at x = 0, as in PyTorch. A product with the mask, not where(): NumPy's where
+        # is several times slower, and the two differ only for an infinite incoming gradient.
+        return Mul.apply(gy, Tensor._make(y._data > 0))
 
 
 def relu(input: Tensor) -> Tensor:
