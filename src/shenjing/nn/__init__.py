@@ -1,5 +1,7 @@
-"""Neural network building blocks; ``functional`` holds the stateless functions."""
+"""Neural network building blocks, as ``torch.nn``: modules, parameters, ``functional``."""
 
 from shenjing.nn import functional
+from shenjing.nn.modules import Module
+from shenjing.nn.parameter import Parameter
 
-__all__ = ["functional"]
+__all__ = ["Module", "Parameter", "functional"]
