@@ -132,5 +132,6 @@ from shenjing.ops.shape import (
     transpose,
     unsqueeze,
 )
+from shenjing.summary import summary
 
 __version__ = "0.1.0"

@@ -104,6 +104,24 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(require_tensor("leaky_relu", input), negative_slope=negative_slope)
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` for x > 0, else ``weight * x`` with a learned slope per channel (dim 1); ``F.prelu``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.prelu(sj.tensor([[-2.0, 3.0]]), sj.tensor([0.25]))
+    tensor([[-0.5000,  3.0000]])
+    """
+    require_tensor("prelu", input)
+    require_tensor("prelu", weight)
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1  # dim 1 holds the channels
+        if weight.numel() != channels:
+            raise ValueError(f"prelu: {weight.numel()} slopes for {channels} channels "
+                             f"(input of shape {input.shape})")
+        weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return where(input > 0, input, input * weight)
+
+
 class ELU(Function):
     """``scale * (x if x > 0 else alpha * (exp(x) - 1))``: ELU, and SELU with its constants."""
 

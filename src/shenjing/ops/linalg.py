@@ -67,3 +67,51 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm: expects two matrices, got shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
+
+
+class Linear(Function):
+    """``x @ weight.T + bias`` in one operation: the affine map of a fully connected layer."""
+
+    def forward(self, x, weight, bias):
+        self.save_for_backward(x, weight)
+        y = self.xp.matmul(x, weight.T)
+        if bias is not None:
+            y += bias  # y is fresh: add in place
+        return y
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        gx = gy.matmul(weight) if self.needs_input_grad[0] else None
+        gw = gb = None
+        if self.needs_input_grad[1] or self.needs_input_grad[2]:
+            # batch dims flattened: (..., out) -> (N, out), (..., in) -> (N, in)
+            gy2 = gy.reshape(-1, gy.shape[-1])
+            if self.needs_input_grad[1]:
+                gw = gy2.mT.matmul(x.reshape(-1, x.shape[-1]))  # (out, in)
+            if self.needs_input_grad[2]:
+                gb = gy2.sum(dim=0)
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``: (..., in) -> (..., out) with weight (out, in), bias (out,).
+
+    Equivalent of ``torch.nn.functional.linear``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.linear(sj.ones(2, 3), sj.ones(4, 3), sj.zeros(4)).shape
+    (2, 4)
+    """
+    require_tensor("linear", input)
+    require_tensor("linear", weight)
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be a matrix (out, in), got shape {weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input of shape {input.shape} does not fit weight of shape "
+                         f"{weight.shape}: the last input dim must be {weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
+                         f"{weight.shape}: expected ({weight.shape[0]},)")
+    if input.dtype != weight.dtype:
+        input = input.to(weight.dtype)
+    return Linear.apply(input, weight, bias)

@@ -1,5 +1,21 @@
 """Layers as modules: one file per kind, the base class in ``module``."""
 
+from shenjing.nn.modules.activation import (
+    ELU,
+    GELU,
+    SELU,
+    LeakyReLU,
+    LogSoftmax,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from shenjing.nn.modules.container import ModuleDict, ModuleList, Sequential
+from shenjing.nn.modules.dropout import Dropout
+from shenjing.nn.modules.linear import Flatten, Identity, Linear
 from shenjing.nn.modules.module import Module
-
-__all__ = ["Module"]
+from shenjing.nn.modules.normalization import BatchNorm1d, LayerNorm

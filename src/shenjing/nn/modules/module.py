@@ -276,7 +276,7 @@ class Module:
         """
         with no_grad():
             for module in self.modules():
-                for name, parameter in module._parameters.items():
+                for parameter in module._parameters.values():
                     if parameter is not None:
                         parameter._data = _converted(parameter, args, kwargs)._data
                         if parameter.grad is not None:

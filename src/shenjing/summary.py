@@ -1,0 +1,101 @@
+"""``sj.summary``: a table of a model's layers, output shapes and parameter counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shenjing.autograd.grad_mode import no_grad
+from shenjing.creation import zeros
+from shenjing.nn.modules.module import Module
+
+
+@dataclass
+class LayerRow:
+    """One layer of a summary."""
+
+    name: str  # the module's path, e.g. "0" or "encoder.fc1"
+    kind: str  # the class name
+    output_shape: tuple  # with -1 for the batch dim
+    parameters: int
+
+
+@dataclass
+class ModelSummary:
+    """What ``summary`` found; printing it gives the table."""
+
+    rows: list[LayerRow] = field(default_factory=list)
+    total_params: int = 0
+    trainable_params: int = 0
+
+    def __str__(self) -> str:
+        header = ("Layer (type)", "Output Shape", "Param #")
+        cells = [(f"{r.name} ({r.kind})", str(r.output_shape), f"{r.parameters:,}")
+                 for r in self.rows]
+        widths = [max(len(row[i]) for row in [header, *cells]) for i in range(3)]
+        line = "-" * (sum(widths) + 6)
+
+        def fmt(row):
+            return f"{row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]:>{widths[2]}}"
+
+        body = [line, fmt(header), "=" * len(line), *map(fmt, cells), "=" * len(line)]
+        body += [f"Total params: {self.total_params:,}",
+                 f"Trainable params: {self.trainable_params:,}",
+                 f"Non-trainable params: {self.total_params - self.trainable_params:,}", line]
+        return "\n".join(body)
+
+    __repr__ = __str__
+
+
+def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
+            device=None) -> ModelSummary:
+    """Run ``model`` once on zeros of shape (batch_size, *input_shape) and list its layers.
+
+    Each layer without sublayers (or with parameters of its own) gets a row with its output
+    shape (batch dim shown as -1) and parameter count; the totals count shared parameters once.
+    The model runs in eval mode under no_grad and is left as it was. Like ``torchsummary``.
+
+    >>> import shenjing as sj
+    >>> net = sj.nn.Sequential(sj.nn.Linear(784, 16), sj.nn.Sigmoid(), sj.nn.Linear(16, 16),
+    ...                        sj.nn.Sigmoid(), sj.nn.Linear(16, 10))
+    >>> print(sj.summary(net, (784,)))
+    -------------------------------------
+    Layer (type)   Output Shape   Param #
+    =====================================
+    0 (Linear)     (-1, 16)        12,560
+    1 (Sigmoid)    (-1, 16)             0
+    2 (Linear)     (-1, 16)           272
+    3 (Sigmoid)    (-1, 16)             0
+    4 (Linear)     (-1, 10)           170
+    =====================================
+    Total params: 13,002
+    Trainable params: 13,002
+    Non-trainable params: 0
+    -------------------------------------
+    """
+    input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
+    result = ModelSummary()
+    removers = []
+    for name, module in model.named_modules():
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        if next(module.children(), None) is not None and not own:
+            continue
+
+        def record(module, inputs, output, name=name, own=own):
+            shape = tuple(getattr(output, "shape", ()))
+            result.rows.append(LayerRow(name or type(module).__name__, type(module).__name__,
+                                        (-1,) + shape[1:] if shape else (), own))
+
+        removers.append(module.register_forward_hook(record))
+    was_training = model.training
+    try:
+        model.eval()
+        with no_grad():
+            model(zeros((batch_size,) + input_shape, dtype=dtype, device=device))
+    finally:
+        for remove in removers:
+            remove()
+        model.train(was_training)
+    parameters = list(model.parameters())
+    result.total_params = sum(p.numel() for p in parameters)
+    result.trainable_params = sum(p.numel() for p in parameters if p.requires_grad)
+    return result
