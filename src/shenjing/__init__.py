@@ -132,6 +132,7 @@ from shenjing.ops.shape import (
     transpose,
     unsqueeze,
 )
+from shenjing.serialization import load, save
 from shenjing.summary import summary
 
 __version__ = "0.1.0"

@@ -136,6 +136,8 @@ def _run(roots, grads, retain_graph, create_graph, targets=None) -> dict[int, Te
             if needed is not None and not any(
                 edge is not None and edge[0] in needed for edge in node.next_edges
             ):
+                if not retain_graph:
+                    node.release()
                 continue  # a target past which no other target lies
             if node.retained and targets is None:
                 for output_nr, ref in node.retained.items():
@@ -195,8 +197,9 @@ def _accumulate_into_leaf(leaf: Tensor | None, g: Tensor | None, create_graph: b
     if leaf is None or g is None:
         return
     if leaf.grad is None:
-        # A copy, so that no two leaves share one gradient array (Add passes gy to both inputs).
-        leaf.grad = g if create_graph else Tensor._make(g._data.copy())
+        # A copy, so that no two leaves share one gradient array (Add passes gy to both inputs)
+        # and .grad is never a read-only broadcast view; under create_graph a recorded copy.
+        leaf.grad = g.clone() if create_graph else Tensor._make(g._data.copy())
     elif create_graph or leaf.grad.requires_grad:
         leaf.grad = leaf.grad + g
     else:

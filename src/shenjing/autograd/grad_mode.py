@@ -57,14 +57,28 @@ class no_grad(_GradMode):
     False
     """
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__()
+        return self(func)  # used as @sj.no_grad, without parentheses
+
+    def __init__(self, func=None):
         super().__init__(False)
 
 
 class enable_grad(_GradMode):
     """Enable graph recording inside a ``no_grad`` block; equivalent of ``torch.enable_grad``."""
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        self.__init__()
+        return self(func)  # used as @sj.enable_grad, without parentheses
+
+    def __init__(self, func=None):
         super().__init__(True)
 
 

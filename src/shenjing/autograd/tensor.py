@@ -223,7 +223,9 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         array = backend.to_device(self._data, backend.CPU)
-        return array if dtype is None else array.astype(dtype, copy=False)
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return array.copy() if copy else array
 
     def item(self):
         """The value of a one-element tensor as a Python number; equivalent of ``item``."""
@@ -365,8 +367,9 @@ class Tensor:
             getattr(xp, ufunc)(self._data, value, out=self._data)
         except (ValueError, TypeError) as exc:
             shape = getattr(value, "shape", ())
-            raise type(exc)(f"{op}: cannot apply to a tensor of shape {self.shape} and "
-                            f"{self.dtype} with an operand of shape {shape}: {exc}") from None
+            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            raise kind(f"{op}: cannot apply to a tensor of shape {self.shape} and "
+                       f"{self.dtype} with an operand of shape {shape}: {exc}") from None
         self._version_counter[0] += 1
         return self
 
@@ -441,24 +444,23 @@ class Tensor:
         xp = backend.array_module(self._data)
         array = value._data if isinstance(value, Tensor) else value
         try:
-            self._data[_as_key(xp, key)] = array
+            self._data[_as_key(xp, key, self.shape)] = array
         except (ValueError, IndexError) as exc:
             raise type(exc)(f"setitem: {exc} (tensor shape {self.shape}, value shape "
                             f"{getattr(array, 'shape', ())})") from None
         self._version_counter[0] += 1
 
     def _augmented(self, op, inplace_op, other):
-        # Python's x += y: in place when no graph is recorded, else the out-of-place result, so
-        # that model code such as `out += identity` keeps working with autograd.
+        # Python's x += y: in place when no graph is recorded. On a tensor recorded in a graph,
+        # the out-of-place result, so that model code such as `out += identity` keeps working
+        # (PyTorch would rewrite the graph instead). A leaf that requires grad raises, as in
+        # PyTorch: `w -= lr * w.grad` belongs inside `with sj.no_grad():`.
         tracked = is_grad_enabled() and (
             self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
         )
-        if tracked:
+        if tracked and not (self.grad_fn is None and self._requires_grad):
             return op(self, other)
-        try:
-            return inplace_op(other)
-        except TypeError:  # e.g. an integer tensor += a float: promote, as out of place
-            return op(self, other)
+        return inplace_op(other)
 
     def __iadd__(self, other):
         return self._augmented(_elementwise.add, self.add_, other)

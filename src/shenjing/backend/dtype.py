@@ -6,6 +6,8 @@ Tensors hold NumPy (or CuPy, which uses the same dtype objects) arrays, so a she
 
 from __future__ import annotations
 
+import builtins
+
 import numpy
 
 float16 = half = numpy.dtype("float16")
@@ -53,3 +55,57 @@ def infer_dtype(data) -> numpy.dtype:
     if kind == "b":
         return bool
     raise TypeError(f"cannot make a tensor from data of type {type(data).__name__}")
+
+
+def _category(dtype) -> int:
+    return 2 if dtype.kind == "f" else 0 if dtype.kind == "b" else 1
+
+
+def promote_types(a, b):
+    """The smallest dtype both ``a`` and ``b`` convert to, by PyTorch's rules.
+
+    A float beats any integer (int64 with float32 is float32, where NumPy says float64); within
+    a category the wider type wins. Equivalent of ``torch.promote_types``.
+    """
+    if a == b:
+        return a
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    if ca == 2:
+        return a if a.itemsize >= b.itemsize else b
+    return numpy.promote_types(a, b)
+
+
+def scalar_dtype(value):
+    """The dtype a Python number takes on its own: bool, int64 or the default float."""
+    if isinstance(value, (builtins.bool, numpy.bool_)):
+        return bool
+    if isinstance(value, (builtins.int, numpy.integer)):
+        return DEFAULT_INT
+    return DEFAULT_FLOAT
+
+
+def _combine_categories(higher, lower):
+    # PyTorch's rule: an operand of a lower priority (0-d tensors below tensors with dims,
+    # Python numbers below both) changes the result only if its category is higher.
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher == bool or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(dims: list, zero_dims: list, scalars: list):
+    """PyTorch's result dtype of an operation on tensors with dims, 0-d tensors and numbers."""
+
+    def reduce(dtypes):
+        result = None
+        for dtype in dtypes:
+            result = dtype if result is None else promote_types(result, dtype)
+        return result
+
+    return _combine_categories(reduce(dims), _combine_categories(reduce(zero_dims),
+                                                                 reduce(scalars)))

@@ -11,7 +11,7 @@ import math
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import erf as erf_array
-from shenjing.ops.checks import normalize_dim, require_tensor
+from shenjing.ops.checks import float_input, normalize_dim, require_tensor
 from shenjing.ops.elementwise import Mul, erf, exp, where
 
 
@@ -36,7 +36,7 @@ def sigmoid(input: Tensor) -> Tensor:
     >>> sj.sigmoid(sj.tensor([-1000.0, 0.0, 1000.0]))
     tensor([0.0000, 0.5000, 1.0000])
     """
-    return Sigmoid.apply(require_tensor("sigmoid", input))
+    return Sigmoid.apply(float_input("sigmoid", input))
 
 
 class Tanh(Function):
@@ -57,7 +57,7 @@ def tanh(input: Tensor) -> Tensor:
     >>> sj.tanh(sj.tensor([0.0, 100.0]))
     tensor([0., 1.])
     """
-    return Tanh.apply(require_tensor("tanh", input))
+    return Tanh.apply(float_input("tanh", input))
 
 
 class ReLU(Function):
@@ -147,7 +147,7 @@ def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     >>> sj.nn.functional.elu(sj.tensor([-1.0, 2.0]))
     tensor([-0.6321,  2.0000])
     """
-    return ELU.apply(require_tensor("elu", input), alpha=alpha, scale=1.0)
+    return ELU.apply(float_input("elu", input), alpha=alpha, scale=1.0)
 
 
 # Klambauer et al. (2017), "Self-Normalizing Neural Networks": the constants PyTorch uses.
@@ -162,7 +162,7 @@ def selu(input: Tensor) -> Tensor:
     >>> sj.nn.functional.selu(sj.tensor([-1.0, 1.0]))
     tensor([-1.1113,  1.0507])
     """
-    return ELU.apply(require_tensor("selu", input), alpha=SELU_ALPHA, scale=SELU_SCALE)
+    return ELU.apply(float_input("selu", input), alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -200,7 +200,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     >>> sj.nn.functional.gelu(sj.tensor([-1.0, 1.0]))
     tensor([-0.1587,  0.8413])
     """
-    require_tensor("gelu", input)
+    input = float_input("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
@@ -223,7 +223,7 @@ def swish(input: Tensor, beta: float = 1.0) -> Tensor:
     >>> sj.nn.functional.swish(sj.tensor([1.0]), beta=2.0)
     tensor([0.8808])
     """
-    require_tensor("swish", input)
+    input = float_input("swish", input)
     return input * sigmoid(input * beta if beta != 1.0 else input)
 
 
@@ -250,7 +250,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     >>> sj.nn.functional.softplus(sj.tensor([0.0, 1000.0]))
     tensor([6.9315e-01, 1.0000e+03])
     """
-    require_tensor("softplus", input)
+    input = float_input("softplus", input)
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
@@ -258,6 +258,9 @@ class Softmax(Function):
     def forward(self, x, dim):
         self.dim = dim
         xp = self.xp
+        if x.size == 0:
+            self.save_for_backward(x)
+            return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))  # the max is subtracted: no overflow
         y = e / e.sum(axis=dim, keepdims=True)
         self.save_for_backward(y)
@@ -270,7 +273,6 @@ class Softmax(Function):
 
 
 def _softmax_dim(op: str, input: Tensor, dim) -> int:
-    require_tensor(op, input)
     if dim is None:
         raise TypeError(f"{op}: dim must be given (which dim sums to one?)")
     return normalize_dim(op, dim, input.ndim)
@@ -283,6 +285,7 @@ def softmax(input: Tensor, dim: int) -> Tensor:
     >>> sj.softmax(sj.tensor([1e4, 1e4]), dim=0)
     tensor([0.5000, 0.5000])
     """
+    input = float_input("softmax", input)
     return Softmax.apply(input, dim=_softmax_dim("softmax", input, dim))
 
 
@@ -290,6 +293,9 @@ class LogSoftmax(Function):
     def forward(self, x, dim):
         self.dim = dim
         xp = self.xp
+        if x.size == 0:
+            self.save_for_backward(x)
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)
         y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.save_for_backward(y)
@@ -308,4 +314,5 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     >>> sj.log_softmax(sj.tensor([0.0, 1000.0]), dim=0)
     tensor([-1000.,     0.])
     """
+    input = float_input("log_softmax", input)
     return LogSoftmax.apply(input, dim=_softmax_dim("log_softmax", input, dim))

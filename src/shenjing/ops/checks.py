@@ -6,7 +6,9 @@ import numbers
 
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import DEFAULT_FLOAT, array_module, is_floating
+from shenjing.backend import DEFAULT_FLOAT, array_module
+from shenjing.backend.dtype import result_type as dtype_result_type
+from shenjing.backend.dtype import scalar_dtype
 
 
 def require_tensor(op: str, x) -> Tensor:
@@ -74,18 +76,34 @@ def as_operand(op: str, value, like: Tensor):
     raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
 
 
-def promote(x, y):
-    """PyTorch's type promotion where it differs from NumPy's, by category.
+def result_type(*operands):
+    """The dtype PyTorch gives an operation on ``operands`` (tensors and Python numbers).
 
-    An integer tensor meeting a Python float becomes float32 (NumPy: float64); an integer tensor
-    meeting a float tensor takes that tensor's float dtype (NumPy: float32 + int64 = float64).
+    Categories bool < integer < float; a 0-d tensor or a Python number changes the dtype of
+    tensors with dims only when its category is higher (float32 tensor * float64 0-d tensor is
+    float32; an int tensor * 2.5 is float32). NumPy's rules differ, hence this function.
     """
-    x_float = isinstance(x, float) or (isinstance(x, Tensor) and is_floating(x.dtype))
-    y_float = isinstance(y, float) or (isinstance(y, Tensor) and is_floating(y.dtype))
-    if x_float == y_float:
-        return x, y
-    if isinstance(x, Tensor) and not x_float:
-        x = x.to(y.dtype if isinstance(y, Tensor) else DEFAULT_FLOAT)
-    if isinstance(y, Tensor) and not y_float:
-        y = y.to(x.dtype if isinstance(x, Tensor) else DEFAULT_FLOAT)
-    return x, y
+    dims, zero_dims, scalars = [], [], []
+    for x in operands:
+        if isinstance(x, Tensor):
+            (dims if x.ndim else zero_dims).append(x.dtype)
+        elif x is not None:
+            scalars.append(scalar_dtype(x))
+    return dtype_result_type(dims, zero_dims, scalars)
+
+
+def promote(*operands):
+    """``operands`` with every tensor converted to their common dtype (numbers left as they are)."""
+    tensors = [x for x in operands if isinstance(x, Tensor)]
+    first = tensors[0].dtype
+    if first.kind == "f" and all(t.dtype == first for t in tensors):
+        return operands  # the common case: float tensors of one dtype, which numbers keep
+    dtype = result_type(*operands)
+    return tuple(x.to(dtype) if isinstance(x, Tensor) and x.dtype != dtype else x
+                 for x in operands)
+
+
+def float_input(op: str, x: Tensor) -> Tensor:
+    """The input of a float-valued function (exp, sigmoid...): integers and bools become float32."""
+    require_tensor(op, x)
+    return x if x.dtype.kind == "f" else x.to(DEFAULT_FLOAT)

@@ -12,7 +12,7 @@ from shenjing.autograd.tensor import Tensor
 from shenjing.backend import DEFAULT_FLOAT, Device, array_module, device_of, is_floating
 from shenjing.backend import erf as erf_array
 from shenjing.backend import to_device as move_array
-from shenjing.ops.checks import as_operand, promote, require_tensor
+from shenjing.ops.checks import as_operand, float_input, promote, require_tensor
 
 
 def _operands(op: str, input, other):
@@ -218,7 +218,7 @@ def exp(input: Tensor) -> Tensor:
     >>> sj.exp(sj.tensor([0.0, 1.0]))
     tensor([1.0000, 2.7183])
     """
-    return Exp.apply(require_tensor("exp", input))
+    return Exp.apply(float_input("exp", input))
 
 
 class Log(Function):
@@ -238,7 +238,7 @@ def log(input: Tensor) -> Tensor:
     >>> sj.log(sj.tensor([1.0, 100.0]))
     tensor([0.0000, 4.6052])
     """
-    return Log.apply(require_tensor("log", input))
+    return Log.apply(float_input("log", input))
 
 
 class Log1p(Function):
@@ -258,7 +258,7 @@ def log1p(input: Tensor) -> Tensor:
     >>> sj.log1p(sj.tensor([1e-10, 1.0], dtype=sj.float64))
     tensor([1.0000e-10, 6.9315e-01], dtype=float64)
     """
-    return Log1p.apply(require_tensor("log1p", input))
+    return Log1p.apply(float_input("log1p", input))
 
 
 class Sqrt(Function):
@@ -279,7 +279,7 @@ def sqrt(input: Tensor) -> Tensor:
     >>> sj.sqrt(sj.tensor([4.0, 9.0]))
     tensor([2., 3.])
     """
-    return Sqrt.apply(require_tensor("sqrt", input))
+    return Sqrt.apply(float_input("sqrt", input))
 
 
 class Abs(Function):
@@ -337,7 +337,7 @@ def erf(input: Tensor) -> Tensor:
     >>> sj.erf(sj.tensor([0.0, 1.0]))
     tensor([0.0000, 0.8427])
     """
-    return Erf.apply(require_tensor("erf", input))
+    return Erf.apply(float_input("erf", input))
 
 
 # -- trigonometry --------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def sin(input: Tensor) -> Tensor:
     >>> sj.sin(sj.tensor([0.0]))
     tensor([0.])
     """
-    return Sin.apply(require_tensor("sin", input))
+    return Sin.apply(float_input("sin", input))
 
 
 class Cos(Function):
@@ -378,7 +378,7 @@ def cos(input: Tensor) -> Tensor:
     >>> sj.cos(sj.tensor([0.0]))
     tensor([1.])
     """
-    return Cos.apply(require_tensor("cos", input))
+    return Cos.apply(float_input("cos", input))
 
 
 # -- clamping and selection ----------------------------------------------------------------------
@@ -410,6 +410,7 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     require_tensor("clamp", input)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    input = promote(input, min, max)[0]  # an integer tensor with float bounds becomes float
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         # Tensor bounds: select, so that the gradient also reaches the bounds where they bind.
         y = input
@@ -433,7 +434,7 @@ class Maximum(Function):
 
     def backward(self, gy):
         a, b = self.saved_tensors
-        return _split_between(self.xp, gy, a._data > b._data, a._data == b._data)
+        return _split_between(self.xp, gy, a._data, b._data, a._data > b._data)
 
 
 class Minimum(Function):
@@ -445,12 +446,16 @@ class Minimum(Function):
 
     def backward(self, gy):
         a, b = self.saved_tensors
-        return _split_between(self.xp, gy, a._data < b._data, a._data == b._data)
+        return _split_between(self.xp, gy, a._data, b._data, a._data < b._data)
 
 
-def _split_between(xp, gy, first_wins, tie):
-    """Send the gradient to the winner; on a tie each side gets half (PyTorch's convention)."""
-    share = xp.where(first_wins, 1.0, xp.where(tie, 0.5, 0.0)).astype(gy.dtype)
+def _split_between(xp, gy, a, b, first_wins):
+    """Send the gradient to the winner; on a tie each side gets half (PyTorch's convention).
+
+    A NaN wins, since it is what the result holds.
+    """
+    share = xp.where(first_wins | xp.isnan(a), 1.0,
+                     xp.where(xp.isnan(b), 0.0, xp.where(a == b, 0.5, 0.0))).astype(gy.dtype)
     return gy * _constant(share), gy * _constant(1 - share)
 
 
@@ -506,7 +511,7 @@ def where(condition: Tensor, input, other) -> Tensor:
         # Two scalars: the result takes the default dtype of their kind, as torch.where does.
         dtype = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else None
         a = Tensor._make(array_module(condition._data).asarray(a, dtype=dtype))
-    return Where.apply(condition, a, b)
+    return Where.apply(condition, *promote(a, b))
 
 
 # -- dtype and copies ----------------------------------------------------------------------------

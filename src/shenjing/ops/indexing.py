@@ -24,24 +24,48 @@ def _is_basic(key: tuple) -> bool:
     )
 
 
-def _as_key(xp, key) -> tuple:
-    """An indexing key with tensors and lists turned into arrays, always as a tuple."""
+def _is_int(k) -> bool:
+    return isinstance(k, numbers.Integral) and not isinstance(k, bool)
+
+
+def _as_key(xp, key, shape: tuple) -> tuple:
+    """An indexing key as a tuple of ints, slices, None, Ellipsis and integer arrays.
+
+    Tensors and lists become arrays (copied, so that changing an index tensor later cannot change
+    a gradient); a bool mask becomes the integer positions where it holds, after checking that it
+    has the shape of the dims it indexes.
+    """
     if not isinstance(key, tuple):
         key = (key,)
-    converted = []
+    key = tuple(xp.array(k._data) if isinstance(k, Tensor) else xp.asarray(k)
+                if isinstance(k, list) else k for k in key)
+    consumed = sum(k.ndim if _is_mask(k) else 0 if k is None or k is Ellipsis else 1 for k in key)
+    converted, dim = [], 0
     for k in key:
-        if isinstance(k, Tensor):
-            k = k._data
-        elif isinstance(k, list):
-            k = xp.asarray(k)
-        if hasattr(k, "dtype") and k.dtype.kind not in "biu":
-            raise IndexError(f"index: tensors used as indices must be integer or bool, "
-                             f"got {k.dtype}")
-        if hasattr(k, "dtype") and k.dtype.kind == "b" and k.ndim:
-            converted.extend(k.nonzero())  # a mask selects the positions where it is True
-        else:
-            converted.append(k)
+        if k is Ellipsis:
+            dim += len(shape) - consumed
+        elif hasattr(k, "dtype"):
+            if k.dtype.kind not in "biu":
+                raise IndexError(f"index: tensors used as indices must be integer or bool, "
+                                 f"got {k.dtype}")
+            if _is_mask(k):
+                covered = shape[dim:dim + k.ndim]
+                if k.shape != covered:
+                    raise IndexError(f"index: a mask of shape {k.shape} does not match the shape "
+                                     f"{covered} of the dims it indexes in a tensor of shape "
+                                     f"{shape} (from dim {dim})")
+                converted.extend(k.nonzero())  # the positions where the mask holds
+                dim += k.ndim
+                continue
+            dim += 1
+        elif k is not None:
+            dim += 1
+        converted.append(k)
     return tuple(converted)
+
+
+def _is_mask(k) -> bool:
+    return hasattr(k, "dtype") and k.dtype.kind == "b" and k.ndim > 0
 
 
 class GetItem(Function):
@@ -84,9 +108,26 @@ def getitem(input: Tensor, key) -> Tensor:
     (tensor([3., 4., 5.]), tensor([[0., 2.],
             [3., 5.]]))
     """
-    key = _as_key(array_module(input._data), key)
-    op = GetItemView if _is_basic(key) else GetItem
-    return op.apply(input, key=key)
+    key = _as_key(array_module(input._data), key, input.shape)
+    if _is_basic(key):
+        return GetItemView.apply(input, key=key)
+    if any(_is_int(k) for k in key):
+        # PyTorch applies ints as basic indexing first, so x[1, :, idx] has shape (4, len(idx))
+        # for x of shape (3, 4, 5); NumPy would treat 1 as an array and put len(idx) first.
+        basic = []
+        rest = []
+        for k in key:
+            if _is_int(k):
+                basic.append(k)
+            elif k is None:
+                basic.append(None)
+                rest.append(slice(None))
+            else:
+                basic.append(k if k is Ellipsis else slice(None))
+                rest.append(k)
+        input = GetItemView.apply(input, key=tuple(basic))
+        key = tuple(rest)
+    return GetItem.apply(input, key=key)
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -102,6 +143,8 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """
     require_tensor("gather", input)
     require_tensor("gather", index)
+    if input.ndim == 0:
+        raise ShapeError("gather: input must have at least 1 dim, got a 0-d tensor")
     if index.dtype.kind not in "iu":
         raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
     dim = normalize_dim("gather", dim, input.ndim)
@@ -119,7 +162,7 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
                          f"{input.shape[dim]}")
     # out[i, j, k] = input[i, index[i, j, k], k] for dim 1: an open grid for the other dims
     key = tuple(
-        index._data if d == dim
+        index._data.copy() if d == dim
         else xp.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - d))
         for d, n in enumerate(index.shape)
     )
@@ -143,6 +186,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
                          f"of shape {input.shape}")
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ShapeError(f"masked_fill: value must be a 0-dim tensor, got shape {value.shape}")
-    if isinstance(value, Tensor) and value.dtype != input.dtype:
-        value = value.to(input.dtype)
+    if isinstance(value, Tensor):
+        value = value if value.dtype == input.dtype else value.to(input.dtype)
+    else:  # the fill value takes the input's dtype (0.5 in an integer tensor is 0), as in PyTorch
+        value = Tensor._make(array_module(input._data).asarray(value, dtype=input.dtype))
     return where(mask, value, input)

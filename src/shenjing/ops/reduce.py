@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import expected_float_errors, is_floating
-from shenjing.ops.checks import normalize_dim, normalize_dims, require_tensor
+from shenjing.backend import array_module, expected_float_errors, is_floating
+from shenjing.ops.checks import float_input, normalize_dim, normalize_dims, require_tensor
 from shenjing.ops.elementwise import maximum, minimum, where
 
 # What max(x, dim) and min(x, dim) return, as torch.return_types.max does.
@@ -109,7 +110,8 @@ class Var(_Reduction):
         n = _count(self.shape, self.dims) - self.correction
         # d var / dx_i = 2 (x_i - mean) / (N - correction)
         centered = x - x.mean(dim=self.dims, keepdim=True)
-        return _expand_back(gy, self.shape, self.dims, self.keepdim) * centered * (2.0 / n)
+        factor = 2.0 / n if n else math.inf  # no degrees of freedom left: NaN, as in PyTorch
+        return _expand_back(gy, self.shape, self.dims, self.keepdim) * centered * factor
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -122,6 +124,8 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     tensor(1.6667)
     """
     require_tensor("var", input)
+    if not is_floating(input.dtype):
+        raise TypeError(f"var: input must be a floating-point tensor, got {input.dtype}")
     return Var.apply(input, dims=normalize_dims("var", dim, input.ndim), keepdim=keepdim,
                      correction=_correction("var", unbiased, correction))
 
@@ -140,7 +144,8 @@ class Std(_Reduction):
         # d std / dx_i = (x_i - mean) / ((N - correction) std); zero where std == 0, as in PyTorch
         g_over_std = where(y == 0, 0.0, gy / y)
         centered = x - x.mean(dim=self.dims, keepdim=True)
-        return _expand_back(g_over_std, self.shape, self.dims, self.keepdim) * centered * (1.0 / n)
+        factor = 1.0 / n if n else math.inf
+        return _expand_back(g_over_std, self.shape, self.dims, self.keepdim) * centered * factor
 
 
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -151,6 +156,8 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     tensor(1.1180)
     """
     require_tensor("std", input)
+    if not is_floating(input.dtype):
+        raise TypeError(f"std: input must be a floating-point tensor, got {input.dtype}")
     return Std.apply(input, dims=normalize_dims("std", dim, input.ndim), keepdim=keepdim,
                      correction=_correction("std", unbiased, correction))
 
@@ -181,8 +188,10 @@ class Amin(_Reduction):
 
 def _spread_over_ties(fn: _Reduction, gy: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """The gradient of a max or min, shared evenly by the elements that tie for it (PyTorch)."""
+    xp = array_module(x._data)
     y_full = y._data if fn.keepdim else y._data.reshape(_keepdim_shape(fn.shape, fn.dims))
-    hits = (x._data == y_full).astype(x.dtype)
+    # A NaN result came from the NaNs in its slice: they share the gradient, as in PyTorch.
+    hits = ((x._data == y_full) | (xp.isnan(x._data) & xp.isnan(y_full))).astype(x.dtype)
     share = hits / hits.sum(axis=fn.dims, keepdims=True)
     return _expand_back(gy, fn.shape, fn.dims, fn.keepdim) * Tensor._make(share)
 
@@ -195,8 +204,9 @@ def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     tensor([5., 7.])
     """
     require_tensor("amax", input)
-    _require_nonempty("amax", input)
-    return Amax.apply(input, dims=normalize_dims("amax", dim, input.ndim), keepdim=keepdim)
+    dims = normalize_dims("amax", dim, input.ndim)
+    _require_nonempty("amax", input, dims)
+    return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
 def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -207,13 +217,16 @@ def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     tensor([1., 2.])
     """
     require_tensor("amin", input)
-    _require_nonempty("amin", input)
-    return Amin.apply(input, dims=normalize_dims("amin", dim, input.ndim), keepdim=keepdim)
+    dims = normalize_dims("amin", dim, input.ndim)
+    _require_nonempty("amin", input, dims)
+    return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
-def _require_nonempty(op: str, x: Tensor) -> None:
-    if x.numel() == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+def _require_nonempty(op: str, x: Tensor, dims: tuple) -> None:
+    """A max, min or arg-reduction needs at least one element in every slice it reduces."""
+    if any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0):
+        raise ValueError(f"{op}: cannot reduce over a dim of size 0 in a tensor of shape "
+                         f"{x.shape}")
 
 
 class ArgMax(Function):
@@ -238,10 +251,13 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     tensor([1, 0])
     """
     require_tensor("argmax", input)
-    _require_nonempty("argmax", input)
     if dim is None:
-        return ArgMax.apply(input.reshape(-1), dim=0, keepdim=False)
-    return ArgMax.apply(input, dim=normalize_dim("argmax", dim, input.ndim), keepdim=keepdim)
+        _require_nonempty("argmax", input, ())
+        flat = ArgMax.apply(input.reshape(-1), dim=0, keepdim=False)
+        return flat.reshape((1,) * input.ndim) if keepdim else flat
+    dim = normalize_dim("argmax", dim, input.ndim)
+    _require_nonempty("argmax", input, (dim,) if input.ndim else ())
+    return ArgMax.apply(input, dim=dim, keepdim=keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -252,10 +268,13 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     tensor([0, 1])
     """
     require_tensor("argmin", input)
-    _require_nonempty("argmin", input)
     if dim is None:
-        return ArgMin.apply(input.reshape(-1), dim=0, keepdim=False)
-    return ArgMin.apply(input, dim=normalize_dim("argmin", dim, input.ndim), keepdim=keepdim)
+        _require_nonempty("argmin", input, ())
+        flat = ArgMin.apply(input.reshape(-1), dim=0, keepdim=False)
+        return flat.reshape((1,) * input.ndim) if keepdim else flat
+    dim = normalize_dim("argmin", dim, input.ndim)
+    _require_nonempty("argmin", input, (dim,) if input.ndim else ())
+    return ArgMin.apply(input, dim=dim, keepdim=keepdim)
 
 
 def _max_or_min(op, input, dim, keepdim, full_reduction, index_of, elementwise):
@@ -304,6 +323,12 @@ class LogSumExp(_Reduction):
     def forward(self, x, dims, keepdim):
         self.setup(x, dims, keepdim)
         xp = self.xp
+        if any(x.shape[d] == 0 for d in dims):  # the log of an empty sum
+            shape = _keepdim_shape(x.shape, dims) if keepdim else [
+                n for i, n in enumerate(x.shape) if i not in dims]
+            y = xp.full(shape, -xp.inf, dtype=x.dtype)
+            self.save_for_backward(x, y)
+            return y
         # Subtract the max so that exp cannot overflow; an all -inf slice keeps -inf.
         m = x.max(axis=dims, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
@@ -328,9 +353,7 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     >>> sj.logsumexp(sj.tensor([1000.0, 1000.0]), dim=0)
     tensor(1000.6932)
     """
-    require_tensor("logsumexp", input)
-    if not is_floating(input.dtype):
-        input = input.float()
+    input = float_input("logsumexp", input)
     return LogSumExp.apply(input, dims=normalize_dims("logsumexp", dim, input.ndim),
                            keepdim=keepdim)
 

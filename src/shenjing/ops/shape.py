@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
-from shenjing.ops.checks import normalize_dim, require_tensor
+from shenjing.ops.checks import normalize_dim, promote, require_tensor
 
 
 def _size_args(op: str, size) -> tuple[int, ...]:
@@ -309,8 +309,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: tensors must have the same shape except in dim {dim}, but tensor 0 has "
                 f"shape {first.shape} and tensor {i} has shape {t.shape}"
             )
-    dtype = array_module(first._data).result_type(*(t._data for t in tensors))
-    tensors = [t if t.dtype == dtype else t.to(dtype) for t in tensors]
+    tensors = list(promote(*tensors))
     return Cat.apply(*tensors, dim=dim)
 
 
