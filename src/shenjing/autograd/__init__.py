@@ -4,6 +4,7 @@ Small enough to read in an evening, in this order: ``grad_mode``, ``function`` (
 graph), ``tensor``, ``engine`` (the backward walk), ``gradcheck`` (finite-difference checks).
 """
 
+from shenjing.autograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from shenjing.autograd.engine import backward, grad
 from shenjing.autograd.function import AccumulateGrad, Function, Node, ShapeError
 from shenjing.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -12,16 +13,19 @@ from shenjing.autograd.tensor import Tensor
 
 __all__ = [
     "AccumulateGrad",
+    "AnomalyError",
     "Function",
     "GradcheckError",
     "Node",
     "ShapeError",
     "Tensor",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",

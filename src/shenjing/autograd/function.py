@@ -19,6 +19,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
+from shenjing.autograd.anomaly import _enabled as _anomaly_enabled
+from shenjing.autograd.anomaly import check_outputs
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.backend import DeviceError, array_module, common_module, is_floating
 
@@ -196,6 +198,8 @@ class Function(Node):
         raw = (out,) if single else out
         # NumPy returns scalars for 0-d results: tensors always hold arrays.
         outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in raw]
+        if _anomaly_enabled.get():
+            check_outputs(fn, arrays, outs)
 
         if any_requires_grad and cls.differentiable and is_grad_enabled():
             needs, edges, meta = [], [], []

@@ -7,24 +7,16 @@ PyTorch (``fc1.weight``, ``layers.0.bias``), so state dicts line up with PyTorch
 
 from __future__ import annotations
 
-import contextvars
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
+from shenjing.autograd.anomaly import module_stack as _call_stack
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
 from shenjing.nn.parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-# The modules whose forward is running, outermost first: detect_anomaly names the module path.
-_call_stack: contextvars.ContextVar[tuple] = contextvars.ContextVar("shenjing_module_stack",
-                                                                    default=())
-
-
-def current_module_stack() -> tuple:
-    """The modules whose forward is running now, outermost first."""
-    return _call_stack.get()
 
 
 class Module:
@@ -66,6 +58,7 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        # The stack of running modules lets detect_anomaly name the layer an operation ran in.
         token = _call_stack.set(_call_stack.get() + (self,))
         try:
             output = self.forward(*args, **kwargs)
