@@ -21,8 +21,8 @@ import weakref
 
 from shenjing.autograd.anomaly import _enabled as _anomaly_enabled
 from shenjing.autograd.anomaly import check_outputs
-from shenjing.autograd.grad_mode import is_grad_enabled
-from shenjing.backend import DeviceError, array_module, common_module, is_floating
+from shenjing.autograd.grad_mode import _grad_enabled
+from shenjing.backend import CPU_ARRAY, CPU_MODULE, DeviceError, array_module, common_module
 
 _Tensor = None  # shenjing.autograd.tensor.Tensor, which imports this module: bound on first use
 
@@ -181,27 +181,35 @@ class Function(Node):
         fn = cls()
         arrays = []
         any_requires_grad = False
+        all_cpu = True
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a._data)
-                any_requires_grad = any_requires_grad or a._requires_grad
+                data = a._data
+                arrays.append(data)
+                if a._requires_grad:
+                    any_requires_grad = True
+                if type(data) is not CPU_ARRAY:
+                    all_cpu = False
             else:
                 arrays.append(a)
-        fn.xp = xp = common_module(fn.op_name(), arrays)
+        # The device check, with a fast path for the common all-NumPy case.
+        fn.xp = xp = CPU_MODULE if all_cpu else common_module(fn.op_name(), arrays)
         try:
             out = fn.forward(*arrays, **params)
         except (ShapeError, DeviceError):
             raise
         except (IndexError, ValueError, TypeError) as exc:
             raise fn._explain(exc, arrays) from exc
-        single = not isinstance(out, tuple)
-        raw = (out,) if single else out
+        if type(out) is tuple:
+            single, raw = False, out
+        else:
+            single, raw = True, (out,)
         # NumPy returns scalars for 0-d results: tensors always hold arrays.
         outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in raw]
         if _anomaly_enabled.get():
             check_outputs(fn, arrays, outs)
 
-        if any_requires_grad and cls.differentiable and is_grad_enabled():
+        if any_requires_grad and cls.differentiable and _grad_enabled.get():
             needs, edges, meta = [], [], []
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
@@ -214,9 +222,7 @@ class Function(Node):
                     meta.append(None)
             fn.needs_input_grad, fn.next_edges, fn.input_meta = tuple(needs), tuple(edges), meta
             fn.sequence_nr = next(_sequence)
-            results = [
-                Tensor._make(y, is_floating(y.dtype), fn, i) for i, y in enumerate(outs)
-            ]
+            results = [Tensor._make(y, y.dtype.kind == "f", fn, i) for i, y in enumerate(outs)]
             if not single:
                 fn.output_meta = tuple((y.shape, y.dtype) for y in outs)
             if fn._to_save:

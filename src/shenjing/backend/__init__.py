@@ -7,6 +7,8 @@ the library that owns their inputs, and call it. Everything that differs between
 
 from shenjing.backend.device import (
     CPU,
+    CPU_ARRAY,
+    CPU_MODULE,
     Device,
     DeviceError,
     array_module,
@@ -22,6 +24,8 @@ from shenjing.backend.special import erf, expected_float_errors, scatter_add
 
 __all__ = [
     "CPU",
+    "CPU_ARRAY",
+    "CPU_MODULE",
     "DEFAULT_FLOAT",
     "DEFAULT_INT",
     "Device",

@@ -80,6 +80,8 @@ class Device:
 
 
 CPU = Device("cpu")
+CPU_MODULE = numpy  # the array library of the CPU
+CPU_ARRAY = numpy.ndarray  # the array type of the CPU: operations compare against it
 
 
 def as_device(device: str | Device | None) -> Device:

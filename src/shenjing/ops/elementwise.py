@@ -17,6 +17,15 @@ from shenjing.ops.checks import as_operand, float_input, promote, require_tensor
 
 def _operands(op: str, input, other):
     """Both operands of a binary operation, one of them a Tensor, promoted as PyTorch does."""
+    # Fast path for the most common cases: float tensors of one dtype, or one with a number.
+    if isinstance(input, Tensor):
+        kind = input._data.dtype.kind
+        if kind == "f" and (type(other) is float or type(other) is int or (
+                isinstance(other, Tensor) and other._data.dtype == input._data.dtype)):
+            return input, other
+    elif isinstance(other, Tensor) and other._data.dtype.kind == "f" and (
+            type(input) is float or type(input) is int):
+        return input, other
     if isinstance(input, Tensor):
         other = as_operand(op, other, input)
     elif isinstance(other, Tensor):

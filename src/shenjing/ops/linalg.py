@@ -6,6 +6,8 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.ops.checks import broadcast_shape, require_tensor
+from shenjing.ops.reduce import Sum
+from shenjing.ops.shape import Permute
 
 
 class MatMul(Function):
@@ -18,9 +20,15 @@ class MatMul(Function):
     def backward(self, gy):
         a, b = self.saved_tensors
         # (..., n, m) = (..., n, k) @ (..., k, m); broadcast batch dims are summed by the engine.
-        ga = gy.matmul(b.mT) if self.needs_input_grad[0] else None
-        gb = a.mT.matmul(gy) if self.needs_input_grad[1] else None
+        ga = MatMul.apply(gy, _swap_last(b)) if self.needs_input_grad[0] else None
+        gb = MatMul.apply(_swap_last(a), gy) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+def _swap_last(x: Tensor) -> Tensor:
+    """(..., n, k) -> (..., k, n), as a view."""
+    dims = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return Permute.apply(x, dims=dims)
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -81,15 +89,17 @@ class Linear(Function):
 
     def backward(self, gy):
         x, weight = self.saved_tensors
-        gx = gy.matmul(weight) if self.needs_input_grad[0] else None
-        gw = gb = None
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = MatMul.apply(gy, weight) if gy.ndim >= 2 else matmul(gy, weight)
         if self.needs_input_grad[1] or self.needs_input_grad[2]:
             # batch dims flattened: (..., out) -> (N, out), (..., in) -> (N, in)
-            gy2 = gy.reshape(-1, gy.shape[-1])
+            gy2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
             if self.needs_input_grad[1]:
-                gw = gy2.mT.matmul(x.reshape(-1, x.shape[-1]))  # (out, in)
+                x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+                gw = MatMul.apply(_swap_last(gy2), x2)  # (out, N) @ (N, in) -> (out, in)
             if self.needs_input_grad[2]:
-                gb = gy2.sum(dim=0)
+                gb = Sum.apply(gy2, dims=(0,), keepdim=False)
         return gx, gw, gb
 
 

@@ -1,0 +1,247 @@
+"""The training loop: ``fit``, ``evaluate`` and ``predict``.
+
+``fit`` is the loop every course writes by hand (forward, loss, backward, step), with what
+practitioners expect around it: a progress bar per epoch, validation, metrics, a history,
+callbacks (early stopping, checkpoints), a learning-rate scheduler and gradient clipping.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from shenjing.autograd.grad_mode import no_grad
+from shenjing.autograd.tensor import Tensor
+from shenjing.nn.modules.module import Module
+from shenjing.ops.shape import cat
+from shenjing.train.callbacks import Callback
+from shenjing.train.history import History
+from shenjing.train.metrics import resolve
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite; the message names the epoch and the step."""
+
+
+@dataclass
+class TrainingState:
+    """What callbacks see: the model, the optimizer, the epoch, and a flag to stop."""
+
+    model: Module
+    optimizer: object
+    epochs: int
+    epoch: int = 0
+    step: int = 0
+    stop_training: bool = False
+    history: History = field(default_factory=History)
+    verbose: bool = True
+
+    def log(self, message: str) -> None:
+        """Print a line without breaking a progress bar."""
+        if self.verbose:
+            _print(message)
+
+
+def _print(message: str) -> None:
+    try:
+        from tqdm import tqdm
+
+        tqdm.write(message, file=sys.stderr)
+    except ImportError:
+        print(message, file=sys.stderr)
+
+
+def _loss_function(loss) -> Callable:
+    if isinstance(loss, str):
+        from shenjing.nn import functional
+
+        if not hasattr(functional, loss):
+            raise ValueError(f"fit: unknown loss {loss!r}; pass a function or a loss module")
+        return getattr(functional, loss)
+    if not callable(loss):
+        raise TypeError(f"fit: loss must be callable (a function or a loss module), got {loss!r}")
+    return loss
+
+
+def _split(batch):
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise TypeError("fit: each batch must be an (input, target) pair, got "
+                        f"{type(batch).__name__}")
+    return batch
+
+
+def _progress(iterable, total: int | None, description: str, enabled: bool):
+    if not enabled:
+        return iterable
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, total=total, desc=description, leave=True, dynamic_ncols=True,
+                file=sys.stderr)
+
+
+def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = None, *,
+        loss, optimizer, epochs: int = 1, metrics=("accuracy",),
+        callbacks: Iterable[Callback] = (), scheduler=None, clip_grad_norm: float | None = None,
+        verbose: bool = True) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History.
+
+    Each step: forward, ``loss(output, target)``, backward, optional gradient clipping,
+    ``optimizer.step()``. After each epoch: the validation loss and metrics (``val_*``),
+    the learning rate, the callbacks, and ``scheduler.step()`` (``ReduceLROnPlateau`` gets the
+    validation loss, or the training loss without a validation set). A NaN or infinite loss stops
+    training with ``NonFiniteLossError`` naming the epoch and the step. ``sj.manual_seed`` makes
+    the whole run repeat exactly (initialisation, shuffling, dropout).
+
+    Like Keras's ``model.fit``; PyTorch users write this loop by hand.
+    """
+    if epochs < 1:
+        raise ValueError(f"fit: epochs must be at least 1, got {epochs}")
+    loss_fn = _loss_function(loss)
+    metric_fns = resolve(metrics)
+    callbacks = list(callbacks)
+    state = TrainingState(model, optimizer, epochs, verbose=verbose)
+    for callback in callbacks:
+        callback.on_train_begin(state)
+    try:
+        for epoch in range(1, epochs + 1):
+            state.epoch = epoch
+            for callback in callbacks:
+                callback.on_epoch_begin(state)
+            logs = _train_epoch(state, train_loader, loss_fn, metric_fns, clip_grad_norm,
+                                callbacks)
+            if val_loader is not None:
+                scores = evaluate(model, val_loader, loss_fn, metric_fns)
+                logs.update({f"val_{k}": v for k, v in scores.items()})
+            if optimizer is not None and getattr(optimizer, "param_groups", None):
+                logs["lr"] = float(optimizer.param_groups[0]["lr"])
+            state.history.append(epoch, logs)
+            state.log(f"epoch {epoch}/{epochs}: "
+                      + ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
+            for callback in callbacks:
+                callback.on_epoch_end(state, logs)
+            if scheduler is not None:
+                _step_scheduler(scheduler, logs)
+            if state.stop_training:
+                break
+    finally:
+        for callback in callbacks:
+            callback.on_train_end(state)
+    return state.history
+
+
+def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, clip_grad_norm,
+                 callbacks) -> dict:
+    model, optimizer = state.model, state.optimizer
+    model.train()
+    total = len(loader) if hasattr(loader, "__len__") else None
+    bar = _progress(loader, total, f"epoch {state.epoch}/{state.epochs}", state.verbose)
+    sums: dict[str, float] = {"loss": 0.0, **{name: 0.0 for name in metric_fns}}
+    seen = 0
+    for step, batch in enumerate(bar, start=1):
+        state.step = step
+        inputs, target = _split(batch)
+        output = model(inputs)
+        loss = loss_fn(output, target)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"fit: the loss became {value} at epoch {state.epoch}, step {step}; try a "
+                "lower learning rate, or sj.autograd.detect_anomaly() to find the operation "
+                "that made it"
+            )
+        optimizer.zero_grad()
+        loss.backward()
+        if clip_grad_norm is not None:
+            from shenjing.nn.utils import clip_grad_norm_
+
+            clip_grad_norm_(model.parameters(), clip_grad_norm)
+        optimizer.step()
+        n = len(target) if hasattr(target, "__len__") else 1
+        seen += n
+        sums["loss"] += value * n
+        with no_grad():
+            for name, fn in metric_fns.items():
+                sums[name] += fn(output.detach(), target) * n
+        if bar is not loader:
+            bar.set_postfix({k: f"{v / seen:.4f}" for k, v in sums.items()}, refresh=False)
+        for callback in callbacks:
+            callback.on_batch_end(state, {"loss": value})
+    if bar is not loader:
+        bar.close()
+    if not seen:
+        raise ValueError("fit: the training loader gave no batches")
+    return {k: v / seen for k, v in sums.items()}
+
+
+def _step_scheduler(scheduler, logs: dict) -> None:
+    from shenjing.optim.lr_scheduler import ReduceLROnPlateau
+
+    if isinstance(scheduler, ReduceLROnPlateau):
+        scheduler.step(logs.get("val_loss", logs["loss"]))
+    else:
+        scheduler.step()
+
+
+@no_grad()
+def evaluate(model: Module, loader: Iterable, loss=None, metrics=("accuracy",)) -> dict:
+    """The mean loss and metrics of ``model`` over ``loader``, in eval mode, without gradients.
+
+    >>> import shenjing as sj
+    >>> model = sj.nn.Linear(2, 2)
+    >>> batches = [(sj.randn(4, 2), sj.tensor([0, 1, 0, 1]))]
+    >>> list(evaluate(model, batches, loss=lambda out, y: (out ** 2).mean()))
+    ['loss', 'accuracy']
+    """
+    loss_fn = _loss_function(loss) if loss is not None else None
+    metric_fns = resolve(metrics) if not isinstance(metrics, dict) else metrics
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {name: 0.0 for name in metric_fns}
+    if loss_fn is not None:
+        sums["loss"] = 0.0
+    seen = 0
+    try:
+        for batch in loader:
+            inputs, target = _split(batch)
+            output = model(inputs)
+            n = len(target) if hasattr(target, "__len__") else 1
+            seen += n
+            if loss_fn is not None:
+                sums["loss"] += loss_fn(output, target).item() * n
+            for name, fn in metric_fns.items():
+                sums[name] += fn(output, target) * n
+    finally:
+        model.train(was_training)
+    if not seen:
+        raise ValueError("evaluate: the loader gave no batches")
+    ordered = (["loss"] if loss_fn is not None else []) + list(metric_fns)
+    return {name: sums[name] / seen for name in ordered}
+
+
+@no_grad()
+def predict(model: Module, data, batch_size: int = 256) -> Tensor:
+    """``model``'s outputs for every input in ``data`` (a tensor, or a loader of batches).
+
+    Runs in eval mode without gradients; a loader's batches may be (input, target) pairs.
+
+    >>> import shenjing as sj
+    >>> predict(sj.nn.Linear(3, 2), sj.ones(10, 3), batch_size=4).shape
+    (10, 2)
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        if isinstance(data, Tensor):
+            batches = (data[i:i + batch_size] for i in range(0, len(data), batch_size))
+        else:
+            batches = (b[0] if isinstance(b, (tuple, list)) else b for b in data)
+        outputs = [model(batch) for batch in batches]
+    finally:
+        model.train(was_training)
+    if not outputs:
+        raise ValueError("predict: no inputs")
+    return cat(outputs) if len(outputs) > 1 else outputs[0]
