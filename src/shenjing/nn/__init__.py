@@ -1,6 +1,6 @@
 """Neural network building blocks, as ``torch.nn``: modules, parameters, init, ``functional``."""
 
-from shenjing.nn import functional, init
+from shenjing.nn import functional, init, utils
 from shenjing.nn.modules import (
     ELU,
     GELU,

@@ -1,0 +1,300 @@
+"""Optimizer: the base class that holds parameter groups and per-parameter state.
+
+An optimizer owns a list of parameter groups (dicts with a ``"params"`` list and hyperparameters,
+missing ones filled from ``defaults``) and ``state``, a dict from parameter to that parameter's
+running buffers. Subclasses implement ``step``, updating each parameter's array in place.
+
+State holds only Tensors, Python numbers, bools, None, strings, lists and dicts, so that a state
+dict can be written without pickle; ``state_dict()`` returns a snapshot in PyTorch's layout.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from shenjing import backend
+from shenjing.autograd.grad_mode import enable_grad
+from shenjing.autograd.tensor import Tensor
+
+
+class Optimizer:
+    """Base class of all optimizers; subclasses define ``step``.
+
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts (parameter
+    groups: ``{"params": [...], "lr": ...}``) whose missing options come from ``defaults``.
+    Equivalent of ``torch.optim.Optimizer``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.optim import SGD
+    >>> w = sj.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0., 0.], requires_grad=True)
+    >>> opt.zero_grad()
+    >>> w.grad is None
+    True
+    """
+
+    def __init__(self, params, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got a {type(params).__name__}"
+            )
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (fine-tuning, unfreezing layers).
+
+        Options the group leaves out come from the optimizer's defaults. Equivalent of
+        ``torch.optim.Optimizer.add_param_group``.
+
+        >>> import shenjing as sj
+        >>> from shenjing.optim import SGD
+        >>> a, b = sj.zeros(2, requires_grad=True), sj.zeros(3, requires_grad=True)
+        >>> opt = SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets changes between runs; use a list instead"
+            )
+        else:
+            params = list(params)
+        tensors, names = [], []
+        for param in params:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        group = dict(param_group)
+        group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            group["param_names"] = names
+        for param in tensors:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(param).__name__}"
+                )
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        ids = [id(p) for p in tensors]
+        if len(set(ids)) != len(ids):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; each is "
+                "updated as many times as it appears",
+                stacklevel=3,
+            )
+        seen = set()
+        for other in self.param_groups:
+            seen.update(id(p) for p in other["params"])
+            if ("param_names" in group) != ("param_names" in other):
+                kind = "with names" if "param_names" in group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param "
+                    f"group {kind} to the optimizer"
+                )
+        if not seen.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients of all optimized tensors: to None (default) or to zeros.
+
+        Equivalent of ``torch.optim.Optimizer.zero_grad``.
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    grad = p.grad.detach() if p.grad.grad_fn is not None else p.grad
+                    grad.requires_grad = False
+                    grad.zero_()
+                    p.grad = grad
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """Update the parameters once; ``closure`` re-evaluates the loss and returns it."""
+        raise NotImplementedError
+
+    def _closure_loss(self, closure):
+        """Run the closure (forward and backward) with grad mode on and return its loss."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # -- saving and loading ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as ``{"state": {...}, "param_groups": [...]}``, PyTorch's layout.
+
+        ``state`` maps each parameter's integer index (counted over the groups in order) to its
+        buffers; each group lists its parameters by those indices. The result is a snapshot:
+        it shares no tensors or lists with the live optimizer (tuples become lists). Equivalent
+        of ``torch.optim.Optimizer.state_dict``.
+
+        >>> import shenjing as sj
+        >>> from shenjing.optim import SGD
+        >>> w = sj.ones(2, requires_grad=True)
+        >>> opt = SGD([w], lr=0.1, momentum=0.9)
+        >>> w.sum().backward()
+        >>> opt.step()
+        >>> sd = opt.state_dict()
+        >>> sd["state"]
+        {0: {'momentum_buffer': tensor([1., 1.])}}
+        >>> sd["param_groups"][0]["params"]
+        [0]
+        """
+        mapping: dict[int, int] = {}
+        start = 0
+        groups = []
+        for group in self.param_groups:
+            packed = {k: _snapshot(v) for k, v in group.items() if k != "params"}
+            for i, p in enumerate(group["params"], start):
+                mapping.setdefault(id(p), i)
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            start += len(packed["params"])
+            groups.append(packed)
+        state = {
+            (mapping[id(k)] if isinstance(k, Tensor) else k): _snapshot(v)
+            for k, v in self.state.items()
+        }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state dict made by ``state_dict()`` (of an optimizer over matching parameters).
+
+        Buffers are copied and converted to each parameter's dtype and device; integer keys may
+        arrive as strings (as after a JSON round trip). Equivalent of
+        ``torch.optim.Optimizer.load_state_dict``.
+        """
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)}) than the optimizer ({len(groups)})"
+            )
+        for i, (group, saved) in enumerate(zip(groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group ({i}) that doesn't match the "
+                    f"size of optimizer's group: {len(saved['params'])} parameters saved, "
+                    f"{len(group['params'])} in the optimizer"
+                )
+        id_map = dict(
+            zip(
+                (_as_index(i) for i in chain.from_iterable(g["params"] for g in saved_groups)),
+                chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            index = _as_index(key)
+            if index in id_map:
+                param = id_map[index]
+                state[param] = {k: _cast_state(param, k, v) for k, v in value.items()}
+            else:
+                state[key] = _snapshot(value)
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            new_group = {k: _snapshot(v) for k, v in saved.items() if k != "params"}
+            for k, v in new_group.items():
+                if isinstance(group.get(k), tuple) and isinstance(v, list):
+                    new_group[k] = tuple(v)  # betas stay a tuple, as the constructor made them
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            new_groups.append(new_group)
+        self.state = state
+        self.param_groups = new_groups
+
+
+def _snapshot(value):
+    """A copy of a state value that shares nothing mutable with the original."""
+    if isinstance(value, Tensor):
+        return Tensor._make(value._data.copy())
+    if isinstance(value, dict):
+        return {k: _snapshot(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_snapshot(v) for v in value]
+    return value
+
+
+def _as_index(key):
+    """A parameter index, given as an int or as a string of digits."""
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return key
+
+
+def _cast_state(param: Tensor, key: str, value):
+    """A loaded state value copied onto the parameter's device (and dtype, for floats)."""
+    if key == "step":
+        return float(value.item() if hasattr(value, "item") else value)
+    if isinstance(value, Tensor):
+        array = value._data
+    elif hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = value  # a raw array, as a loader might hand back
+    else:
+        return _snapshot(value)
+    array = backend.to_device(array, param.device)
+    if backend.is_floating(param.dtype) and backend.is_floating(array.dtype):
+        array = array.astype(param.dtype, copy=True)
+    else:
+        array = array.copy()
+    return Tensor._make(array)
+
+
+def _check_lr(lr) -> None:
+    if not isinstance(lr, numbers.Real):
+        raise TypeError(f"lr must be a Python number, got {type(lr).__name__}")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr} (lr must be >= 0)")
+
+
+def _check_nonnegative(name: str, label: str, value) -> None:
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {label} value: {value} ({name} must be >= 0)")
