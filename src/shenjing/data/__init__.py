@@ -1,0 +1,24 @@
+"""Data pipelines, as ``torch.utils.data`` plus a few ``torchvision.transforms``.
+
+>>> import shenjing as sj
+>>> from shenjing.data import DataLoader, TensorDataset
+>>> ds = TensorDataset(sj.randn(10, 3), sj.arange(10))
+>>> x, y = next(iter(DataLoader(ds, batch_size=4, shuffle=True, generator=0)))
+>>> x.shape, y.dtype
+((4, 3), dtype('int64'))
+"""
+
+from shenjing.data import transforms
+from shenjing.data.dataloader import DataLoader, default_collate
+from shenjing.data.dataset import Dataset, Subset, TensorDataset, as_generator, random_split
+
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "as_generator",
+    "default_collate",
+    "random_split",
+    "transforms",
+]

@@ -1,0 +1,257 @@
+"""Transforms: small callables applied to each sample (``transform=`` of a dataset).
+
+They take and return tensors: images are ``(H, W)`` or ``(C, H, W)`` (channels first, as in
+PyTorch). Random transforms draw from shenjing's generator, so ``sj.manual_seed`` makes
+augmentation reproducible.
+
+Each transform here also has ``batched(x)``: the same transform applied to every sample of a
+stacked batch ``(N, ...)`` at once, equal to stacking the per-sample results. Datasets use it to
+transform a whole batch in a few array operations instead of one Python call per sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from shenjing import backend
+from shenjing.autograd.tensor import Tensor
+from shenjing.data.dataset import as_generator
+from shenjing.ops.elementwise import where
+from shenjing.ops.shape import flatten
+
+
+def _as_tensor(name: str, x) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return Tensor(x)
+    raise TypeError(f"{name}: expected a tensor or an array, got {type(x).__name__}")
+
+
+def _integer_max(dtype) -> int:
+    """The largest value of an integer dtype: what "full intensity" means for its images."""
+    bits = 8 * dtype.itemsize
+    return 2 ** bits - 1 if dtype.kind == "u" else 2 ** (bits - 1) - 1
+
+
+class ToFloat:
+    """Convert an image to floats, scaling integers to [0, 1] (uint8 pixels are divided by 255).
+
+    Floating-point input is only cast to ``dtype``. Equivalent of torchvision's
+    ``ConvertImageDtype(torch.float32)`` (or ``v2.ToDtype(torch.float32, scale=True)``).
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import ToFloat
+    >>> ToFloat()(sj.tensor([0, 51, 255], dtype=sj.uint8))
+    tensor([0.0000, 0.2000, 1.0000])
+    """
+
+    def __init__(self, dtype=backend.DEFAULT_FLOAT):
+        self.dtype = backend.as_dtype(dtype)
+        if not backend.is_floating(self.dtype):
+            raise TypeError(f"ToFloat: dtype must be a floating-point type, got {self.dtype}")
+
+    def __call__(self, x):
+        x = _as_tensor("ToFloat", x)
+        if x.dtype.kind == "b":
+            return x.to(self.dtype)
+        if x.dtype.kind in "iu":
+            return x.to(self.dtype) / _integer_max(x.dtype)
+        return x.to(self.dtype)
+
+    batched = __call__  # elementwise: a batch is transformed like one sample
+
+    def __repr__(self) -> str:
+        return f"ToFloat(dtype={self.dtype})"
+
+
+class Normalize:
+    """Subtract ``mean`` and divide by ``std``, per channel: ``(x - mean[c]) / std[c]``.
+
+    Channels are dim -3 of ``(C, H, W)`` images (or ``(N, C, H, W)`` batches); images with fewer
+    dims, such as MNIST's ``(28, 28)``, take a single mean and std. The input must be floating
+    (apply ``ToFloat`` first). Equivalent of ``torchvision.transforms.Normalize``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import Normalize
+    >>> Normalize([0.5, 0.0], [0.5, 2.0])(sj.ones(2, 1, 1))
+    tensor([[[1.0000]],
+    <BLANKLINE>
+            [[0.5000]]])
+    """
+
+    def __init__(self, mean: Sequence[float] | float, std: Sequence[float] | float):
+        self.mean = [float(m) for m in (mean if isinstance(mean, Sequence) else [mean])]
+        self.std = [float(s) for s in (std if isinstance(std, Sequence) else [std])]
+        if len(self.mean) != len(self.std) or not self.mean:
+            raise ValueError(f"Normalize: mean and std need one value per channel, got "
+                             f"{len(self.mean)} means and {len(self.std)} stds")
+        if any(s == 0 for s in self.std):
+            raise ValueError(f"Normalize: std must be non-zero, got {self.std}")
+
+    def __call__(self, x):
+        x = _as_tensor("Normalize", x)
+        return self._normalize(x, sample_ndim=x.ndim)
+
+    def batched(self, x):
+        """Normalize every sample of a batch ``(N, ...)``."""
+        x = _as_tensor("Normalize", x)
+        return self._normalize(x, sample_ndim=x.ndim - 1)
+
+    def _normalize(self, x: Tensor, sample_ndim: int) -> Tensor:
+        if not backend.is_floating(x.dtype):
+            raise TypeError(f"Normalize: expected a floating-point image, got {x.dtype}; "
+                            "apply ToFloat() first")
+        C = len(self.mean)
+        if sample_ndim < 3:
+            if C != 1:
+                raise ValueError(f"Normalize: an image of shape {x.shape} has no channel dim, "
+                                 f"but {C} means were given")
+            return (x - self.mean[0]) / self.std[0]
+        if x.shape[-3] != C:
+            raise ValueError(f"Normalize: expected {C} channels in dim -3, got shape {x.shape}")
+        # (C,) -> (C, 1, 1): broadcasts over H and W, and over a leading batch dim
+        mean = Tensor(self.mean, dtype=x.dtype, device=x.device).reshape(C, 1, 1)
+        std = Tensor(self.std, dtype=x.dtype, device=x.device).reshape(C, 1, 1)
+        return (x - mean) / std
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+class RandomHorizontalFlip:
+    """Mirror an image left-right with probability ``p`` (the flip of its last dim, the width).
+
+    The coin is tossed with ``generator`` (see ``as_generator``); by default shenjing's CPU
+    generator, so ``sj.manual_seed`` makes augmentation repeatable. For channels-last ``(H, W, C)``
+    images pass ``dim=-2``. Equivalent of ``torchvision.transforms.RandomHorizontalFlip``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import RandomHorizontalFlip
+    >>> RandomHorizontalFlip(p=1.0)(sj.tensor([[1, 2, 3]]))
+    tensor([[3, 2, 1]])
+    """
+
+    def __init__(self, p: float = 0.5, generator=None, dim: int = -1):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"RandomHorizontalFlip: p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.dim = dim
+        self.generator = None if generator is None else as_generator(generator)
+
+    def __call__(self, x):
+        x = _as_tensor("RandomHorizontalFlip", x)
+        if as_generator(self.generator).random() >= self.p:
+            return x
+        return x[self._flip_key(x.ndim, self.dim)]
+
+    def batched(self, x):
+        """Flip each sample of a batch ``(N, ...)`` with its own coin."""
+        x = _as_tensor("RandomHorizontalFlip", x)
+        if x.ndim < 2:
+            raise ValueError(f"RandomHorizontalFlip.batched: expected a batch (N, ...), got "
+                             f"shape {x.shape}")
+        coins = as_generator(self.generator).random(x.shape[0]) < self.p
+        dim = self.dim + 1 if self.dim >= 0 else self.dim
+        flipped = x[self._flip_key(x.ndim, dim)]
+        # (N,) -> (N, 1, ..., 1): one decision per sample, broadcast over its pixels
+        mask = Tensor(coins.reshape((-1,) + (1,) * (x.ndim - 1)), device=x.device)
+        return where(mask, flipped, x)
+
+    @staticmethod
+    def _flip_key(ndim: int, dim: int) -> tuple:
+        if not -ndim <= dim < ndim:
+            raise ValueError(f"RandomHorizontalFlip: dim {dim} is out of range for {ndim} dims")
+        key = [slice(None)] * ndim
+        key[dim] = slice(None, None, -1)
+        return tuple(key)
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class Flatten:
+    """Flatten an image into a vector, e.g. ``(28, 28) -> (784,)`` for an MLP.
+
+    Dims ``start_dim..end_dim`` are merged (all by default). Equivalent of
+    ``torch.flatten`` inside a ``transforms.Lambda``, or of ``nn.Flatten(0)``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import Flatten
+    >>> Flatten()(sj.zeros(28, 28)).shape
+    (784,)
+    """
+
+    def __init__(self, start_dim: int = 0, end_dim: int = -1):
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def __call__(self, x):
+        return flatten(_as_tensor("Flatten", x), self.start_dim, self.end_dim)
+
+    def batched(self, x):
+        """Flatten each sample of a batch ``(N, ...)``, keeping the batch dim."""
+        start = self.start_dim + 1 if self.start_dim >= 0 else self.start_dim
+        end = self.end_dim + 1 if self.end_dim >= 0 else self.end_dim
+        return flatten(_as_tensor("Flatten", x), start, end)
+
+    def __repr__(self) -> str:
+        return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"
+
+
+class Lambda:
+    """Wrap any function as a transform; equivalent of ``torchvision.transforms.Lambda``.
+
+    >>> from shenjing.data.transforms import Lambda
+    >>> Lambda(lambda y: y + 1)(1)
+    2
+    """
+
+    def __init__(self, fn: Callable):
+        if not callable(fn):
+            raise TypeError(f"Lambda: expected a callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, x):
+        return self.fn(x)
+
+    def __repr__(self) -> str:
+        return f"Lambda({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+class Compose:
+    """Apply transforms one after another; equivalent of ``torchvision.transforms.Compose``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import Compose, Flatten, Normalize, ToFloat
+    >>> t = Compose([ToFloat(), Normalize(0.5, 0.5), Flatten()])
+    >>> t(sj.full((2, 2), 255, dtype=sj.uint8))
+    tensor([1., 1., 1., 1.])
+    """
+
+    def __init__(self, transforms: Sequence[Callable]):
+        self.transforms = list(transforms)
+        for i, t in enumerate(self.transforms):
+            if not callable(t):
+                raise TypeError(f"Compose: transform {i} ({t!r}) is not callable")
+
+    def __call__(self, x):
+        for t in self.transforms:
+            x = t(x)
+        return x
+
+    def __getattr__(self, name):
+        # ``batched`` exists only when every step has it (a Lambda cannot be batched)
+        steps = self.__dict__.get("transforms", [None])
+        if name == "batched" and all(hasattr(t, "batched") for t in steps):
+            return self._batched
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _batched(self, x):
+        for t in self.transforms:
+            x = t.batched(x)
+        return x
+
+    def __repr__(self) -> str:
+        inner = "".join(f"\n    {t!r}," for t in self.transforms)
+        return f"Compose([{inner}\n])"
