@@ -17,11 +17,33 @@ from shenjing.ops.activation import (
 )
 from shenjing.ops.dropout import dropout
 from shenjing.ops.linalg import linear
+from shenjing.ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    l2_penalty,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from shenjing.ops.normalization import batch_norm, layer_norm
 from shenjing.ops.shape import pad
 
 __all__ = [
     "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "l1_loss",
+    "l2_penalty",
+    "mse_loss",
+    "multi_margin_loss",
+    "nll_loss",
+    "smooth_l1_loss",
     "dropout",
     "layer_norm",
     "prelu",

@@ -7,4 +7,6 @@
 - ``linalg``: matmul
 - ``compare``: comparisons and logic (no gradient)
 - ``activation``: sigmoid, tanh, relu, gelu, softplus, softmax, ...
+- ``normalization``: batch norm, layer norm; ``dropout``
+- ``loss``: cross-entropy, NLL, MSE, L1, smooth L1/Huber, BCE, multi-margin
 """

@@ -17,5 +17,16 @@ from shenjing.nn.modules.activation import (
 from shenjing.nn.modules.container import ModuleDict, ModuleList, Sequential
 from shenjing.nn.modules.dropout import Dropout
 from shenjing.nn.modules.linear import Flatten, Identity, Linear
+from shenjing.nn.modules.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from shenjing.nn.modules.module import Module
 from shenjing.nn.modules.normalization import BatchNorm1d, LayerNorm
