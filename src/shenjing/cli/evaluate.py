@@ -1,0 +1,46 @@
+"""``shenjing eval``: the test loss and accuracy of a trained run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("run", help="a run folder written by `shenjing train`")
+    parser.add_argument("--data", default=None,
+                        help="data folder (default: $SHENJING_DATA or ~/.cache/shenjing)")
+
+
+def load_run(folder: Path):
+    """The model of a run folder, with its trained weights, and its config."""
+    import shenjing as sj
+    from shenjing.cli.tasks import Config, build_model
+
+    config = Config.load(folder / "config.json")
+    model = build_model(config)
+    model.load_state_dict(sj.load(folder / "model.safetensors"))
+    return model.eval(), config
+
+
+def run(args) -> int:
+    import shenjing as sj
+    from shenjing.cli.tasks import IMAGE_SETS, load_images
+    from shenjing.data import DataLoader, TensorDataset
+
+    folder = Path(args.run)
+    model, config = load_run(folder)
+    if config.dataset in IMAGE_SETS:
+        images, labels, _ = load_images(config.dataset, args.data, train=False)
+        inputs = (images - config.mean) / config.std
+    else:
+        from shenjing.cli.tasks import prepare
+
+        train = config.train
+        splits, _ = prepare(config.dataset, None, limit=train.get("limit"),
+                            noise=train.get("noise"), seed=train.get("seed", 0))
+        inputs, labels = splits.test
+    scores = sj.train.evaluate(model, DataLoader(TensorDataset(inputs, labels), batch_size=1024),
+                               loss=sj.nn.functional.cross_entropy)
+    print(f"{config.dataset} test set ({len(labels):,} samples): accuracy "
+          f"{100 * scores['accuracy']:.2f} %, loss {scores['loss']:.4f}")
+    return 0

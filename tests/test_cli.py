@@ -1,0 +1,69 @@
+"""The command line: train, eval and predict, end to end, on real data."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import shenjing as sj
+from shenjing.cli import main
+from tests.datasets import SHARED_DATA, requires_mnist
+
+
+def test_train_then_eval_a_2d_set(tmp_path, capsys):
+    out = tmp_path / "quadrants"
+    assert main(["train", "quadrants", "--epochs", "20", "--out", str(out), "--quiet"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "best.safetensors", "config.json", "history.json", "metrics.json", "model.safetensors"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] >= 0.95 and metrics["epochs"] == 20
+    config = json.loads((out / "config.json").read_text())
+    assert config["hidden"] == [6] and config["in_features"] == 2
+    history = sj.train.History.load(out / "history.json")
+    assert len(history["val_loss"]) == 20
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"accuracy {100 * metrics['test_accuracy']:.2f} %" in printed
+
+
+@requires_mnist
+def test_train_mnist_subset_then_predict_an_image_file(tmp_path, capsys):
+    from PIL import Image
+
+    out = tmp_path / "mnist"
+    code = main(["train", "mnist", "--limit", "4000", "--epochs", "3", "--val-size", "500",
+                 "--data", str(SHARED_DATA), "--out", str(out), "--quiet"])
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.85
+    test = sj.datasets.MNIST(SHARED_DATA, train=False)
+    hits = 0
+    for i in range(10):
+        digit = test.data[i].numpy()
+        # As a photo of ink on paper: dark on light, and larger than 28x28.
+        picture = 255 - np.kron(digit, np.ones((3, 3), dtype=np.uint8))
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(picture).save(path)
+        capsys.readouterr()
+        assert main(["predict", str(out), str(path)]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        hits += first.split(": ")[1].startswith(str(int(test.targets[i])))
+    assert hits >= 8
+
+
+def test_errors_are_short_and_named(tmp_path, capsys):
+    assert main(["eval", str(tmp_path / "nothing")]) == 2
+    assert "config.json is missing" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "imagenet"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["eval"], ["predict"]])
+def test_help_everywhere(command):
+    result = subprocess.run([sys.executable, "-m", "shenjing", *command, "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("usage: shenjing")
