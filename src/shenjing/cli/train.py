@@ -20,17 +20,20 @@ def add_arguments(parser) -> None:
     parser.add_argument("--activation", default=None,
                         help="relu, sigmoid, tanh, leaky_relu, elu, gelu or silu "
                              "(default: relu for images, tanh for 2-D sets)")
-    parser.add_argument("--dropout", type=float, default=0.0, help="dropout after hidden layers")
+    parser.add_argument("--dropout", type=float, default=None,
+                        help="dropout after hidden layers (default: 0.1 for images, 0 for 2-D "
+                             "sets)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="passes over the training set (default: 10 for images, 30 for "
                              "2-D sets)")
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     parser.add_argument("--lr", type=float, default=None,
-                        help="learning rate (default: 1e-3 for images, 0.05 for 2-D sets)")
+                        help="learning rate (default: 2e-3 for images, 0.05 for 2-D sets)")
     parser.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
     parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--scheduler", default="none", choices=SCHEDULERS,
-                        help="learning-rate schedule over epochs")
+    parser.add_argument("--scheduler", default=None, choices=SCHEDULERS,
+                        help="learning-rate schedule over epochs (default: cosine for images, "
+                             "none for 2-D sets)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="samples per step (default: 128 for images, 32 for 2-D sets)")
     parser.add_argument("--val-size", type=int, default=5000,
@@ -83,7 +86,11 @@ def run(args) -> int:
     if args.epochs is None:
         args.epochs = 10 if image_set else 30
     if args.lr is None:
-        args.lr = 1e-3 if image_set else 0.05
+        args.lr = 2e-3 if image_set else 0.05
+    if args.scheduler is None:
+        args.scheduler = "cosine" if image_set else "none"
+    if args.dropout is None:
+        args.dropout = 0.1 if image_set else 0.0
     if args.batch_size is None:
         args.batch_size = 128 if image_set else 32
     splits, config = prepare(args.dataset, args.data, args.val_size, args.limit, args.noise,
