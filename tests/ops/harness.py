@@ -238,3 +238,24 @@ def parametrize(specs):
         "spec, case",
         [pytest.param(s, c, id=f"{s.name}-{i}") for s in specs for i, c in enumerate(s.cases)],
     )
+
+
+def spec_tests(specs):
+    """The two tests every spec file runs, parametrised over its specs' cases.
+
+    The finite-difference test covers only the specs that have gradients to check (it is None
+    when none has, so that pytest collects nothing rather than a test that asserts nothing).
+    """
+    checked = [s for s in specs if s.differentiable and s.finite_differences]
+    test_gradcheck = None
+    if checked:
+
+        @parametrize(checked)
+        def test_gradcheck(spec, case):
+            check_gradcheck(spec, case)
+
+    @parametrize(specs)
+    def test_matches_torch(spec, case):
+        check_against_torch(spec, case)
+
+    return test_gradcheck, test_matches_torch

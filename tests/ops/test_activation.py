@@ -2,7 +2,11 @@
 
 import torch
 
-from tests.ops.harness import F, OpSpec, check_against_torch, check_gradcheck, parametrize
+from tests.ops.harness import (
+    F,
+    OpSpec,
+    spec_tests,
+)
 
 SHAPES = [(F(3, 4, low=-4.0, high=4.0),), (F(),)]
 KINKED = [(F(3, 4, low=-4.0, high=4.0, avoid=(0.0,)),)]
@@ -35,11 +39,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

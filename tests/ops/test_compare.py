@@ -1,6 +1,6 @@
 """Comparisons and logic through the harness: bool results, no gradient, broadcasting."""
 
-from tests.ops.harness import F, G, Index, Mask, OpSpec, check_against_torch, parametrize
+from tests.ops.harness import F, G, Index, Mask, OpSpec, spec_tests
 
 FLOATS = [(F(2, 3), F(3)), (F(2, 1), F(3)), (F(2, 3), 0.5)]
 INTS = [(Index((2, 3), 3), Index((3,), 3)), (Index((4,), 2), 1)]
@@ -33,6 +33,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

@@ -1,6 +1,6 @@
 """Elementwise operations through the harness: float64 gradcheck, PyTorch, second derivatives."""
 
-from tests.ops.harness import F, Mask, OpSpec, check_against_torch, check_gradcheck, parametrize
+from tests.ops.harness import F, Mask, OpSpec, spec_tests
 
 # Shape pairs that cover equal shapes, trailing and leading broadcasting, 0-d and size-1 dims.
 PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((2, 1, 4), (3, 1)), ((), (2, 2)), ((1,), (2, 1))]
@@ -57,11 +57,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

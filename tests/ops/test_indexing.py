@@ -5,9 +5,7 @@ from tests.ops.harness import (
     Index,
     Mask,
     OpSpec,
-    check_against_torch,
-    check_gradcheck,
-    parametrize,
+    spec_tests,
 )
 
 SPECS = [
@@ -33,11 +31,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

@@ -1,6 +1,6 @@
 """Matrix products through the harness, 1-D and batched cases included."""
 
-from tests.ops.harness import F, OpSpec, check_against_torch, check_gradcheck, parametrize
+from tests.ops.harness import F, OpSpec, spec_tests
 
 SPECS = [
     OpSpec("matmul", lambda m, a, b: m.matmul(a, b),
@@ -15,11 +15,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

@@ -21,9 +21,7 @@ from tests.ops.harness import (
     G,
     Index,
     OpSpec,
-    check_against_torch,
-    check_gradcheck,
-    parametrize,
+    spec_tests,
 )
 
 
@@ -180,14 +178,7 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)
 
 
 # -- second derivatives --------------------------------------------------------------------------

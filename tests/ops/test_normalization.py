@@ -1,6 +1,6 @@
 """Batch norm, layer norm and PReLU through the harness."""
 
-from tests.ops.harness import F, OpSpec, check_against_torch, check_gradcheck, parametrize
+from tests.ops.harness import F, OpSpec, spec_tests
 
 
 def batch_norm_training(m, x, w, b):
@@ -27,11 +27,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

@@ -4,9 +4,7 @@ from tests.ops.harness import (
     F,
     G,
     OpSpec,
-    check_against_torch,
-    check_gradcheck,
-    parametrize,
+    spec_tests,
 )
 
 # (input, dim, keepdim): every reduction is checked over the same grid.
@@ -78,11 +76,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

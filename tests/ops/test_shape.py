@@ -1,6 +1,6 @@
 """Shape operations through the harness: reshape, permute, expand, cat, split, stack, pad."""
 
-from tests.ops.harness import F, OpSpec, check_against_torch, check_gradcheck, parametrize
+from tests.ops.harness import F, OpSpec, spec_tests
 
 SPECS = [
     OpSpec("reshape", lambda m, x, s: m.reshape(x, s),
@@ -47,11 +47,4 @@ SPECS = [
 ]
 
 
-@parametrize(SPECS)
-def test_gradcheck(spec, case):
-    check_gradcheck(spec, case)
-
-
-@parametrize(SPECS)
-def test_matches_torch(spec, case):
-    check_against_torch(spec, case)
+test_gradcheck, test_matches_torch = spec_tests(SPECS)

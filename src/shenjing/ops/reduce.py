@@ -243,6 +243,17 @@ class ArgMin(Function):
         return self.xp.argmin(x, axis=dim, keepdims=keepdim)
 
 
+def _arg_reduction(op: str, cls, input: Tensor, dim, keepdim: bool) -> Tensor:
+    require_tensor(op, input)
+    if dim is None:  # the index into the flattened tensor
+        _require_nonempty(op, input, ())
+        flat = cls.apply(input.reshape(-1), dim=0, keepdim=False)
+        return flat.reshape((1,) * input.ndim) if keepdim else flat
+    dim = normalize_dim(op, dim, input.ndim)
+    _require_nonempty(op, input, (dim,) if input.ndim else ())
+    return cls.apply(input, dim=dim, keepdim=keepdim)
+
+
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum over ``dim`` (of the flattened tensor if None); ``torch.argmax``.
 
@@ -250,14 +261,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     >>> sj.argmax(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
     tensor([1, 0])
     """
-    require_tensor("argmax", input)
-    if dim is None:
-        _require_nonempty("argmax", input, ())
-        flat = ArgMax.apply(input.reshape(-1), dim=0, keepdim=False)
-        return flat.reshape((1,) * input.ndim) if keepdim else flat
-    dim = normalize_dim("argmax", dim, input.ndim)
-    _require_nonempty("argmax", input, (dim,) if input.ndim else ())
-    return ArgMax.apply(input, dim=dim, keepdim=keepdim)
+    return _arg_reduction("argmax", ArgMax, input, dim, keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
@@ -267,14 +271,7 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     >>> sj.argmin(sj.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=0)
     tensor([0, 1])
     """
-    require_tensor("argmin", input)
-    if dim is None:
-        _require_nonempty("argmin", input, ())
-        flat = ArgMin.apply(input.reshape(-1), dim=0, keepdim=False)
-        return flat.reshape((1,) * input.ndim) if keepdim else flat
-    dim = normalize_dim("argmin", dim, input.ndim)
-    _require_nonempty("argmin", input, (dim,) if input.ndim else ())
-    return ArgMin.apply(input, dim=dim, keepdim=keepdim)
+    return _arg_reduction("argmin", ArgMin, input, dim, keepdim)
 
 
 def _max_or_min(op, input, dim, keepdim, full_reduction, index_of, elementwise):
