@@ -30,15 +30,19 @@ def test_train_then_eval_a_2d_set(tmp_path, capsys):
 
 
 @requires_mnist
-def test_train_mnist_subset_then_predict_an_image_file(tmp_path, capsys):
+def test_train_mnist_subset_then_predict_an_image_file(tmp_path, capsys, monkeypatch):
     from PIL import Image
 
+    monkeypatch.setenv("SHENJING_DATA", str(tmp_path / "empty"))  # eval must not look there
     out = tmp_path / "mnist"
     code = main(["train", "mnist", "--limit", "4000", "--epochs", "3", "--val-size", "500",
                  "--data", str(SHARED_DATA), "--out", str(out), "--quiet"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.85
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 0  # finds the data folder the run was trained with
+    assert f"accuracy {100 * metrics['test_accuracy']:.2f} %" in capsys.readouterr().out
     test = sj.datasets.MNIST(SHARED_DATA, train=False)
     hits = 0
     for i in range(10):
@@ -67,3 +71,22 @@ def test_help_everywhere(command):
     result = subprocess.run([sys.executable, "-m", "shenjing", *command, "--help"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("usage: shenjing")
+
+
+def test_offline_download_lists_the_files_to_put_where(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(sj.datasets.MNIST, "mirrors", ["http://127.0.0.1:9/"])  # refuses
+    code = main(["train", "mnist", "--data", str(tmp_path), "--quiet"])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "train-images-idx3-ubyte.gz" in error and "train-labels-idx1-ubyte.gz" in error
+    assert str(tmp_path / "mnist") in error and "offline" in error
+
+
+@pytest.mark.parametrize("arguments", [["train", "quadrants", "--epochs", "0"],
+                                       ["train", "quadrants", "--hidden", "0"],
+                                       ["train", "quadrants", "--limit", "-3"],
+                                       ["predict", "run", "x.png", "--top", "0"]])
+def test_impossible_numbers_are_refused(arguments, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2 and "must be at least" in capsys.readouterr().err

@@ -102,3 +102,25 @@ def test_unstorable_objects_say_where(tmp_path):
         sj.save({"config": {"f": object()}}, tmp_path / "x.safetensors")
     with pytest.raises(TypeError, match="NumPy array"):
         sj.save({"a": np.zeros(2)}, tmp_path / "x.safetensors")
+
+
+def test_malformed_headers_are_corrupt_files(tmp_path):
+    import json
+    import struct
+
+    for header in ([1, 2], {"w": {"dtype": "F32", "shape": ["a"], "data_offsets": [0, 4]}},
+                   {"__metadata__": {"shenjing.structure": json.dumps({"__dict__": 5})}}):
+        text = json.dumps(header).encode()
+        path = tmp_path / "bad.safetensors"
+        path.write_bytes(struct.pack("<Q", len(text)) + text + b"\0" * 8)
+        with pytest.raises(CheckpointError, match="bad.safetensors"):
+            sj.load(path)
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        sj.save({"w": sj.ones(1)}, tmp_path / "m.safetensors")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644

@@ -154,11 +154,23 @@ def _write_atomically(path: Path, payload: bytes) -> None:
             file.write(payload)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        publish(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
+    """Move a finished temporary file onto ``path`` in one step, with ordinary permissions.
+
+    ``tempfile.mkstemp`` makes owner-only files; the published file gets what ``open`` would
+    have given it (0666 less the umask).
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
+    os.replace(temporary, path)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -188,14 +200,20 @@ def _load_safetensors(data: bytes, source: str):
         header = json.loads(data[8:8 + size])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{source}: corrupt header ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{source}: corrupt header (not a JSON object)")
     metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{source}: corrupt header (__metadata__ is not an object)")
     body = memoryview(data)[8 + size:]
     arrays = {}
     for key, entry in header.items():
         try:
             dtype = numpy.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")
-            start, end = entry["data_offsets"]
+            start, end = (int(v) for v in entry["data_offsets"])
             shape = tuple(entry["shape"])
+            if not all(isinstance(n, int) and n >= 0 for n in shape):
+                raise ValueError(shape)
         except (KeyError, TypeError, ValueError):
             raise CheckpointError(f"{source}: corrupt entry for tensor {key!r}") from None
         count = int(numpy.prod(shape, dtype=numpy.int64))
@@ -209,7 +227,7 @@ def _load_safetensors(data: bytes, source: str):
             skeleton = json.loads(metadata[_SKELETON_KEY])
         except json.JSONDecodeError as exc:
             raise CheckpointError(f"{source}: corrupt structure ({exc})") from None
-        return _unflatten(skeleton, arrays, source)
+        return _restore(skeleton, arrays, source)
     return {key: Tensor._make(array) for key, array in arrays.items()}
 
 
@@ -225,4 +243,14 @@ def _load_npz(path: Path):
             skeleton = json.loads(archive[_SKELETON_KEY].tobytes())
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise CheckpointError(f"{path}: corrupt or truncated .npz checkpoint ({exc})") from None
-    return _unflatten(skeleton, arrays, str(path))
+    return _restore(skeleton, arrays, str(path))
+
+
+def _restore(skeleton, arrays: dict, source: str):
+    """``_unflatten``, with a malformed structure reported as a corrupt file."""
+    try:
+        return _unflatten(skeleton, arrays, source)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"{source}: corrupt structure ({exc})") from None

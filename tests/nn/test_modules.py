@@ -291,3 +291,18 @@ def test_summary_counts_the_3blue1brown_network():
     assert [r.output_shape for r in result.rows][:2] == [(-1, 784), (-1, 16)]
     assert "Total params: 13,002" in str(result)
     assert net.training  # summary leaves the mode as it was
+
+
+def test_a_module_under_two_names_is_listed_under_both_as_in_torch():
+    for m in (sj, torch):
+        model = m.nn.Sequential()
+        model.a = m.nn.Linear(2, 2)
+        model.b = model.a
+        assert list(model.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+        assert len(list(model.parameters())) == 2
+
+
+def test_empty_layers_initialise_as_in_torch():
+    layer = sj.nn.Linear(0, 10)
+    assert layer.weight.shape == (10, 0)
+    assert layer(sj.ones(3, 0)).shape == (3, 10)

@@ -5,24 +5,43 @@ from __future__ import annotations
 import argparse
 import sys
 
-from shenjing.cli import evaluate, predict, train
+
+def positive_int(text: str) -> int:
+    """An argparse type: an int of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def natural_int(text: str) -> int:
+    """An argparse type: an int of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
 
 COMMANDS = {
-    "train": (train, "train a network on a data set and write a run folder"),
-    "eval": (evaluate, "test a trained run on its data set's test split"),
-    "predict": (predict, "classify an image with a trained run"),
+    "train": "train a network on a data set and write a run folder",
+    "eval": "test a trained run on its data set's test split",
+    "predict": "classify an image with a trained run",
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
+    from shenjing.cli import evaluate, predict, train
+
+    commands_by_name = {"train": train, "eval": evaluate, "predict": predict}
     root = argparse.ArgumentParser(
         prog="shenjing",
         description="shenjing (神经): neural networks from first principles on NumPy.",
         epilog="`shenjing COMMAND --help` describes each command.",
     )
     commands = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, (module, summary) in COMMANDS.items():
+    for name, summary in COMMANDS.items():
+        module = commands_by_name[name]
         sub = commands.add_parser(name, help=summary, description=summary)
         module.add_arguments(sub)
         sub.set_defaults(func=module.run)
@@ -32,8 +51,12 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = parser().parse_args(argv)
+    from shenjing.datasets import DownloadError
+    from shenjing.serialization import CheckpointError
+
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
+    except (OSError, ValueError, DownloadError, CheckpointError) as exc:
+        # A user's mistake or a missing file: one line, no traceback.
         print(f"shenjing {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -8,7 +8,8 @@ from pathlib import Path
 def add_arguments(parser) -> None:
     parser.add_argument("run", help="a run folder written by `shenjing train`")
     parser.add_argument("--data", default=None,
-                        help="data folder (default: $SHENJING_DATA or ~/.cache/shenjing)")
+                        help="data folder (default: the one the run was trained with, else "
+                             "$SHENJING_DATA or ~/.cache/shenjing)")
 
 
 def load_run(folder: Path):
@@ -18,7 +19,10 @@ def load_run(folder: Path):
 
     config = Config.load(folder / "config.json")
     model = build_model(config)
-    model.load_state_dict(sj.load(folder / "model.safetensors"))
+    try:
+        model.load_state_dict(sj.load(folder / "model.safetensors"))
+    except RuntimeError as exc:
+        raise ValueError(f"{folder}: the weights do not fit its config.json ({exc})") from None
     return model.eval(), config
 
 
@@ -29,13 +33,16 @@ def run(args) -> int:
 
     folder = Path(args.run)
     model, config = load_run(folder)
+    train = config.train
     if config.dataset in IMAGE_SETS:
-        images, labels, _ = load_images(config.dataset, args.data, train=False)
+        images, labels, _ = load_images(config.dataset, args.data or train.get("data"),
+                                        train=False)
+        if train.get("limit"):  # the same test subset that `train` reported on
+            images, labels = images[: train["limit"]], labels[: train["limit"]]
         inputs = (images - config.mean) / config.std
     else:
         from shenjing.cli.tasks import prepare
 
-        train = config.train
         splits, _ = prepare(config.dataset, None, limit=train.get("limit"),
                             noise=train.get("noise"), seed=train.get("seed", 0))
         inputs, labels = splits.test

@@ -6,10 +6,12 @@ from pathlib import Path
 
 
 def add_arguments(parser) -> None:
+    from shenjing.cli import positive_int
+
     parser.add_argument("run", help="a run folder written by `shenjing train`")
     parser.add_argument("image", help="a grey or colour image (PNG, JPEG, ...) of a digit, "
                                       "28x28 or larger, or a .npy array")
-    parser.add_argument("--top", type=int, default=3, help="how many classes to list")
+    parser.add_argument("--top", type=positive_int, default=3, help="how many classes to list")
 
 
 def read_digit(path: Path, size: int = 28):
@@ -21,7 +23,7 @@ def read_digit(path: Path, size: int = 28):
     import numpy
 
     if not path.exists():
-        raise FileNotFoundError(f"predict: no image at {path}")
+        raise FileNotFoundError(f"no image at {path}")
     if path.suffix == ".npy":
         array = numpy.load(path, allow_pickle=False).astype(numpy.float32)
         if array.ndim == 3:
@@ -30,15 +32,15 @@ def read_digit(path: Path, size: int = 28):
         try:
             from PIL import Image
         except ImportError:
-            raise SystemExit("predict: reading images needs Pillow: pip install pillow "
-                             "(or pass a .npy array)") from None
+            raise ValueError("reading images needs Pillow: pip install pillow (or pass a .npy "
+                             "array)") from None
         try:
             image = Image.open(path).convert("L")
         except OSError as exc:
-            raise SystemExit(f"predict: cannot read {path} as an image ({exc})") from None
+            raise ValueError(f"cannot read {path} as an image ({exc})") from None
         array = numpy.asarray(image, dtype=numpy.float32)
     if array.ndim != 2:
-        raise SystemExit(f"predict: {path} must hold a 2-D image, got shape {array.shape}")
+        raise ValueError(f"{path} must hold a 2-D image, got shape {array.shape}")
     if array.max() > 1.0:
         array = array / 255.0
     if numpy.median(array) > 0.5:  # dark ink on light paper: MNIST is light on dark
@@ -74,8 +76,8 @@ def run(args) -> int:
 
     model, config = load_run(Path(args.run))
     if config.in_features != 784:
-        raise SystemExit(f"predict: the run {args.run} was trained on {config.dataset}, which "
-                         "has no images")
+        raise ValueError(f"the run {args.run} was trained on {config.dataset}, which has no "
+                         "images")
     digit = read_digit(Path(args.image))
     x = (sj.tensor(digit).reshape(1, 28, 28) - config.mean) / config.std
     with sj.no_grad():

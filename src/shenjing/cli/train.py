@@ -11,11 +11,12 @@ SCHEDULERS = ("none", "step", "cosine", "plateau")
 
 
 def add_arguments(parser) -> None:
+    from shenjing.cli import natural_int, positive_int
     from shenjing.cli.tasks import IMAGE_SETS, TOY_SETS
 
     parser.add_argument("dataset", choices=IMAGE_SETS + TOY_SETS, help="what to learn")
     parser.add_argument("--model", default="mlp", choices=["mlp"], help="network type")
-    parser.add_argument("--hidden", type=int, nargs="+", default=None,
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=None,
                         help="hidden layer widths (default: 100 for images, 6 for 2-D sets)")
     parser.add_argument("--activation", default=None,
                         help="relu, sigmoid, tanh, leaky_relu, elu, gelu or silu "
@@ -23,7 +24,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dropout", type=float, default=None,
                         help="dropout after hidden layers (default: 0.1 for images, 0 for 2-D "
                              "sets)")
-    parser.add_argument("--epochs", type=int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the training set (default: 10 for images, 30 for "
                              "2-D sets)")
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
@@ -34,15 +35,15 @@ def add_arguments(parser) -> None:
     parser.add_argument("--scheduler", default=None, choices=SCHEDULERS,
                         help="learning-rate schedule over epochs (default: cosine for images, "
                              "none for 2-D sets)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="samples per step (default: 128 for images, 32 for 2-D sets)")
-    parser.add_argument("--val-size", type=int, default=5000,
+    parser.add_argument("--val-size", type=natural_int, default=5000,
                         help="training images held out for validation (image sets)")
-    parser.add_argument("--patience", type=int, default=None,
+    parser.add_argument("--patience", type=positive_int, default=None,
                         help="stop after this many epochs without a better validation loss")
     parser.add_argument("--noise", type=float, default=None,
                         help="noise of the 2-D sets (default: each set's own)")
-    parser.add_argument("--limit", type=int, default=None,
+    parser.add_argument("--limit", type=positive_int, default=None,
                         help="use only this many samples per split (quick runs)")
     parser.add_argument("--seed", type=int, default=0, help="seeds weights, shuffling, dropout")
     parser.add_argument("--data", default=None,

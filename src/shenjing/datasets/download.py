@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from shenjing.serialization import publish
+
 USER_AGENT = "shenjing-datasets/0.1 (+https://github.com/)"
 CHUNK = 1 << 20
 
@@ -148,7 +150,7 @@ def download_url(urls: str | Sequence[str], dest: str | os.PathLike, md5: str | 
                     data = gunzip(data, url)
                 check_md5(data, md5, url, "downloaded content" if md5_of == "content" else
                           "downloaded file")
-            os.replace(tmp, dest)
+            publish(tmp, dest)
             return dest
         except (OSError, http.client.HTTPException, urllib.error.URLError, CorruptFileError,
                 DownloadError) as exc:
@@ -163,13 +165,18 @@ def download_url(urls: str | Sequence[str], dest: str | os.PathLike, md5: str | 
     )
 
 
-def missing_files_message(dataset: str, folder: Path, files: dict[str, list[str]]) -> str:
+def missing_files_message(dataset: str, folder: Path, files: dict[str, list[str]],
+                          downloading: bool = False) -> str:
     """The error text for files that are absent: which files, from where, into which folder."""
     lines = [f"{dataset}: {len(files)} file(s) missing from {folder}:"]
     for name, urls in files.items():
         lines.append(f"  {name}   (from {urls[0]})" if urls else f"  {name}")
-    lines.append(
-        "Pass download=True to fetch them, or download them by hand and put them in that folder; "
-        "set the root argument or the SHENJING_DATA environment variable to use another folder."
-    )
+    if downloading:
+        lines.append("Every mirror failed (is this machine offline?): download them on another "
+                     "machine and put them in that folder; set the root argument or the "
+                     "SHENJING_DATA environment variable to use another folder.")
+    else:
+        lines.append("Pass download=True to fetch them, or download them by hand and put them "
+                     "in that folder; set the root argument or the SHENJING_DATA environment "
+                     "variable to use another folder.")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from shenjing.data.dataset import Dataset
 from shenjing.datasets.download import (
     CorruptFileError,
     DatasetNotFoundError,
+    DownloadError,
     check_md5,
     download_url,
     gunzip,
@@ -194,8 +195,16 @@ class MNIST(ImageArrayDataset):
                 wanted = {n + ".gz": [m + n + ".gz" for m in self.mirrors] for n in missing}
                 raise DatasetNotFoundError(
                     missing_files_message(type(self).__name__, self.raw_folder, wanted))
+            failed = []
             for name in missing:
-                self._download(name)
+                try:
+                    self._download(name)
+                except DownloadError:
+                    failed.append(name)
+            if failed:  # one message that lists every file to put where
+                wanted = {n + ".gz": [m + n + ".gz" for m in self.mirrors] for n in failed}
+                raise DownloadError(missing_files_message(type(self).__name__, self.raw_folder,
+                                                          wanted, downloading=True))
         images, images_verified = self._read(image_name)
         labels, labels_verified = self._read(label_name)
         # without a published md5 for a file (raw Fashion-MNIST), check the split's size instead

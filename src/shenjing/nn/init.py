@@ -56,6 +56,11 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _empty(tensor: Tensor) -> bool:
+    """A tensor without elements has nothing to fill (and no fan to divide by), as in PyTorch."""
+    return tensor.numel() == 0
+
+
 @no_grad()
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b); equivalent of ``torch.nn.init.uniform_``.
@@ -120,6 +125,8 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
+    if _empty(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -134,6 +141,8 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     >>> sj.nn.init.xavier_normal_(sj.empty(30, 20)).shape
     (30, 20)
     """
+    if _empty(tensor):
+        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
@@ -149,6 +158,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     >>> bool(w.abs().max() <= (6 / 50) ** 0.5)
     True
     """
+    if _empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound)
@@ -162,5 +173,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     >>> sj.nn.init.kaiming_normal_(sj.empty(10, 50), mode="fan_out").shape
     (10, 50)
     """
+    if _empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std)

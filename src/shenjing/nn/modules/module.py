@@ -167,16 +167,21 @@ class Module:
         return lambda: self._forward_pre_hooks.pop(key, None)
 
     # -- walking the tree ------------------------------------------------------------------------
-    def named_modules(self, memo: set | None = None, prefix: str = "") -> Iterator[tuple]:
-        """``(name, module)`` for this module and every module below it, each once."""
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple]:
+        """``(name, module)`` for this module and every module below it (each once, unless
+        ``remove_duplicate`` is False: a module registered under two names is then listed twice,
+        as ``state_dict`` needs)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, module in self._modules.items():
             if module is not None:
-                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                                remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         """This module and every module below it."""
@@ -306,7 +311,9 @@ class Module:
         The tensors share memory with the module's (detached unless ``keep_vars``).
         """
         state: OrderedDict = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # Every name a tensor is reachable by, as PyTorch lists it (shared modules included).
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."),
+                                                        remove_duplicate=False):
             dot = f"{module_prefix}." if module_prefix else ""
             for name, parameter in module._parameters.items():
                 if parameter is not None:
