@@ -20,7 +20,7 @@ from shenjing.backend.device import (
 )
 from shenjing.backend.dtype import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, infer_dtype, is_floating
 from shenjing.backend.random import generator, initial_seed, manual_seed
-from shenjing.backend.special import erf, expected_float_errors, scatter_add
+from shenjing.backend.special import erf, expected_float_errors, scatter_add, windows
 
 __all__ = [
     "CPU",
@@ -45,4 +45,5 @@ __all__ = [
     "module_for",
     "scatter_add",
     "to_device",
+    "windows",
 ]

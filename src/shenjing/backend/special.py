@@ -65,3 +65,24 @@ def expected_float_errors(xp):
     if xp is numpy:
         return numpy.errstate(divide="ignore", over="ignore")
     return contextlib.nullcontext()
+
+
+def windows(x, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]):
+    """A read-only view of every kernel window over the last two dims, without copying.
+
+    (..., H, W) -> (..., OH, OW, KH, KW) with OH = (H - dilation_h * (KH - 1) - 1) // stride_h + 1:
+    the im2col of convolution and pooling as strides of the same memory.
+    """
+    xp = array_module(x)
+    kh, kw = kernel
+    sh, sw = stride
+    dh, dw = dilation
+    height, width = x.shape[-2:]
+    oh = (height - dh * (kh - 1) - 1) // sh + 1
+    ow = (width - dw * (kw - 1) - 1) // sw + 1
+    s_h, s_w = x.strides[-2:]
+    shape = x.shape[:-2] + (oh, ow, kh, kw)
+    strides = x.strides[:-2] + (s_h * sh, s_w * sw, s_h * dh, s_w * dw)
+    if xp is numpy:
+        return numpy.lib.stride_tricks.as_strided(x, shape=shape, strides=strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)  # CuPy: no flag
