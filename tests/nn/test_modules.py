@@ -306,3 +306,30 @@ def test_empty_layers_initialise_as_in_torch():
     layer = sj.nn.Linear(0, 10)
     assert layer.weight.shape == (10, 0)
     assert layer(sj.ones(3, 0)).shape == (3, 10)
+
+
+CONV_LAYERS = [
+    (lambda m: m.nn.Conv2d(3, 4, 3), (2, 3, 6, 6)),
+    (lambda m: m.nn.Conv2d(3, 6, (3, 2), stride=2, padding=1, groups=3, bias=False),
+     (2, 3, 7, 6)),
+    (lambda m: m.nn.Conv2d(2, 2, 3, padding="same", dilation=2), (1, 2, 7, 7)),
+    (lambda m: m.nn.BatchNorm2d(3), (4, 3, 5, 5)),
+    (lambda m: m.nn.Sequential(m.nn.Conv2d(1, 4, 3, padding=1), m.nn.BatchNorm2d(4),
+                               m.nn.ReLU(), m.nn.Flatten(), m.nn.Linear(4 * 6 * 6, 3)),
+     (2, 1, 6, 6)),
+]
+
+
+@pytest.mark.parametrize("make, shape", CONV_LAYERS)
+def test_conv_layers_match_torch(make, shape):
+    ours, theirs = pair(make)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    compare(ours, theirs, x, rtol=1e-4, atol=1e-5)
+    assert repr(ours) == repr(theirs)
+
+
+def test_conv_layer_errors_name_the_layer():
+    with pytest.raises(sj.ShapeError, match=r"Conv2d\(3, 8, kernel_size=\(5, 5\).*larger"):
+        sj.nn.Conv2d(3, 8, 5)(sj.ones(1, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(4\).*4-D"):
+        sj.nn.BatchNorm2d(4)(sj.ones(2, 4))

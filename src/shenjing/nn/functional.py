@@ -15,6 +15,7 @@ from shenjing.ops.activation import (
     swish,
     tanh,
 )
+from shenjing.ops.conv import conv2d
 from shenjing.ops.dropout import dropout
 from shenjing.ops.linalg import linear
 from shenjing.ops.loss import (
@@ -36,6 +37,7 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv2d",
     "cross_entropy",
     "huber_loss",
     "l1_loss",

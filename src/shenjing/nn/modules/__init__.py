@@ -15,6 +15,7 @@ from shenjing.nn.modules.activation import (
     Tanh,
 )
 from shenjing.nn.modules.container import ModuleDict, ModuleList, Sequential
+from shenjing.nn.modules.conv import Conv2d
 from shenjing.nn.modules.dropout import Dropout
 from shenjing.nn.modules.linear import Flatten, Identity, Linear
 from shenjing.nn.modules.loss import (
@@ -29,4 +30,4 @@ from shenjing.nn.modules.loss import (
     SmoothL1Loss,
 )
 from shenjing.nn.modules.module import Module
-from shenjing.nn.modules.normalization import BatchNorm1d, LayerNorm
+from shenjing.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm

@@ -75,6 +75,19 @@ class BatchNorm1d(Module):
                 f"track_running_stats={self.track_running_stats}")
 
 
+class BatchNorm2d(BatchNorm1d):
+    """Batch norm over the channels of images (N, C, H, W): statistics over N, H and W.
+
+    Equivalent of ``torch.nn.BatchNorm2d``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.BatchNorm2d(16)(sj.randn(4, 16, 5, 5)).shape
+    (4, 16, 5, 5)
+    """
+
+    _input_dims = (4,)
+
+
 class LayerNorm(Module):
     """Normalise each sample over its last dims, then scale and shift (Ba et al., 2016).
 

@@ -1,0 +1,83 @@
+"""Convolution layers."""
+
+from __future__ import annotations
+
+import math
+
+from shenjing.autograd.function import ShapeError
+from shenjing.autograd.tensor import Tensor
+from shenjing.creation import empty
+from shenjing.nn import init
+from shenjing.nn.modules.module import Module
+from shenjing.nn.parameter import Parameter
+from shenjing.ops.conv import conv2d
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+class Conv2d(Module):
+    """A 2-D convolution layer: (N, C_in, H, W) -> (N, C_out, OH, OW), with learned kernels.
+
+    Weight (C_out, C_in/groups, KH, KW) and bias (C_out,) start as PyTorch's do (kaiming
+    uniform with a = sqrt(5); bias U(+-1/sqrt(fan_in))), in PyTorch's layout, so weights load
+    across. Equivalent of ``torch.nn.Conv2d`` (padding_mode 'zeros').
+
+    >>> import shenjing as sj
+    >>> layer = sj.nn.Conv2d(1, 32, 3, padding=1)
+    >>> layer
+    Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))
+    >>> layer(sj.ones(2, 1, 28, 28)).shape
+    (2, 32, 28, 28)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros", *,
+                 dtype=None, device=None) -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: padding_mode {padding_mode!r} is not supported (only "
+                             "'zeros'); pad with sj.nn.functional.pad first")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels "
+                             f"{out_channels} must be divisible by groups={groups}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation, self.padding_mode = _pair(dilation), padding_mode
+        self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
+                                      dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default initialisation."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        try:
+            return conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                          self.dilation, self.groups)
+        except ShapeError as exc:  # name the layer, not only the function
+            raise ShapeError(f"{self!r}: {exc}") from None
+
+    def extra_repr(self) -> str:
+        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}")
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text

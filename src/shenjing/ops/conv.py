@@ -1,0 +1,239 @@
+"""2-D convolution as im2col plus one matrix product, with gradients of every order.
+
+Every kernel window of the (padded) input is a strided view (``backend.windows``); copying the
+windows into a matrix (im2col) turns the convolution into one matrix product per group:
+
+    (N*OH*OW, C*KH*KW) @ (C*KH*KW, O) -> (N*OH*OW, O) -> (N, O, OH, OW)
+
+The output size is OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) // stride + 1.
+
+Three operations close under differentiation, as in PyTorch: ``Conv2d``; the gradient with
+respect to its input (``Conv2dInputGrad``, a transposed convolution: col2im of gy @ W); and the
+gradient with respect to its weight (``Conv2dWeightGrad``: gy^T @ im2col(x)). Each one's backward
+is made of the three, so second derivatives work.
+"""
+
+from __future__ import annotations
+
+from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import windows
+from shenjing.ops.checks import require_tensor
+from shenjing.ops.reduce import Sum
+
+
+class _Geometry:
+    """Stride, padding (top, bottom, left, right), dilation and groups of one convolution."""
+
+    def __init__(self, stride, padding, dilation, groups):
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def output_size(self, height: int, width: int, kh: int, kw: int) -> tuple[int, int]:
+        top, bottom, left, right = self.padding
+        oh = (height + top + bottom - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
+        ow = (width + left + right - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
+        return oh, ow
+
+
+def _pad(xp, x, padding):
+    top, bottom, left, right = padding
+    if not any(padding):
+        return x
+    return xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+
+
+def _im2col(xp, x, kernel, geometry):
+    """(N, C, H, W) -> columns (G, N*OH*OW, C/G*KH*KW), and (OH, OW)."""
+    n, c = x.shape[:2]
+    g = geometry.groups
+    view = windows(_pad(xp, x, geometry.padding), kernel, geometry.stride, geometry.dilation)
+    oh, ow = view.shape[2:4]
+    # (N, C, OH, OW, KH, KW) -> (G, N, OH, OW, C/G, KH, KW): one copy, the im2col
+    view = view.reshape(n, g, c // g, oh, ow, *kernel).transpose(1, 0, 3, 4, 2, 5, 6)
+    return view.reshape(g, n * oh * ow, -1), (oh, ow)
+
+
+def _col2im(xp, columns, input_shape, kernel, geometry, dtype):
+    """The adjoint of im2col: add every column entry back to the input pixel it came from.
+
+    columns (G, N*OH*OW, C/G*KH*KW) -> (N, C, H, W). A loop over the KH*KW kernel positions,
+    each adding one strided slice of the padded input, not a loop over pixels.
+    """
+    n, c, height, width = input_shape
+    g = geometry.groups
+    kh, kw = kernel
+    top, bottom, left, right = geometry.padding
+    (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
+    oh, ow = geometry.output_size(height, width, kh, kw)
+    # (G, N*OH*OW, C/G*KH*KW) -> (N, C, KH, KW, OH, OW)
+    blocks = columns.reshape(g, n, oh, ow, c // g, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
+    blocks = blocks.reshape(n, c, kh, kw, oh, ow)
+    padded = xp.zeros((n, c, height + top + bottom, width + left + right), dtype=dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+    return padded[:, :, top:top + height, left:left + width]
+
+
+def _weight_matrix(weight, groups):
+    """(O, C/G, KH, KW) -> (G, C/G*KH*KW, O/G)."""
+    o = weight.shape[0]
+    return weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+
+
+def _from_rows(xp, rows, n, oh, ow):
+    """(G, N*OH*OW, O/G) -> (N, O, OH, OW), contiguous."""
+    g, _, og = rows.shape
+    y = rows.reshape(g, n, oh, ow, og).transpose(1, 0, 4, 2, 3).reshape(n, g * og, oh, ow)
+    return xp.ascontiguousarray(y)
+
+
+def _to_rows(gy, groups):
+    """(N, O, OH, OW) -> (G, N*OH*OW, O/G)."""
+    n, o, oh, ow = gy.shape
+    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
+        groups, n * oh * ow, o // groups)
+
+
+class Conv2d(Function):
+    def forward(self, x, weight, bias, geometry):
+        self.geometry = geometry
+        self.save_for_backward(x, weight)
+        xp = self.xp
+        kernel = weight.shape[2:]
+        columns, (oh, ow) = _im2col(xp, x, kernel, geometry)
+        rows = xp.matmul(columns, _weight_matrix(weight, geometry.groups))  # (G, N*OH*OW, O/G)
+        y = _from_rows(xp, rows, x.shape[0], oh, ow)
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = Conv2dInputGrad.apply(gy, weight, input_shape=x.shape, geometry=self.geometry)
+        if self.needs_input_grad[1]:
+            gw = Conv2dWeightGrad.apply(x, gy, weight_shape=weight.shape,
+                                        geometry=self.geometry)
+        if self.needs_input_grad[2]:
+            gb = Sum.apply(gy, dims=(0, 2, 3), keepdim=False)
+        return gx, gw, gb
+
+
+class Conv2dInputGrad(Function):
+    """The gradient of a convolution with respect to its input: a transposed convolution."""
+
+    def forward(self, gy, weight, input_shape, geometry):
+        self.input_shape, self.geometry = input_shape, geometry
+        self.save_for_backward(gy, weight)
+        xp = self.xp
+        rows = _to_rows(gy, geometry.groups)  # (G, N*OH*OW, O/G)
+        columns = xp.matmul(rows, _weight_matrix(weight, geometry.groups).transpose(0, 2, 1))
+        return _col2im(xp, columns, input_shape, weight.shape[2:], geometry, gy.dtype)
+
+    def backward(self, ggx):
+        gy, weight = self.saved_tensors
+        # gx is linear in gy and in the weight: its adjoints are a convolution and a weight grad.
+        g_gy = g_weight = None
+        if self.needs_input_grad[0]:
+            g_gy = Conv2d.apply(ggx, weight, None, geometry=self.geometry)
+        if self.needs_input_grad[1]:
+            g_weight = Conv2dWeightGrad.apply(ggx, gy, weight_shape=weight.shape,
+                                              geometry=self.geometry)
+        return g_gy, g_weight
+
+
+class Conv2dWeightGrad(Function):
+    """The gradient of a convolution with respect to its weight: gy^T @ im2col(x)."""
+
+    def forward(self, x, gy, weight_shape, geometry):
+        self.weight_shape, self.geometry = weight_shape, geometry
+        self.save_for_backward(x, gy)
+        xp = self.xp
+        columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, C/G*KH*KW)
+        rows = _to_rows(gy, geometry.groups)  # (G, N*OH*OW, O/G)
+        gw = xp.matmul(rows.transpose(0, 2, 1), columns)  # (G, O/G, C/G*KH*KW)
+        return gw.reshape(weight_shape)
+
+    def backward(self, ggw):
+        x, gy = self.saved_tensors
+        g_x = g_gy = None
+        if self.needs_input_grad[0]:
+            g_x = Conv2dInputGrad.apply(gy, ggw, input_shape=x.shape, geometry=self.geometry)
+        if self.needs_input_grad[1]:
+            g_gy = Conv2d.apply(x, ggw, None, geometry=self.geometry)
+        return g_x, g_gy
+
+
+def _pair(name: str, value) -> tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    raise ValueError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, KH, KW).
+
+    ``padding`` is an int, a pair, ``'valid'`` (0) or ``'same'`` (output as large as the input;
+    stride 1 only; an odd total is padded more on the bottom and right, as PyTorch does).
+    Returns (N, O, OH, OW). Equivalent of ``torch.nn.functional.conv2d``.
+
+    >>> import shenjing as sj
+    >>> x = sj.ones(1, 1, 4, 4)
+    >>> sj.nn.functional.conv2d(x, sj.ones(1, 1, 3, 3), padding=1)[0, 0]
+    tensor([[4., 6., 6., 4.],
+            [6., 9., 9., 6.],
+            [6., 9., 9., 6.],
+            [4., 6., 6., 4.]])
+    """
+    require_tensor("conv2d", input)
+    require_tensor("conv2d", weight)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise ShapeError(f"conv2d: expected input (N, C, H, W) or (C, H, W) and weight "
+                         f"(O, C/groups, KH, KW), got shapes {input.shape} and {weight.shape}")
+    n, c, height, width = input.shape
+    o, c_per_group, kh, kw = weight.shape
+    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
+        raise ShapeError(f"conv2d: {c} input and {o} output channels must both be divisible by "
+                         f"groups={groups}")
+    if c_per_group != c // groups:
+        raise ShapeError(f"conv2d: input of shape {input.shape} has {c} channels, but weight of "
+                         f"shape {weight.shape} expects {c_per_group * groups} "
+                         f"(groups={groups})")
+    if bias is not None and bias.shape != (o,):
+        raise ShapeError(f"conv2d: bias of shape {bias.shape} does not fit {o} output channels")
+    stride, dilation = _pair("stride", stride), _pair("dilation", dilation)
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be positive")
+    if padding == "valid":
+        padding = 0
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1")
+        total_h, total_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+        pads = (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
+    else:
+        ph, pw = _pair("padding", padding)
+        if ph < 0 or pw < 0:
+            raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
+        pads = (ph, ph, pw, pw)
+    geometry = _Geometry(stride, pads, dilation, groups)
+    oh, ow = geometry.output_size(height, width, kh, kw)
+    if oh < 1 or ow < 1:
+        raise ShapeError(
+            f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
+            f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]} (input shape "
+            f"{tuple(input.shape)}, padding {padding!r})")
+    if input.dtype != weight.dtype:
+        input = input.to(weight.dtype)
+    y = Conv2d.apply(input, weight, bias, geometry=geometry)
+    return y.squeeze(0) if unbatched else y

@@ -1,0 +1,49 @@
+"""2-D convolution through the harness, over the configurations of issue 4."""
+
+import pytest
+
+import shenjing as sj
+from tests.ops.harness import F, OpSpec, spec_tests
+
+
+def conv(m, x, w, b, stride=1, padding=0, dilation=1, groups=1):
+    return m.nn.functional.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation,
+                                  groups=groups)
+
+
+CASES = [
+    (F(2, 3, 5, 5), F(4, 3, 3, 3), F(4)),  # stride 1, no padding
+    (F(2, 3, 6, 5), F(4, 3, 3, 3), F(4), 2),  # stride 2, odd width
+    (F(1, 2, 5, 6), F(3, 2, 3, 3), F(3), 1, 1),  # batch 1, padding 1
+    (F(2, 2, 5, 5), F(3, 2, 3, 3), None, 1, "same"),  # 'same', no bias
+    (F(2, 2, 6, 6), F(2, 2, 2, 2), F(2), 1, "same"),  # 'same' with an even kernel
+    (F(2, 2, 7, 7), F(2, 2, 3, 3), F(2), 1, 2, 2),  # dilation 2
+    (F(2, 4, 5, 5), F(6, 2, 3, 3), F(6), 1, 1, 1, 2),  # groups 2
+    (F(2, 3, 5, 5), F(3, 1, 3, 3), F(3), 2, 1, 1, 3),  # depthwise, stride 2
+    (F(2, 2, 5, 7), F(3, 2, 2, 4), F(3), (2, 1), (1, 2)),  # non-square kernel, pairs
+    (F(2, 5, 4), F(3, 2, 3, 3), F(3), 1, 1),  # unbatched
+    (F(2, 1, 4, 4), F(2, 1, 1, 1), F(2)),  # 1x1
+]
+
+SPECS = [
+    OpSpec("conv2d", conv, CASES, atol=1e-4),
+]
+
+test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: sj.nn.functional.conv2d(sj.ones(1, 3, 2, 2), sj.ones(1, 3, 3, 3)),
+     r"kernel 3x3 .* larger than the padded input 2x2"),
+    (lambda: sj.nn.functional.conv2d(sj.ones(1, 3, 5, 5), sj.ones(4, 3, 3, 3), groups=2),
+     r"3 input and 4 output channels must both be divisible by groups=2"),
+    (lambda: sj.nn.functional.conv2d(sj.ones(1, 4, 5, 5), sj.ones(4, 3, 3, 3)),
+     r"4 channels, but weight of shape \(4, 3, 3, 3\) expects 3"),
+    (lambda: sj.nn.functional.conv2d(sj.ones(5, 5), sj.ones(1, 1, 3, 3)),
+     r"expected input \(N, C, H, W\)"),
+    (lambda: sj.nn.functional.conv2d(sj.ones(1, 1, 5, 5), sj.ones(1, 1, 3, 3), stride=2,
+                                     padding="same"), "padding='same' needs stride 1"),
+])
+def test_configurations_that_cannot_work_say_why(make, message):
+    with pytest.raises((sj.ShapeError, ValueError), match=message):
+        make()
