@@ -1,9 +1,10 @@
 """2-D convolution as im2col plus one matrix product, with gradients of every order.
 
-Every kernel window of the (padded) input is a strided view (``backend.windows``); copying the
-windows into a matrix (im2col) turns the convolution into one matrix product per group:
+Every kernel window of the (padded, channels-last) input is a strided view (``backend.windows``);
+copying the windows into a matrix (im2col) turns the convolution into one matrix product per
+group:
 
-    (N*OH*OW, C*KH*KW) @ (C*KH*KW, O) -> (N*OH*OW, O) -> (N, O, OH, OW)
+    (N*OH*OW, KH*KW*C) @ (KH*KW*C, O) -> (N*OH*OW, O) -> (N, O, OH, OW)
 
 The output size is OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) // stride + 1.
 
@@ -35,29 +36,37 @@ class _Geometry:
         return oh, ow
 
 
-def _pad(xp, x, padding):
+def _channels_last(xp, x, padding):
+    """(N, C, H, W) -> padded (N, H + top + bottom, W + left + right, C), contiguous.
+
+    Channels last, so that each kernel window's values for one pixel sit side by side and the
+    im2col copy reads memory in order.
+    """
+    n, c, height, width = x.shape
     top, bottom, left, right = padding
-    if not any(padding):
-        return x
-    return xp.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    out = xp.zeros((n, height + top + bottom, width + left + right, c), dtype=x.dtype)
+    out[:, top:top + height, left:left + width, :] = x.transpose(0, 2, 3, 1)
+    return out
 
 
 def _im2col(xp, x, kernel, geometry):
-    """(N, C, H, W) -> columns (G, N*OH*OW, C/G*KH*KW), and (OH, OW)."""
+    """(N, C, H, W) -> columns (G, N*OH*OW, KH*KW*C/G), and (OH, OW)."""
     n, c = x.shape[:2]
     g = geometry.groups
-    view = windows(_pad(xp, x, geometry.padding), kernel, geometry.stride, geometry.dilation)
+    padded = _channels_last(xp, x, geometry.padding)  # (N, Hp, Wp, C)
+    view = windows(padded.transpose(0, 3, 1, 2), kernel, geometry.stride, geometry.dilation)
     oh, ow = view.shape[2:4]
-    # (N, C, OH, OW, KH, KW) -> (G, N, OH, OW, C/G, KH, KW): one copy, the im2col
-    view = view.reshape(n, g, c // g, oh, ow, *kernel).transpose(1, 0, 3, 4, 2, 5, 6)
+    # (N, C, OH, OW, KH, KW) over channels-last memory -> (G, N, OH, OW, KH, KW, C/G): one
+    # copy, the im2col, whose innermost axis is contiguous in memory
+    view = view.reshape(n, g, c // g, oh, ow, *kernel).transpose(1, 0, 3, 4, 5, 6, 2)
     return view.reshape(g, n * oh * ow, -1), (oh, ow)
 
 
 def _col2im(xp, columns, input_shape, kernel, geometry, dtype):
     """The adjoint of im2col: add every column entry back to the input pixel it came from.
 
-    columns (G, N*OH*OW, C/G*KH*KW) -> (N, C, H, W). A loop over the KH*KW kernel positions,
-    each adding one strided slice of the padded input, not a loop over pixels.
+    columns (G, N*OH*OW, KH*KW*C/G) -> (N, C, H, W). A loop over the KH*KW kernel positions,
+    each adding one strided slice of the padded, channels-last input: not a loop over pixels.
     """
     n, c, height, width = input_shape
     g = geometry.groups
@@ -65,21 +74,22 @@ def _col2im(xp, columns, input_shape, kernel, geometry, dtype):
     top, bottom, left, right = geometry.padding
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     oh, ow = geometry.output_size(height, width, kh, kw)
-    # (G, N*OH*OW, C/G*KH*KW) -> (N, C, KH, KW, OH, OW)
-    blocks = columns.reshape(g, n, oh, ow, c // g, kh, kw).transpose(1, 0, 4, 5, 6, 2, 3)
-    blocks = blocks.reshape(n, c, kh, kw, oh, ow)
-    padded = xp.zeros((n, c, height + top + bottom, width + left + right), dtype=dtype)
+    # (G, N*OH*OW, KH*KW*C/G) -> (N, OH, OW, KH, KW, G, C/G)
+    blocks = columns.reshape(g, n, oh, ow, kh, kw, c // g).transpose(1, 2, 3, 4, 5, 0, 6)
+    padded = xp.zeros((n, height + top + bottom, width + left + right, g, c // g), dtype=dtype)
     for i in range(kh):
         for j in range(kw):
-            padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
-    return padded[:, :, top:top + height, left:left + width]
+            padded[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, :, i, j]
+    inside = padded[:, top:top + height, left:left + width].reshape(n, height, width, c)
+    return xp.ascontiguousarray(inside.transpose(0, 3, 1, 2))
 
 
-def _weight_matrix(weight, groups):
-    """(O, C/G, KH, KW) -> (G, C/G*KH*KW, O/G)."""
-    o = weight.shape[0]
-    return weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+def _weight_matrix(xp, weight, groups):
+    """(O, C/G, KH, KW) -> (G, KH*KW*C/G, O/G), rows in the order of the im2col columns."""
+    o, cg, kh, kw = weight.shape
+    matrix = weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
+    return xp.ascontiguousarray(matrix).reshape(groups, kh * kw * cg, o // groups)
 
 
 def _from_rows(xp, rows, n, oh, ow):
@@ -89,22 +99,33 @@ def _from_rows(xp, rows, n, oh, ow):
     return xp.ascontiguousarray(y)
 
 
-def _to_rows(gy, groups):
-    """(N, O, OH, OW) -> (G, N*OH*OW, O/G)."""
+def _to_rows(xp, gy, groups):
+    """(N, O, OH, OW) -> (G, N*OH*OW, O/G), contiguous."""
     n, o, oh, ow = gy.shape
-    return gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2).reshape(
-        groups, n * oh * ow, o // groups)
+    rows = gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2)
+    return xp.ascontiguousarray(rows).reshape(groups, n * oh * ow, o // groups)
+
+
+def _convolve(xp, x, weight, geometry):
+    """The forward convolution on arrays: im2col, one matrix product per group, back to NCHW."""
+    columns, (oh, ow) = _im2col(xp, x, weight.shape[2:], geometry)
+    rows = xp.matmul(columns, _weight_matrix(xp, weight, geometry.groups))  # (G, N*OH*OW, O/G)
+    return _from_rows(xp, rows, x.shape[0], oh, ow)
+
+
+def _transposed_weight(xp, weight, groups):
+    """(O, C/G, KH, KW) -> (C, O/G, KH, KW), flipped in space: the kernel of the adjoint."""
+    o, cg, kh, kw = weight.shape
+    flipped = weight.reshape(groups, o // groups, cg, kh, kw)[..., ::-1, ::-1]
+    return xp.ascontiguousarray(flipped.transpose(0, 2, 1, 3, 4)).reshape(groups * cg,
+                                                                         o // groups, kh, kw)
 
 
 class Conv2d(Function):
     def forward(self, x, weight, bias, geometry):
         self.geometry = geometry
         self.save_for_backward(x, weight)
-        xp = self.xp
-        kernel = weight.shape[2:]
-        columns, (oh, ow) = _im2col(xp, x, kernel, geometry)
-        rows = xp.matmul(columns, _weight_matrix(weight, geometry.groups))  # (G, N*OH*OW, O/G)
-        y = _from_rows(xp, rows, x.shape[0], oh, ow)
+        y = _convolve(self.xp, x, weight, geometry)
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return y
@@ -129,9 +150,18 @@ class Conv2dInputGrad(Function):
         self.input_shape, self.geometry = input_shape, geometry
         self.save_for_backward(gy, weight)
         xp = self.xp
-        rows = _to_rows(gy, geometry.groups)  # (G, N*OH*OW, O/G)
-        columns = xp.matmul(rows, _weight_matrix(weight, geometry.groups).transpose(0, 2, 1))
-        return _col2im(xp, columns, input_shape, weight.shape[2:], geometry, gy.dtype)
+        kh, kw = weight.shape[2:]
+        (dh, dw), (top, bottom, left, right) = geometry.dilation, geometry.padding
+        full = (dh * (kh - 1) - top, dh * (kh - 1) - bottom, dw * (kw - 1) - left,
+                dw * (kw - 1) - right)
+        if geometry.stride == (1, 1) and min(full) >= 0:
+            # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
+            # the flipped, transposed kernel. One matrix product, no scatter.
+            adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
+            return _convolve(xp, gy, _transposed_weight(xp, weight, geometry.groups), adjoint)
+        rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
+        columns = xp.matmul(rows, _weight_matrix(xp, weight, geometry.groups).transpose(0, 2, 1))
+        return _col2im(xp, columns, input_shape, (kh, kw), geometry, gy.dtype)
 
     def backward(self, ggx):
         gy, weight = self.saved_tensors
@@ -152,10 +182,12 @@ class Conv2dWeightGrad(Function):
         self.weight_shape, self.geometry = weight_shape, geometry
         self.save_for_backward(x, gy)
         xp = self.xp
-        columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, C/G*KH*KW)
-        rows = _to_rows(gy, geometry.groups)  # (G, N*OH*OW, O/G)
-        gw = xp.matmul(rows.transpose(0, 2, 1), columns)  # (G, O/G, C/G*KH*KW)
-        return gw.reshape(weight_shape)
+        columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, KH*KW*C/G)
+        rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
+        gw = xp.matmul(rows.transpose(0, 2, 1), columns)  # (G, O/G, KH*KW*C/G)
+        o, cg, kh, kw = weight_shape
+        gw = gw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)  # -> (O, C/G, KH, KW)
+        return xp.ascontiguousarray(gw)
 
     def backward(self, ggw):
         x, gy = self.saved_tensors
