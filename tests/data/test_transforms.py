@@ -142,3 +142,41 @@ def test_lambda():
     assert Lambda(lambda y: y * 2)(sj.tensor([1, 2])).tolist() == [2, 4]
     with pytest.raises(TypeError, match="callable"):
         Lambda(3)
+
+
+def test_random_crop_shifts_within_the_padding():
+    from shenjing.data.transforms import RandomCrop
+
+    sj.manual_seed(0)
+    image = sj.arange(1.0, 3 * 8 * 8 + 1).reshape(3, 8, 8)
+    crop = RandomCrop(8, padding=2)
+    seen = set()
+    for _ in range(30):
+        out = crop(image).numpy()
+        assert out.shape == (3, 8, 8)
+        # The crop is the image shifted: find the shift from where pixel (0, 0) landed.
+        ys, xs = np.nonzero(out[0] == 1.0)
+        if len(ys):
+            seen.add((int(ys[0]), int(xs[0])))
+            dy, dx = int(ys[0]), int(xs[0])
+            np.testing.assert_array_equal(out[:, dy:, dx:], image.numpy()[:, :8 - dy, :8 - dx])
+    assert len(seen) > 3
+
+
+def test_random_crop_batched_crops_each_sample_at_its_own_offset():
+    from shenjing.data.transforms import RandomCrop
+
+    sj.manual_seed(1)
+    batch = sj.arange(1.0, 1 + 16 * 2 * 6 * 6).reshape(16, 2, 6, 6)
+    out = RandomCrop(4, padding=1).batched(batch)
+    assert out.shape == (16, 2, 4, 4)
+    padded = np.pad(batch.numpy(), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    offsets = set()
+    for i in range(16):
+        windows = [(t, l) for t in range(5) for l in range(5)
+                   if np.array_equal(padded[i, :, t:t + 4, l:l + 4], out.numpy()[i])]
+        assert windows, f"sample {i} is not a crop of its padded image"
+        offsets.add(windows[0])
+    assert len(offsets) > 4
+    with pytest.raises(ValueError, match="does not fit"):
+        RandomCrop(10)(sj.zeros(3, 8, 8))

@@ -170,6 +170,75 @@ class RandomHorizontalFlip:
         return f"RandomHorizontalFlip(p={self.p})"
 
 
+class RandomCrop:
+    """Cut a random ``size`` window out of an image padded by ``padding`` (zeros, or ``fill``).
+
+    The augmentation of CIFAR-10 training: pad 32x32 images by 4 and crop 32x32, so the network
+    sees every image shifted by up to 4 pixels. Images are ``(H, W)`` or ``(C, H, W)``.
+    Equivalent of ``torchvision.transforms.RandomCrop(size, padding)``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import RandomCrop
+    >>> RandomCrop(32, padding=4)(sj.zeros(3, 32, 32)).shape
+    (3, 32, 32)
+    """
+
+    def __init__(self, size, padding: int = 0, fill: float = 0.0, generator=None):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"RandomCrop: size must be a positive int or (height, width), got "
+                             f"{size!r}")
+        if padding < 0:
+            raise ValueError(f"RandomCrop: padding must be non-negative, got {padding}")
+        self.padding, self.fill = int(padding), fill
+        self.generator = None if generator is None else as_generator(generator)
+
+    def _padded(self, x: Tensor, batch: bool):
+        xp = backend.array_module(x._data)
+        data = x._data
+        lead = data.ndim - 2
+        if self.padding:
+            widths = [(0, 0)] * lead + [(self.padding, self.padding)] * 2
+            data = xp.pad(data, widths, constant_values=self.fill)
+        height, width = data.shape[-2:]
+        if height < self.size[0] or width < self.size[1]:
+            what = "batch" if batch else "image"
+            raise ValueError(f"RandomCrop: a {self.size} crop does not fit an {what} of shape "
+                             f"{x.shape} padded by {self.padding}")
+        return xp, data
+
+    def __call__(self, x):
+        x = _as_tensor("RandomCrop", x)
+        xp, data = self._padded(x, False)
+        (h, w), (height, width) = self.size, data.shape[-2:]
+        gen = as_generator(self.generator)
+        top, left = int(gen.integers(0, height - h + 1)), int(gen.integers(0, width - w + 1))
+        return Tensor._make(xp.ascontiguousarray(data[..., top:top + h, left:left + w]))
+
+    def batched(self, x):
+        """Crop each sample of a batch ``(N, ...)`` at its own random offset."""
+        x = _as_tensor("RandomCrop", x)
+        if x.ndim < 3:
+            raise ValueError(f"RandomCrop.batched: expected a batch (N, [C,] H, W), got shape "
+                             f"{x.shape}")
+        xp, data = self._padded(x, True)
+        (h, w), (height, width) = self.size, data.shape[-2:]
+        n = data.shape[0]
+        gen = as_generator(self.generator)
+        tops = gen.integers(0, height - h + 1, n)
+        lefts = gen.integers(0, width - w + 1, n)
+        rows = xp.asarray(tops)[:, None] + xp.arange(h)  # (N, h)
+        cols = xp.asarray(lefts)[:, None] + xp.arange(w)  # (N, w)
+        samples = xp.arange(n)[:, None, None]
+        # Move (H, W) first so that one fancy index picks every sample's window: (N, h, w, ...)
+        moved = xp.moveaxis(data, (-2, -1), (1, 2))
+        crops = moved[samples, rows[:, :, None], cols[:, None, :]]
+        return Tensor._make(xp.ascontiguousarray(xp.moveaxis(crops, (1, 2), (-2, -1))))
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, padding={self.padding})"
+
+
 class Flatten:
     """Flatten an image into a vector, e.g. ``(28, 28) -> (784,)`` for an MLP.
 
