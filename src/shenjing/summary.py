@@ -17,6 +17,7 @@ class LayerRow:
     kind: str  # the class name
     output_shape: tuple  # with -1 for the batch dim
     parameters: int
+    receptive_field: tuple | None = None  # (height, width) of input pixels one output sees
 
 
 @dataclass
@@ -28,14 +29,19 @@ class ModelSummary:
     trainable_params: int = 0
 
     def __str__(self) -> str:
-        header = ("Layer (type)", "Output Shape", "Param #")
+        spatial = any(r.receptive_field for r in self.rows)
+        header = ("Layer (type)", "Output Shape", "Param #") + (("Receptive field",)
+                                                                if spatial else ())
         cells = [(f"{r.name} ({r.kind})", str(r.output_shape), f"{r.parameters:,}")
+                 + ((("{}x{}".format(*r.receptive_field) if r.receptive_field else ""),)
+                    if spatial else ())
                  for r in self.rows]
-        widths = [max(len(row[i]) for row in [header, *cells]) for i in range(3)]
-        line = "-" * (sum(widths) + 6)
+        widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+        line = "-" * (sum(widths) + 3 * (len(header) - 1))
 
         def fmt(row):
-            return f"{row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]:>{widths[2]}}"
+            text = f"{row[0]:<{widths[0]}}   {row[1]:<{widths[1]}}   {row[2]:>{widths[2]}}"
+            return text + (f"   {row[3]:>{widths[3]}}" if spatial else "")
 
         body = [line, fmt(header), "=" * len(line), *map(fmt, cells), "=" * len(line)]
         body += [f"Total params: {self.total_params:,}",
@@ -51,7 +57,9 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     """Run ``model`` once on zeros of shape (batch_size, *input_shape) and list its layers.
 
     Each layer without sublayers (or with parameters of its own) gets a row with its output
-    shape (batch dim shown as -1) and parameter count; the totals count shared parameters once.
+    shape (batch dim shown as -1) and parameter count, and convolution and pooling layers their
+    receptive field (the input pixels one output sees, along the layers in the order they run);
+    the totals count shared parameters once.
     The model runs in eval mode under no_grad and is left as it was. Like ``torchsummary``.
 
     >>> import shenjing as sj
@@ -75,6 +83,9 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
     result = ModelSummary()
     removers = []
+    # Receptive field along the layers in the order they run: each kernel k (dilated) widens
+    # it by (k - 1) * jump, where jump is the product of the strides so far.
+    field_state = {"field": [1, 1], "jump": [1, 1]}
     for name, module in model.named_modules():
         own = sum(p.numel() for p in module.parameters(recurse=False))
         if next(module.children(), None) is not None and not own:
@@ -83,7 +94,8 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
         def record(module, inputs, output, name=name, own=own):
             shape = tuple(getattr(output, "shape", ()))
             result.rows.append(LayerRow(name or type(module).__name__, type(module).__name__,
-                                        (-1,) + shape[1:] if shape else (), own))
+                                        (-1,) + shape[1:] if shape else (), own,
+                                        _receptive_field(module, field_state)))
 
         removers.append(module.register_forward_hook(record))
     was_training = model.training
@@ -99,3 +111,23 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     result.total_params = sum(p.numel() for p in parameters)
     result.trainable_params = sum(p.numel() for p in parameters if p.requires_grad)
     return result
+
+
+def _pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def _receptive_field(module, state: dict) -> tuple | None:
+    """Update and return the receptive field after a convolution or pooling layer (None for
+    other layers, which do not change it or, like Linear, see everything)."""
+    kernel = getattr(module, "kernel_size", None)
+    if kernel is None or isinstance(kernel, str):
+        return None
+    kernel = _pair(kernel)
+    stride = _pair(getattr(module, "stride", None) or kernel)
+    dilation = _pair(getattr(module, "dilation", 1))
+    for axis in range(2):
+        extent = dilation[axis] * (kernel[axis] - 1) + 1
+        state["field"][axis] += (extent - 1) * state["jump"][axis]
+        state["jump"][axis] *= stride[axis]
+    return tuple(state["field"])

@@ -333,3 +333,13 @@ def test_conv_layer_errors_name_the_layer():
         sj.nn.Conv2d(3, 8, 5)(sj.ones(1, 3, 4, 4))
     with pytest.raises(ValueError, match=r"BatchNorm2d\(4\).*4-D"):
         sj.nn.BatchNorm2d(4)(sj.ones(2, 4))
+
+
+def test_summary_shows_receptive_fields_of_convolutions():
+    net = sj.nn.Sequential(sj.nn.Conv2d(1, 4, 3, padding=1), sj.nn.ReLU(),
+                           sj.nn.Conv2d(4, 4, 3, stride=2), sj.nn.Conv2d(4, 4, 3, dilation=2),
+                           sj.nn.Flatten(), sj.nn.Linear(4 * 9 * 9, 2))
+    rows = sj.summary(net, (1, 28, 28)).rows
+    assert [r.receptive_field for r in rows] == [(3, 3), None, (5, 5), (13, 13), None, None]
+    assert rows[3].output_shape == (-1, 4, 9, 9)
+    assert "Receptive field" in str(sj.summary(net, (1, 28, 28)))
