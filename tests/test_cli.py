@@ -90,3 +90,41 @@ def test_impossible_numbers_are_refused(arguments, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
     assert exit_info.value.code == 2 and "must be at least" in capsys.readouterr().err
+
+
+def test_train_resnet20_on_cifar10_files_in_the_canonical_format(tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    from tests.datasets.test_cifar import write_cifar
+
+    write_cifar(tmp_path)
+    folder = tmp_path / "cifar-10-batches-py"
+
+    def md5(name):
+        return hashlib.md5((folder / name).read_bytes()).hexdigest()
+
+    # The miniature files are real CIFAR-10 format but not the published files: their md5s.
+    cifar = sj.datasets.CIFAR10
+    monkeypatch.setattr(cifar, "train_list", [(n, md5(n)) for n, _ in cifar.train_list])
+    monkeypatch.setattr(cifar, "test_list", [(n, md5(n)) for n, _ in cifar.test_list])
+    monkeypatch.setattr(cifar, "meta", (cifar.meta[0], md5(cifar.meta[0])))
+    out = tmp_path / "run"
+    code = main(["train", "cifar10", "--model", "resnet20", "--data", str(tmp_path),
+                 "--epochs", "2", "--val-size", "4", "--batch-size", "8", "--out", str(out),
+                 "--quiet"])
+    assert code == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == "resnet20" and config["in_channels"] == 3
+    assert len(config["mean"]) == 3 and config["train"]["augment"] is True
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 0
+    assert "cifar10 test set" in capsys.readouterr().out
+
+
+@requires_mnist
+def test_train_a_cnn_on_an_mnist_subset(tmp_path):
+    out = tmp_path / "cnn"
+    code = main(["train", "mnist", "--model", "cnn", "--limit", "2000", "--epochs", "3",
+                 "--val-size", "300", "--data", str(SHARED_DATA), "--out", str(out), "--quiet"])
+    assert code == 0
+    assert json.loads((out / "metrics.json").read_text())["test_accuracy"] > 0.85

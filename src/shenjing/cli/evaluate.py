@@ -39,7 +39,7 @@ def run(args) -> int:
                                         train=False)
         if train.get("limit"):  # the same test subset that `train` reported on
             images, labels = images[: train["limit"]], labels[: train["limit"]]
-        inputs = (images - config.mean) / config.std
+        inputs = config.normalise(images)
     else:
         from shenjing.cli.tasks import prepare
 

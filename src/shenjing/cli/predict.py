@@ -9,16 +9,18 @@ def add_arguments(parser) -> None:
     from shenjing.cli import positive_int
 
     parser.add_argument("run", help="a run folder written by `shenjing train`")
-    parser.add_argument("image", help="a grey or colour image (PNG, JPEG, ...) of a digit, "
-                                      "28x28 or larger, or a .npy array")
+    parser.add_argument("image", help="an image file (PNG, JPEG, ...) or a .npy array: a digit "
+                                      "for MNIST runs (28x28 or larger), a colour picture for "
+                                      "CIFAR-10 runs")
     parser.add_argument("--top", type=positive_int, default=3, help="how many classes to list")
 
 
-def read_digit(path: Path, size: int = 28):
-    """An image as MNIST shows digits: (size, size) floats in [0, 1], white digit on black.
+def read_image(path: Path, channels: int = 1, size: int = 28):
+    """An image file as the network saw its training images: (channels, size, size) in [0, 1].
 
-    The image is made grey, fitted into the square (keeping its aspect ratio, padded with the
-    background), and inverted when its background is light, as photos and scans of ink are.
+    Grey images (the digits) are fitted into the square keeping their aspect ratio, padded with
+    the background, and inverted when the background is light (ink on paper), since MNIST shows
+    light digits on black. Colour images (CIFAR-10) are fitted the same way, per channel.
     """
     import numpy
 
@@ -26,8 +28,6 @@ def read_digit(path: Path, size: int = 28):
         raise FileNotFoundError(f"no image at {path}")
     if path.suffix == ".npy":
         array = numpy.load(path, allow_pickle=False).astype(numpy.float32)
-        if array.ndim == 3:
-            array = array.mean(axis=-1)
     else:
         try:
             from PIL import Image
@@ -35,17 +35,22 @@ def read_digit(path: Path, size: int = 28):
             raise ValueError("reading images needs Pillow: pip install pillow (or pass a .npy "
                              "array)") from None
         try:
-            image = Image.open(path).convert("L")
+            image = Image.open(path).convert("L" if channels == 1 else "RGB")
         except OSError as exc:
             raise ValueError(f"cannot read {path} as an image ({exc})") from None
         array = numpy.asarray(image, dtype=numpy.float32)
-    if array.ndim != 2:
-        raise ValueError(f"{path} must hold a 2-D image, got shape {array.shape}")
+    if array.ndim == 3 and channels == 1:
+        array = array.mean(axis=-1)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] != channels:
+        raise ValueError(f"{path}: expected an image with {channels} channel(s), got shape "
+                         f"{array.shape}")
     if array.max() > 1.0:
         array = array / 255.0
-    if numpy.median(array) > 0.5:  # dark ink on light paper: MNIST is light on dark
+    if channels == 1 and numpy.median(array) > 0.5:  # dark ink on light paper
         array = 1.0 - array
-    return _fit_square(array, size)
+    return numpy.stack([_fit_square(array[..., k], size) for k in range(channels)])
 
 
 def _fit_square(array, size: int):
@@ -75,11 +80,11 @@ def run(args) -> int:
     from shenjing.cli.evaluate import load_run
 
     model, config = load_run(Path(args.run))
-    if config.in_features != 784:
+    if config.in_features == 2:
         raise ValueError(f"the run {args.run} was trained on {config.dataset}, which has no "
                          "images")
-    digit = read_digit(Path(args.image))
-    x = (sj.tensor(digit).reshape(1, 28, 28) - config.mean) / config.std
+    image = read_image(Path(args.image), config.in_channels, config.image_size)
+    x = config.normalise(sj.tensor(image).unsqueeze(0))
     with sj.no_grad():
         probabilities = sj.softmax(model(x), dim=1)[0]
     order = probabilities.numpy().argsort()[::-1][: args.top]

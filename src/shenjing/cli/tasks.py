@@ -8,8 +8,9 @@ from pathlib import Path
 
 from shenjing.autograd.tensor import Tensor
 
-IMAGE_SETS = ("mnist", "fashion-mnist")
+IMAGE_SETS = ("mnist", "fashion-mnist", "cifar10")
 TOY_SETS = ("quadrants", "spirals", "circles", "xor", "blobs", "moons")
+MODELS = ("mlp", "cnn", "lenet", "vgg", "resnet20")
 
 
 @dataclass
@@ -18,13 +19,15 @@ class Config:
 
     dataset: str
     model: str = "mlp"
-    in_features: int = 784
+    in_features: int = 784  # C * H * W of an image, or 2 for the 2-D sets
+    in_channels: int = 1
+    image_size: int = 28
     hidden: list = field(default_factory=lambda: [100])
     out_features: int = 10
     activation: str = "relu"
     dropout: float = 0.0
-    mean: float = 0.0  # input normalisation, fitted on the training set
-    std: float = 1.0
+    mean: list = field(default_factory=lambda: [0.0])  # per-channel input normalisation,
+    std: list = field(default_factory=lambda: [1.0])  # fitted on the training split
     classes: list = field(default_factory=list)
     train: dict = field(default_factory=dict)  # the training arguments, for the record
 
@@ -38,6 +41,15 @@ class Config:
                                     "by `shenjing train`?")
         return cls(**json.loads(path.read_text()))
 
+    def normalise(self, images: Tensor) -> Tensor:
+        """Images (N, C, H, W) in [0, 1] -> normalised with this run's per-channel statistics."""
+        from shenjing.creation import tensor
+
+        shape = (1, -1, 1, 1)
+        mean = tensor(self.mean, dtype=images.dtype, device=images.device).reshape(shape)
+        std = tensor(self.std, dtype=images.dtype, device=images.device).reshape(shape)
+        return (images - mean) / std
+
 
 @dataclass
 class Splits:
@@ -50,20 +62,38 @@ class Splits:
 
 def build_model(config: Config):
     """The network a config describes, with fresh weights."""
-    from shenjing.models import MLP
+    from shenjing import models
 
-    if config.model != "mlp":
-        raise ValueError(f"unknown model {config.model!r}; available: mlp")
-    return MLP(config.in_features, config.hidden, config.out_features, config.activation,
-               config.dropout)
+    if config.model == "mlp":
+        return models.MLP(config.in_features, config.hidden, config.out_features,
+                          config.activation, config.dropout)
+    if config.in_features == 2:
+        raise ValueError(f"the {config.model} model needs images; {config.dataset} has points")
+    if config.model == "cnn":
+        if config.image_size != 28:
+            raise ValueError("the cnn model is made for 28x28 images; use vgg or resnet20")
+        return models.MnistCNN(config.out_features, config.in_channels, config.dropout)
+    if config.model == "lenet":
+        if config.image_size != 28:
+            raise ValueError("lenet is made for 28x28 images; use vgg or resnet20")
+        return models.LeNet5(config.out_features, config.in_channels)
+    if config.model == "vgg":
+        return models.SmallVGG(config.out_features, config.in_channels)
+    if config.model == "resnet20":
+        return models.resnet20(config.out_features, config.in_channels)
+    raise ValueError(f"unknown model {config.model!r}; available: {', '.join(MODELS)}")
 
 
 def load_images(name: str, root, train: bool):
-    """MNIST or Fashion-MNIST as float32 images in [0, 1] (N, 28, 28) and int64 labels."""
-    from shenjing.datasets import MNIST, FashionMNIST
+    """An image set as float32 images in [0, 1] (N, C, H, W), int64 labels and class names."""
+    from shenjing.datasets import CIFAR10, MNIST, FashionMNIST
 
-    dataset = (MNIST if name == "mnist" else FashionMNIST)(root, train=train, download=True)
-    images = dataset.data.float() / 255.0
+    if name == "cifar10":
+        dataset = CIFAR10(root, train=train, download=True, channels_first=True)
+        images = dataset.data.float() / 255.0
+    else:
+        dataset = (MNIST if name == "mnist" else FashionMNIST)(root, train=train, download=True)
+        images = (dataset.data.float() / 255.0).unsqueeze(1)
     return images, dataset.targets, list(dataset.classes)
 
 
@@ -77,16 +107,17 @@ def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None
         if limit:
             images, labels = images[:limit], labels[:limit]
             test_images, test_labels = test_images[:limit], test_labels[:limit]
-        n_val = min(val_size, len(labels) // 5)
-        fit_part = images[: len(labels) - n_val]
-        mean, std = float(fit_part.mean().item()), float(fit_part.std().item())
-        normalise = lambda x: (x - mean) / std  # noqa: E731
-        train = (normalise(images[: len(labels) - n_val]), labels[: len(labels) - n_val])
-        val = (normalise(images[len(labels) - n_val:]), labels[len(labels) - n_val:]) \
-            if n_val else None
-        config = Config(name, in_features=784, out_features=len(classes), mean=mean, std=std,
-                        classes=classes)
-        return Splits(train, val, (normalise(test_images), test_labels)), config
+        n_fit = len(labels) - min(val_size, len(labels) // 5)
+        fit_part = images[:n_fit]
+        channels, size = images.shape[1], images.shape[2]
+        config = Config(name, in_features=channels * size * size, in_channels=channels,
+                        image_size=size, out_features=len(classes), classes=classes,
+                        mean=fit_part.mean(dim=(0, 2, 3)).tolist(),
+                        std=fit_part.std(dim=(0, 2, 3)).tolist())
+        train = (config.normalise(images[:n_fit]), labels[:n_fit])
+        val = ((config.normalise(images[n_fit:]), labels[n_fit:])
+               if n_fit < len(labels) else None)
+        return Splits(train, val, (config.normalise(test_images), test_labels)), config
     if name in TOY_SETS:
         from shenjing import datasets
 
@@ -105,3 +136,27 @@ def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None
                         classes=[str(c) for c in classes])
         return Splits((x, y), (x_val, y_val), (x_test, y_test)), config
     raise ValueError(f"unknown dataset {name!r}; available: {', '.join(IMAGE_SETS + TOY_SETS)}")
+
+
+class AugmentedImages:
+    """Images and labels whose training batches are augmented on the fly (random crops with
+    padding and horizontal flips: the CIFAR-10 recipe), one batch at a time."""
+
+    def __init__(self, images: Tensor, labels: Tensor, pad: int = 4):
+        from shenjing.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
+
+        self.images, self.labels = images, labels
+        self.transform = Compose([RandomCrop(images.shape[-1], padding=pad),
+                                  RandomHorizontalFlip()])
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        return self.get_batch([index])
+
+    def get_batch(self, indices):
+        from shenjing.creation import tensor
+
+        index = tensor(indices, dtype="int64")
+        return self.transform.batched(self.images[index]), self.labels[index]

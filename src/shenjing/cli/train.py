@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -12,10 +13,11 @@ SCHEDULERS = ("none", "step", "cosine", "plateau")
 
 def add_arguments(parser) -> None:
     from shenjing.cli import natural_int, positive_int
-    from shenjing.cli.tasks import IMAGE_SETS, TOY_SETS
+    from shenjing.cli.tasks import IMAGE_SETS, MODELS, TOY_SETS
 
     parser.add_argument("dataset", choices=IMAGE_SETS + TOY_SETS, help="what to learn")
-    parser.add_argument("--model", default="mlp", choices=["mlp"], help="network type")
+    parser.add_argument("--model", default=None, choices=MODELS,
+                        help="network type (default: mlp; resnet20 for cifar10)")
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=None,
                         help="hidden layer widths (default: 100 for images, 6 for 2-D sets)")
     parser.add_argument("--activation", default=None,
@@ -49,6 +51,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--data", default=None,
                         help="data folder (default: $SHENJING_DATA or ~/.cache/shenjing)")
     parser.add_argument("--out", default=None, help="run folder (default: runs/<dataset>-<model>)")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                        help="random crops and flips of training images (default: on for "
+                             "cifar10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -79,11 +84,15 @@ def _scheduler(args, optimizer):
 
 def run(args) -> int:
     import shenjing as sj
-    from shenjing.cli.tasks import IMAGE_SETS, build_model, prepare
+    from shenjing.cli.tasks import IMAGE_SETS, AugmentedImages, build_model, prepare
     from shenjing.data import DataLoader, TensorDataset
 
     sj.manual_seed(args.seed)
     image_set = args.dataset in IMAGE_SETS
+    if args.model is None:
+        args.model = "resnet20" if args.dataset == "cifar10" else "mlp"
+    if args.augment is None:
+        args.augment = args.dataset == "cifar10"
     if args.epochs is None:
         args.epochs = 10 if image_set else 30
     if args.lr is None:
@@ -96,6 +105,7 @@ def run(args) -> int:
         args.batch_size = 128 if image_set else 32
     splits, config = prepare(args.dataset, args.data, args.val_size, args.limit, args.noise,
                              args.seed)
+    config.model = args.model
     config.hidden = args.hidden or ([100] if image_set else [6])
     config.activation = args.activation or ("relu" if image_set else "tanh")
     config.dropout = args.dropout
@@ -105,8 +115,9 @@ def run(args) -> int:
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
     out.mkdir(parents=True, exist_ok=True)
 
-    train_loader = DataLoader(TensorDataset(*splits.train), batch_size=args.batch_size,
-                              shuffle=True)
+    training_set = (AugmentedImages(*splits.train) if args.augment and image_set
+                    else TensorDataset(*splits.train))
+    train_loader = DataLoader(training_set, batch_size=args.batch_size, shuffle=True)
     val_loader = (DataLoader(TensorDataset(*splits.val), batch_size=1024)
                   if splits.val is not None else None)
     callbacks = []
@@ -114,10 +125,14 @@ def run(args) -> int:
         callbacks.append(sj.train.EarlyStopping("val_loss", patience=args.patience))
     if val_loader is not None:
         callbacks.append(sj.train.ModelCheckpoint(out / "best.safetensors", "val_loss"))
-    print(f"training {sj.summary(model, (config.in_features,)).total_params:,}-parameter "
-          f"{config.in_features}-{'-'.join(map(str, config.hidden))}-{config.out_features} "
-          f"{config.activation} MLP on {args.dataset} ({len(splits.train[1]):,} training "
-          f"samples)", flush=True)
+    size = sum(p.numel() for p in model.parameters())
+    if args.model == "mlp":
+        layers = "-".join(map(str, [config.in_features, *config.hidden, config.out_features]))
+        name = f"{layers} {config.activation} MLP"
+    else:
+        name = args.model
+    print(f"training a {size:,}-parameter {name} on {args.dataset} "
+          f"({len(splits.train[1]):,} training samples)", flush=True)
     start = time.perf_counter()
     history = sj.train.fit(model, train_loader, val_loader,
                            loss=sj.nn.functional.cross_entropy, optimizer=optimizer,

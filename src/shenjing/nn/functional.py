@@ -17,6 +17,7 @@ from shenjing.ops.activation import (
 )
 from shenjing.ops.conv import conv2d
 from shenjing.ops.dropout import dropout
+from shenjing.ops.dropout2d import dropout2d
 from shenjing.ops.linalg import linear
 from shenjing.ops.loss import (
     binary_cross_entropy,
@@ -31,9 +32,12 @@ from shenjing.ops.loss import (
     smooth_l1_loss,
 )
 from shenjing.ops.normalization import batch_norm, layer_norm
+from shenjing.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from shenjing.ops.shape import pad
 
 __all__ = [
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -47,12 +51,14 @@ __all__ = [
     "nll_loss",
     "smooth_l1_loss",
     "dropout",
+    "dropout2d",
     "layer_norm",
     "prelu",
     "elu",
     "gelu",
     "leaky_relu",
     "linear",
+    "max_pool2d",
     "log_softmax",
     "pad",
     "relu",

@@ -1,0 +1,155 @@
+"""Convolutional networks of the notes: LeNet-5, a small CNN for MNIST, a small VGG, ResNet-20."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shenjing.autograd.tensor import Tensor
+from shenjing.nn.modules.activation import ReLU, Tanh
+from shenjing.nn.modules.container import Sequential
+from shenjing.nn.modules.conv import Conv2d
+from shenjing.nn.modules.linear import Flatten, Linear
+from shenjing.nn.modules.module import Module
+from shenjing.nn.modules.normalization import BatchNorm2d
+
+
+def _pooling():
+    # Imported late: the pooling layers live in their own module.
+    from shenjing.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+
+    return MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
+
+
+class LeNet5(Sequential):
+    """LeCun et al. (1998): conv 5x5 (6) - pool - conv 5x5 (16) - pool - 120 - 84 - classes.
+
+    For 28x28 inputs (the first convolution pads by 2, as for the original 32x32 digits), with
+    tanh and average pooling as in the paper.
+
+    >>> import shenjing as sj
+    >>> sj.models.LeNet5()(sj.zeros(2, 1, 28, 28)).shape
+    (2, 10)
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+        _, avg_pool, _ = _pooling()
+        super().__init__(
+            Conv2d(in_channels, 6, 5, padding=2), Tanh(), avg_pool(2),
+            Conv2d(6, 16, 5), Tanh(), avg_pool(2),
+            Flatten(), Linear(16 * 5 * 5, 120), Tanh(), Linear(120, 84), Tanh(),
+            Linear(84, num_classes),
+        )
+
+
+class MnistCNN(Sequential):
+    """conv 3x3 (32) - ReLU - max pool - conv 3x3 (64) - ReLU - max pool - 128 - classes.
+
+    The network of the CNN benchmark; over 99 % on MNIST.
+
+    >>> import shenjing as sj
+    >>> sj.models.MnistCNN()(sj.zeros(2, 1, 28, 28)).shape
+    (2, 10)
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, dropout: float = 0.0) -> None:
+        max_pool, _, _ = _pooling()
+        layers = [
+            Conv2d(in_channels, 32, 3, padding=1), ReLU(), max_pool(2),
+            Conv2d(32, 64, 3, padding=1), ReLU(), max_pool(2),
+            Flatten(), Linear(64 * 7 * 7, 128), ReLU(),
+        ]
+        if dropout:
+            from shenjing.nn.modules.dropout import Dropout
+
+            layers.append(Dropout(dropout))
+        layers.append(Linear(128, num_classes))
+        super().__init__(*layers)
+
+
+class SmallVGG(Module):
+    """Simonyan & Zisserman's idea at small scale: stacks of 3x3 convolutions (with batch norm),
+    max pooling between stages, global average pooling and a linear classifier.
+
+    >>> import shenjing as sj
+    >>> sj.models.SmallVGG(stages=(8, 16))(sj.zeros(2, 3, 32, 32)).shape
+    (2, 10)
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3,
+                 stages: Sequence[int] = (32, 64, 128), convs_per_stage: int = 2) -> None:
+        super().__init__()
+        max_pool, _, adaptive = _pooling()
+        layers, width = [], in_channels
+        for channels in stages:
+            for _ in range(convs_per_stage):
+                layers += [Conv2d(width, channels, 3, padding=1, bias=False),
+                           BatchNorm2d(channels), ReLU()]
+                width = channels
+            layers.append(max_pool(2))
+        self.features = Sequential(*layers)
+        self.pool = adaptive(1)
+        self.classifier = Linear(width, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.pool(self.features(x)).flatten(1))
+
+
+class BasicBlock(Module):
+    """Two 3x3 convolutions with batch norm, and the input added back (He et al., 2016).
+
+    When the block halves the resolution or changes the width, a 1x1 convolution with stride
+    (and batch norm) projects the input to the new shape.
+    """
+
+    def __init__(self, in_channels: int, channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = BatchNorm2d(channels)
+        self.conv2 = Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = BatchNorm2d(channels)
+        self.relu = ReLU()
+        if stride != 1 or in_channels != channels:
+            self.shortcut = Sequential(Conv2d(in_channels, channels, 1, stride=stride,
+                                              bias=False), BatchNorm2d(channels))
+        else:
+            self.shortcut = Sequential()
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + self.shortcut(x))
+
+
+class ResNet(Module):
+    """A CIFAR-style residual network: a 3x3 stem, three stages of basic blocks (16, 32, 64
+    channels, the last two halving the resolution), global average pooling, a classifier."""
+
+    def __init__(self, blocks_per_stage: int, num_classes: int = 10, in_channels: int = 3,
+                 widths: Sequence[int] = (16, 32, 64)) -> None:
+        super().__init__()
+        _, _, adaptive = _pooling()
+        self.stem = Sequential(Conv2d(in_channels, widths[0], 3, padding=1, bias=False),
+                               BatchNorm2d(widths[0]), ReLU())
+        stages, width = [], widths[0]
+        for i, channels in enumerate(widths):
+            for j in range(blocks_per_stage):
+                stride = 2 if i > 0 and j == 0 else 1
+                stages.append(BasicBlock(width, channels, stride))
+                width = channels
+        self.stages = Sequential(*stages)
+        self.pool = adaptive(1)
+        self.fc = Linear(width, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc(self.pool(self.stages(self.stem(x))).flatten(1))
+
+
+def resnet20(num_classes: int = 10, in_channels: int = 3) -> ResNet:
+    """ResNet-20 for 32x32 images: 3 stages of 3 basic blocks, about 0.27 M parameters.
+
+    >>> import shenjing as sj
+    >>> model = sj.models.resnet20()
+    >>> sum(p.numel() for p in model.parameters()) > 250_000
+    True
+    """
+    return ResNet(3, num_classes, in_channels)

@@ -1,0 +1,107 @@
+"""Pooling layers: max, average and adaptive average over 2-D windows."""
+
+from __future__ import annotations
+
+from shenjing.autograd.tensor import Tensor
+from shenjing.nn.modules.module import Module
+from shenjing.ops.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+
+
+class _Pool(Module):
+    """Runs the pooling function and names the layer in its errors."""
+
+    def _run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:  # ShapeError is a ValueError
+            raise type(exc)(f"{self!r}: {exc}") from None
+
+
+class MaxPool2d(_Pool):
+    """The maximum of each (dilated) window: (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+
+    ``stride`` defaults to ``kernel_size``; padding is -inf; ``return_indices`` also returns
+    each maximum's flat index in its (H, W) plane. Equivalent of ``torch.nn.MaxPool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.nn.modules.pooling import MaxPool2d
+    >>> pool = MaxPool2d(2)
+    >>> pool
+    MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+    >>> pool(sj.ones(8, 32, 28, 28)).shape
+    (8, 32, 14, 14)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Tensor):
+        return self._run(max_pool2d, input, self.kernel_size, self.stride, self.padding,
+                         self.dilation, ceil_mode=self.ceil_mode,
+                         return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(_Pool):
+    """The mean of each window: (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+
+    ``stride`` defaults to ``kernel_size``; padding is zeros, counted in the divisor when
+    ``count_include_pad``; ``divisor_override`` replaces the divisor. ``torch.nn.AvgPool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.nn.modules.pooling import AvgPool2d
+    >>> pool = AvgPool2d(3, stride=2, padding=1)
+    >>> pool
+    AvgPool2d(kernel_size=3, stride=2, padding=1)
+    >>> pool(sj.ones(1, 4, 7, 7)).shape
+    (1, 4, 4, 4)
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._run(avg_pool2d, input, self.kernel_size, self.stride, self.padding,
+                         self.ceil_mode, self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(_Pool):
+    """Average over windows sized so that the output is ``output_size`` (OH, OW).
+
+    An int means a square output; None in a pair keeps that input size. (N, C, H, W) or
+    (C, H, W) -> (..., OH, OW). Equivalent of ``torch.nn.AdaptiveAvgPool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.nn.modules.pooling import AdaptiveAvgPool2d
+    >>> pool = AdaptiveAvgPool2d((1, 1))
+    >>> pool
+    AdaptiveAvgPool2d(output_size=(1, 1))
+    >>> pool(sj.ones(8, 64, 7, 7)).shape
+    (8, 64, 1, 1)
+    """
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._run(adaptive_avg_pool2d, input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -1,0 +1,371 @@
+"""Pooling over 2-D windows: max, average and adaptive average, with gradients of every order.
+
+Every window of the padded input is a strided view (``backend.windows``), and the reductions loop
+over the KH*KW kernel positions, each one a vectorised operation on a strided slice: never over
+pixels, channels or batch items. The output size follows PyTorch:
+
+    OH = (H + 2P - D*(KH - 1) - 1 + (S - 1 if ceil_mode else 0)) // S + 1
+
+and with ``ceil_mode`` a last window that would start in the right padding is dropped, so every
+window starts inside the input or the left padding.
+
+Four operations close under differentiation: max pooling's gradient scatters ``gy`` to the
+argmax of each window (``MaxPool2dBackward``), whose own gradient gathers from those positions;
+average pooling's gradient spreads ``gy / divisor`` over each window (``AvgPool2dBackward``), the
+adjoint of average pooling, so each one's backward is the other.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.tensor import Tensor
+from shenjing.backend import array_module, scatter_add, windows
+from shenjing.ops.checks import require_tensor
+from shenjing.ops.linalg import matmul
+
+
+def _pair(op: str, name: str, value) -> tuple[int, int]:
+    """An int or a sequence of one or two ints as a pair of ints, as PyTorch accepts them."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        return (int(value[0]), int(value[-1]))
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+                 ceil_mode: bool) -> int:
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        span += stride - 1
+    out = span // stride + 1  # floor division rounds towards -inf, as PyTorch's div_rtn
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1  # the last window would start in the right padding
+    return out
+
+
+def _check_input(op: str, input: Tensor) -> None:
+    """A 3-d (C, H, W) or 4-d (N, C, H, W) input, empty at most in its batch dim."""
+    require_tensor(op, input)
+    if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
+        raise ShapeError(f"{op}: expected a non-empty 3-d (C, H, W) or 4-d (N, C, H, W) input "
+                         f"(only the batch dim may be 0), got shape {input.shape}")
+
+
+class _Geometry:
+    """Kernel, stride, padding, dilation and output size of one pooling over (H, W) planes."""
+
+    def __init__(self, op: str, shape: tuple, kernel_size, stride, padding, dilation,
+                 ceil_mode: bool) -> None:
+        self.kernel = _pair(op, "kernel_size", kernel_size)
+        # stride=None (or empty, as PyTorch's functional allows) means stride=kernel_size
+        empty = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+        self.stride = self.kernel if empty else _pair(op, "stride", stride)
+        self.padding = _pair(op, "padding", padding)
+        self.dilation = _pair(op, "dilation", dilation)
+        for name, pair in (("kernel_size", self.kernel), ("stride", self.stride),
+                           ("dilation", self.dilation)):
+            if min(pair) <= 0:
+                raise ValueError(f"{op}: {name} must be positive, got {pair}")
+        if min(self.padding) < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {self.padding}")
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
+            raise ValueError(f"{op}: padding {self.padding} must be at most half the kernel "
+                             f"size {self.kernel}")
+        self.input_size = shape[-2:]
+        self.output_size = tuple(
+            _output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(
+                self.input_size, self.kernel, self.stride, self.padding, self.dilation))
+        if min(self.output_size) < 1:
+            raise ShapeError(
+                f"{op}: the kernel {self.kernel} (dilation {self.dilation}) is larger than the "
+                f"input of shape {shape} padded by {self.padding}: the output would be "
+                f"{self.output_size[0]}x{self.output_size[1]}")
+        # The extent the windows cover in the padded frame: more than H + 2P with ceil_mode, less
+        # when the last rows belong to no window.
+        self.padded_size = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(
+            self.output_size, self.stride, self.dilation, self.kernel))
+
+    def pad(self, xp, x, fill):
+        """(N, C, H, W) -> (N, C, Hp, Wp): x in a frame of ``fill`` the windows tile exactly."""
+        (ph, pw), (hp, wp) = self.padding, self.padded_size
+        height, width = x.shape[-2:]
+        if ph == pw == 0 and hp <= height and wp <= width:
+            return x[..., :hp, :wp]  # a view: no padding needed
+        out = xp.full(x.shape[:-2] + (hp, wp), fill, dtype=x.dtype)
+        rows, cols = min(height, hp - ph), min(width, wp - pw)
+        out[..., ph:ph + rows, pw:pw + cols] = x[..., :rows, :cols]
+        return out
+
+    def unpad(self, xp, padded):
+        """The adjoint of ``pad``: (N, C, Hp, Wp) -> (N, C, H, W), zeros where no window reached."""
+        (ph, pw), (height, width) = self.padding, self.input_size
+        hp, wp = self.padded_size
+        if ph == pw == 0 and hp == height and wp == width:
+            return padded
+        out = xp.zeros(padded.shape[:-2] + (height, width), dtype=padded.dtype)
+        rows, cols = min(height, hp - ph), min(width, wp - pw)
+        out[..., :rows, :cols] = padded[..., ph:ph + rows, pw:pw + cols]
+        return out
+
+    def positions(self):
+        """Each kernel position (i, j) with the slice of the padded frame its values come from."""
+        (oh, ow), (sh, sw), (dh, dw) = self.output_size, self.stride, self.dilation
+        for i in range(self.kernel[0]):
+            for j in range(self.kernel[1]):
+                rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+                cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)
+                yield i, j, (Ellipsis, rows, cols)
+
+
+# -- max pooling -----------------------------------------------------------------------------------
+class MaxPool2d(Function):
+    """(N, C, H, W) -> the maximum of each window, and its flat index in its (H, W) plane."""
+
+    def forward(self, x, geometry):
+        xp = self.xp
+        g = geometry
+        kh, kw = g.kernel
+        fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        view = windows(g.pad(xp, x, fill), g.kernel, g.stride, g.dilation)  # (N, C, OH, OW, KH, KW)
+        y = view[..., 0, 0].copy()
+        for i in range(kh):
+            for j in range(kw):
+                xp.maximum(y, view[..., i, j], out=y)  # propagates NaN, as PyTorch
+        # The position of the maximum as an offset from the window's first pixel in the (H, W)
+        # plane. The first maximum in row-major order wins a tie, as in PyTorch: walk the kernel
+        # positions backwards so that the earliest equal one is written last. Arithmetic with the
+        # bool mask instead of where(): several times faster on random masks.
+        (oh, ow), (sh, sw), (ph, pw), (dh, dw) = g.output_size, g.stride, g.padding, g.dilation
+        height, width = g.input_size
+        offset = xp.zeros(y.shape, dtype=xp.int32 if height * width < 2**31 else xp.int64)
+        for i in range(kh - 1, -1, -1):
+            for j in range(kw - 1, -1, -1):
+                offset -= (offset - (i * dh * width + j * dw)) * (view[..., i, j] == y)
+        first_rows = xp.arange(oh) * sh - ph
+        first_cols = xp.arange(ow) * sw - pw
+        index = offset + (first_rows.reshape(oh, 1) * width + first_cols)  # (N, C, OH, OW)
+        if x.dtype.kind == "f" and y.size and xp.isneginf(y).any():
+            # A window of -inf values only: PyTorch points at its first pixel inside the input.
+            rows = first_rows + xp.maximum(-(first_rows // dh), 0) * dh
+            cols = first_cols + xp.maximum(-(first_cols // dw), 0) * dw
+            index = xp.where(xp.isneginf(y), rows.reshape(oh, 1) * width + cols, index)
+        self.input_shape, self.index = x.shape, index
+        return y, index
+
+    def backward(self, gy, gindex):
+        # the index in each (H, W) plane -> the index in the flattened input
+        xp = array_module(self.index)
+        n, c, height, width = self.input_shape
+        planes = xp.arange(n * c, dtype=xp.int64).reshape(n, c, 1, 1) * (height * width)
+        return MaxPool2dBackward.apply(gy, index=self.index + planes, shape=self.input_shape)
+
+
+class MaxPool2dBackward(Function):
+    """Scatter ``gy`` to the argmax of each window; overlapping windows add up."""
+
+    def forward(self, gy, index, shape):
+        self.index = index
+        gx = self.xp.zeros(math.prod(shape), dtype=gy.dtype)
+        scatter_add(gx, index.ravel(), gy.ravel())
+        return gx.reshape(shape)
+
+    def backward(self, ggx):
+        return ggx.reshape(-1)[self.index]  # a gather, whose gradient scatters back
+
+
+def _max_pool2d(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    _check_input(op, input)
+    geometry = _Geometry(op, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    y, index = MaxPool2d.apply(x, geometry=geometry)
+    if input.ndim == 3:
+        y, index = y.squeeze(0), index.squeeze(0)
+    return (y, index) if return_indices else y
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """The maximum of each (dilated) window: (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+
+    Padding is -inf, so it never wins. With ``return_indices`` also the position of each
+    maximum as a flat index into its (H, W) plane (the first maximum on ties), as PyTorch.
+    Equivalent of ``torch.nn.functional.max_pool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import max_pool2d
+    >>> x = sj.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2)
+    tensor([[[[ 5.,  7.],
+              [13., 15.]]]])
+    >>> max_pool2d(x, 3, stride=2, padding=1, return_indices=True)[1]
+    tensor([[[[ 5,  7],
+              [13, 15]]]])
+    """
+    return _max_pool2d("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode,
+                       return_indices)
+
+
+# -- average pooling -------------------------------------------------------------------------------
+def _divisors(xp, geometry, count_include_pad: bool, divisor_override, dtype):
+    """The number each window's sum is divided by: an (OH, OW) array, as in PyTorch.
+
+    A window that runs past the right padding (ceil_mode) counts only up to the padding's end;
+    without count_include_pad it counts only the input pixels it covers.
+    """
+    if divisor_override is not None:
+        return divisor_override
+    sizes = []
+    for n, o, k, s, p in zip(geometry.input_size, geometry.output_size, geometry.kernel,
+                             geometry.stride, geometry.padding):
+        start = xp.arange(o) * s - p
+        end = xp.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = xp.maximum(start, 0), xp.minimum(end, n)
+        sizes.append(end - start)
+    return (sizes[0].reshape(-1, 1) * sizes[1]).astype(dtype)
+
+
+class AvgPool2d(Function):
+    """(N, C, H, W) -> the sum of each window divided by ``divisor`` (a number or (OH, OW))."""
+
+    def forward(self, x, geometry, divisor):
+        xp = self.xp
+        self.geometry, self.divisor = geometry, divisor
+        padded = geometry.pad(xp, x, 0)
+        if x.dtype.kind != "f":
+            padded = padded.astype(xp.int64)  # PyTorch sums integers in int64
+        total = None
+        for _, _, key in geometry.positions():
+            if total is None:
+                total = padded[key].copy()
+            else:
+                total += padded[key]
+        if x.dtype.kind != "f":  # integer division truncating towards zero, as PyTorch's
+            return xp.trunc(total / divisor).astype(x.dtype)
+        return (total / divisor).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return AvgPool2dBackward.apply(gy, geometry=self.geometry, divisor=self.divisor)
+
+
+class AvgPool2dBackward(Function):
+    """The adjoint of average pooling: each window gets ``gy / divisor`` added to its pixels."""
+
+    def forward(self, gy, geometry, divisor):
+        xp = self.xp
+        self.geometry, self.divisor = geometry, divisor
+        share = (gy / divisor).astype(gy.dtype, copy=False)
+        padded = xp.zeros(gy.shape[:-2] + geometry.padded_size, dtype=gy.dtype)
+        for _, _, key in geometry.positions():
+            padded[key] += share
+        return geometry.unpad(xp, padded)
+
+    def backward(self, ggx):
+        return AvgPool2d.apply(ggx, geometry=self.geometry, divisor=self.divisor)
+
+
+def _avg_pool2d(op, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override):
+    _check_input(op, input)
+    geometry = _Geometry(op, input.shape, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (
+            not isinstance(divisor_override, numbers.Integral) or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}")
+    xp = array_module(input._data)
+    dtype = input.dtype if input.dtype.kind == "f" else xp.float64
+    divisor = _divisors(xp, geometry, count_include_pad, divisor_override, dtype)
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    y = AvgPool2d.apply(x, geometry=geometry, divisor=divisor)
+    return y.squeeze(0) if input.ndim == 3 else y
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window: (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+
+    Padding is zeros; ``count_include_pad`` counts it in the divisor (up to the padding's end)
+    and ``divisor_override`` replaces the divisor. Equivalent of
+    ``torch.nn.functional.avg_pool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import avg_pool2d
+    >>> x = sj.arange(16.0).reshape(1, 1, 4, 4)
+    >>> avg_pool2d(x, 2)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    >>> avg_pool2d(x, 3, stride=3, padding=1, count_include_pad=False)
+    tensor([[[[ 2.5000,  4.5000],
+              [10.5000, 12.5000]]]])
+    """
+    return _avg_pool2d("avg_pool2d", input, kernel_size, stride, padding, ceil_mode,
+                       count_include_pad, divisor_override)
+
+
+# -- adaptive average pooling ----------------------------------------------------------------------
+def _adaptive_sizes(op: str, input: Tensor, output_size) -> tuple[int, int]:
+    if output_size is None or isinstance(output_size, numbers.Integral):
+        output_size = (output_size, output_size)
+    if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
+        raise TypeError(f"{op}: output_size must be an int, None or a pair of them, got "
+                        f"{output_size!r}")
+    sizes = tuple(n if o is None else o for o, n in zip(output_size, input.shape[-2:]))
+    if any(isinstance(o, bool) or not isinstance(o, numbers.Integral) or o < 0 for o in sizes):
+        raise ValueError(f"{op}: output_size must hold non-negative ints or None, got "
+                         f"{output_size!r}")
+    return int(sizes[0]), int(sizes[1])
+
+
+def _averaging_matrix(xp, size: int, out: int, dtype):
+    """(out, size): row i averages input positions floor(i*size/out) .. ceil((i+1)*size/out)."""
+    i = xp.arange(out).reshape(-1, 1)
+    start = i * size // out
+    end = -(-(i + 1) * size // out)
+    positions = xp.arange(size)
+    inside = (positions >= start) & (positions < end)
+    return (inside / (end - start)).astype(dtype)
+
+
+def _adaptive_avg_pool2d(op, input, output_size):
+    _check_input(op, input)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a float input, got {input.dtype}")
+    oh, ow = _adaptive_sizes(op, input, output_size)
+    height, width = input.shape[-2:]
+    if (oh, ow) == (1, 1):
+        return input.mean((-2, -1), keepdim=True)
+    if oh and ow and height % oh == 0 and width % ow == 0:
+        # Equal windows that tile the input: plain average pooling.
+        kernel = (height // oh, width // ow)
+        return _avg_pool2d(op, input, kernel, kernel, 0, False, True, None)
+    # Windows of varying size that may overlap: the mean over a window is separable, a mean over
+    # its rows of the means over its columns, so two products with constant averaging matrices.
+    # (..., H, W) @ (W, OW) -> (..., H, OW); (OH, H) @ that -> (..., OH, OW)
+    xp = array_module(input._data)
+    rows = Tensor._make(_averaging_matrix(xp, height, oh, input.dtype))
+    cols = Tensor._make(_averaging_matrix(xp, width, ow, input.dtype).T.copy())
+    return matmul(rows, matmul(input, cols))
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average over windows chosen so that the output has ``output_size`` (OH, OW).
+
+    Window i covers input rows floor(i*H/OH) to ceil((i+1)*H/OH), as in PyTorch; an int means
+    a square output and None keeps that input size. (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+    Equivalent of ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import adaptive_avg_pool2d
+    >>> x = sj.arange(9.0).reshape(1, 3, 3)
+    >>> adaptive_avg_pool2d(x, 2)
+    tensor([[[2., 3.],
+             [5., 6.]]])
+    >>> adaptive_avg_pool2d(x, (1, None))
+    tensor([[[3., 4., 5.]]])
+    """
+    return _adaptive_avg_pool2d("adaptive_avg_pool2d", input, output_size)

@@ -1,0 +1,64 @@
+"""The convolutional networks: shapes, sizes, equality with PyTorch, and learning."""
+
+import numpy as np
+import pytest
+import torch
+
+import shenjing as sj
+from shenjing.data import DataLoader, TensorDataset
+
+
+def torch_mnist_cnn():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+
+
+@pytest.mark.parametrize("make, shape, params", [
+    (lambda: sj.models.LeNet5(), (2, 1, 28, 28), 61_706),
+    (lambda: sj.models.MnistCNN(), (2, 1, 28, 28), 421_642),
+    (lambda: sj.models.SmallVGG(), (2, 3, 32, 32), None),
+    (lambda: sj.models.resnet20(), (2, 3, 32, 32), None),
+])
+def test_shapes_and_sizes(make, shape, params):
+    model = make()
+    assert model(sj.randn(*shape)).shape == (2, 10)
+    if params is not None:
+        assert sum(p.numel() for p in model.parameters()) == params
+
+
+def test_resnet20_has_twenty_weighted_layers():
+    model = sj.models.resnet20()
+    convs = [m for m in model.modules() if isinstance(m, sj.nn.Conv2d) and m.kernel_size == (3, 3)]
+    linears = [m for m in model.modules() if isinstance(m, sj.nn.Linear)]
+    assert len(convs) + len(linears) == 20
+    assert 0.26e6 < sum(p.numel() for p in model.parameters()) < 0.29e6
+
+
+def test_mnist_cnn_equals_torch_with_the_same_weights():
+    ours, theirs = sj.models.MnistCNN(), torch_mnist_cnn()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
+    xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xs), theirs(xt)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for (name, p), (_, pt) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), pt.grad.numpy(), rtol=1e-3, atol=1e-5,
+                                   err_msg=name)
+
+
+def test_resnet20_learns_a_small_image_set():
+    sj.manual_seed(0)
+    rng = np.random.default_rng(0)
+    x = sj.tensor(rng.standard_normal((32, 3, 32, 32)).astype(np.float32))
+    y = sj.tensor(rng.integers(0, 10, 32))
+    model = sj.models.resnet20()
+    optimizer = sj.optim.Adam(model.parameters(), lr=3e-3)
+    history = sj.train.fit(model, DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True),
+                           loss=sj.nn.functional.cross_entropy, optimizer=optimizer, epochs=8,
+                           verbose=False)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]

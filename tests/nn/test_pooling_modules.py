@@ -1,0 +1,230 @@
+"""Pooling and channel-dropout layers against PyTorch: outputs, gradients, printing, errors."""
+
+import types
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import shenjing as sj
+from shenjing.nn.modules.dropout2d import Dropout2d
+from shenjing.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from shenjing.ops import pooling
+from shenjing.ops.dropout2d import dropout2d
+
+OURS = types.SimpleNamespace(MaxPool2d=MaxPool2d, AvgPool2d=AvgPool2d,
+                             AdaptiveAvgPool2d=AdaptiveAvgPool2d, Dropout2d=Dropout2d)
+
+
+def nn(m):
+    return torch.nn if m is torch else OURS
+
+
+LAYERS = [
+    (lambda m: nn(m).MaxPool2d(2), (4, 3, 8, 8)),
+    (lambda m: nn(m).MaxPool2d(3, stride=2, padding=1), (2, 3, 9, 7)),
+    (lambda m: nn(m).MaxPool2d((2, 3), stride=1, padding=(1, 0), dilation=2, ceil_mode=True),
+     (1, 2, 7, 8)),
+    (lambda m: nn(m).MaxPool2d(2, ceil_mode=True), (3, 5, 5)),
+    (lambda m: nn(m).AvgPool2d(2), (4, 3, 8, 8)),
+    (lambda m: nn(m).AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+     (2, 3, 8, 8)),
+    (lambda m: nn(m).AvgPool2d((3, 2), stride=(2, 1), padding=(1, 1), divisor_override=5),
+     (1, 2, 7, 6)),
+    (lambda m: nn(m).AvgPool2d(3, padding=1), (3, 7, 7)),
+    (lambda m: nn(m).AdaptiveAvgPool2d((1, 1)), (4, 8, 5, 5)),
+    (lambda m: nn(m).AdaptiveAvgPool2d(3), (2, 3, 7, 8)),
+    (lambda m: nn(m).AdaptiveAvgPool2d((None, 2)), (2, 3, 5, 6)),
+    (lambda m: nn(m).AdaptiveAvgPool2d((4, 4)), (3, 8, 8)),
+]
+
+
+@pytest.mark.parametrize("make, shape", LAYERS)
+def test_layers_match_pytorch(make, shape):
+    ours, theirs = make(sj), make(torch)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xs), theirs(xt)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    y.backward(sj.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: nn(m).MaxPool2d(3),
+    lambda m: nn(m).MaxPool2d((2, 3), (1, 2), (1, 0), (2, 1), True, True),
+    lambda m: nn(m).AvgPool2d((2, 3), 1, 1, True, False, 2),
+    lambda m: nn(m).AdaptiveAvgPool2d((5, None)),
+    lambda m: nn(m).Dropout2d(0.25),
+])
+def test_repr_matches_pytorch(make):
+    assert repr(make(sj)) == repr(make(torch))
+
+
+def test_return_indices_match_pytorch():
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 7)).astype(np.float32)
+    y, index = MaxPool2d(3, stride=2, padding=1, return_indices=True)(sj.tensor(x))
+    yt, index_t = torch.nn.MaxPool2d(3, stride=2, padding=1, return_indices=True)(
+        torch.tensor(x))
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    assert index.dtype == np.int64 and not index.requires_grad
+
+
+def test_ties_go_to_the_first_maximum_as_in_pytorch():
+    # Overlapping windows over equal values: every window has KH*KW maxima.
+    x = np.ones((1, 2, 6, 6), np.float32)
+    xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, index = pooling.max_pool2d(xs, 3, stride=1, padding=1, return_indices=True)
+    yt, index_t = torch.nn.functional.max_pool2d(xt, 3, stride=1, padding=1, return_indices=True)
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    g = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+    y.backward(sj.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel, stride, padding, dilation",
+                         [(3, 2, 1, 1), (3, 2, 1, 2), (2, 1, 1, 3), (4, 3, 2, 2)])
+def test_windows_of_minus_infinity_point_inside_the_input(kernel, stride, padding, dilation):
+    x = np.full((1, 1, 9, 9), -np.inf, np.float32)
+    x[0, 0, 4, 4] = 1.0
+    args = (kernel, stride, padding, dilation)
+    y, index = pooling.max_pool2d(sj.tensor(x), *args, return_indices=True)
+    yt, index_t = torch.nn.functional.max_pool2d(torch.tensor(x), *args, return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+
+
+def test_nan_propagates():
+    x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+    x[0, 0, 1, 2] = np.nan
+    y = pooling.max_pool2d(sj.tensor(x), 2).numpy()
+    yt = torch.nn.functional.max_pool2d(torch.tensor(x), 2).numpy()
+    np.testing.assert_array_equal(y, yt)
+
+
+def test_integer_inputs_match_pytorch():
+    x = np.random.default_rng(4).integers(-50, 50, (2, 3, 7, 7))
+    for fn, kwargs in [("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+                       ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1,
+                                           count_include_pad=False))]:
+        y = getattr(pooling, fn)(sj.tensor(x), **kwargs)
+        yt = getattr(torch.nn.functional, fn)(torch.tensor(x), **kwargs)
+        assert y.dtype == yt.numpy().dtype
+        np.testing.assert_array_equal(y.numpy(), yt.numpy())
+
+
+def test_second_derivatives_match_pytorch():
+    x = np.random.default_rng(5).standard_normal((2, 2, 6, 6))
+    results = []
+    for m in (sj, torch):
+        xs = m.tensor(x).requires_grad_()
+        f = functional_of(m)
+        y = f.avg_pool2d(f.max_pool2d(xs, 3, stride=1, padding=1) ** 2, 2, padding=1)
+        (g,) = m.autograd.grad(y.sum(), xs, create_graph=True)
+        (gg,) = m.autograd.grad((g * g).sum(), xs)
+        results.append(np.asarray(gg.detach().numpy()))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+def functional_of(m):
+    return torch.nn.functional if m is torch else pooling
+
+
+# -- Dropout2d -------------------------------------------------------------------------------------
+def test_dropout2d_zeroes_whole_channels_and_scales_the_rest():
+    y = dropout2d(sj.ones(200, 100, 3, 4), p=0.3).numpy()
+    planes = y.reshape(200, 100, -1)
+    assert (planes == planes[..., :1]).all()  # every channel is constant: all kept or all zero
+    kept = planes[..., 0] != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(planes[kept], 1 / 0.7, rtol=1e-6)
+    assert abs(y.mean() - 1.0) < 0.02  # the expectation is unchanged
+
+
+def test_dropout2d_gradient_is_the_mask():
+    x = sj.randn(8, 16, 3, 3, requires_grad=True)
+    y = dropout2d(x, p=0.5)
+    g = sj.randn(*y.shape)
+    y.backward(g)
+    mask = (y.detach().numpy() / x.detach().numpy())
+    np.testing.assert_allclose(x.grad.numpy(), g.numpy() * mask, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout2d_eval_mode_edge_probabilities_and_seed():
+    layer = Dropout2d(0.5)
+    x = sj.randn(2, 3, 4, 4)
+    assert layer.eval()(x) is x
+    assert dropout2d(x, 0.5, training=False) is x
+    assert dropout2d(x, 0.0) is x
+    assert not dropout2d(x, 1.0).numpy().any()
+    sj.manual_seed(11)
+    a = Dropout2d(0.5)(sj.ones(4, 50, 2, 2)).numpy()
+    sj.manual_seed(11)
+    b = dropout2d(sj.ones(4, 50, 2, 2), 0.5).numpy()
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"Dropout2d: p must be in \[0, 1\]"):
+        Dropout2d(1.5)
+    with pytest.raises(ValueError, match=r"dropout2d: p must be in \[0, 1\]"):
+        dropout2d(x, -0.1)
+
+
+def test_dropout2d_reads_3d_input_as_pytorch_does():
+    with pytest.warns(UserWarning, match=r"\(N, C, L\)"):
+        y = dropout2d(sj.ones(50, 40, 6), 0.5).numpy()
+    assert (y == y[..., :1]).all()  # one draw per (N, C) row, as PyTorch's (N, C, L) reading
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dropout2d(sj.ones(2, 3, 4, 5), 0.5)  # 4-d: no warning
+    with pytest.raises(ValueError, match=r"dropout2d: expected .* got shape \(5,\)"):
+        dropout2d(sj.ones(5), 0.5)
+
+
+# -- errors ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, message", [
+    (lambda: pooling.max_pool2d(sj.ones(4, 4), 2),
+     r"max_pool2d: expected a non-empty 3-d \(C, H, W\) or 4-d .* got shape \(4, 4\)"),
+    (lambda: pooling.avg_pool2d(sj.ones(1, 1, 1, 4, 4), 2),
+     r"avg_pool2d: expected .* got shape \(1, 1, 1, 4, 4\)"),
+    (lambda: pooling.max_pool2d(sj.ones(2, 0, 3, 3), 2), r"max_pool2d: .*\(2, 0, 3, 3\)"),
+    (lambda: pooling.max_pool2d(sj.ones(1, 1, 2, 2), 3),
+     r"max_pool2d: the kernel \(3, 3\) \(dilation \(1, 1\)\) is larger than the input of shape "
+     r"\(1, 1, 2, 2\) padded by \(0, 0\)"),
+    (lambda: pooling.max_pool2d(sj.ones(1, 1, 5, 5), 3, dilation=3),
+     r"max_pool2d: the kernel \(3, 3\) \(dilation \(3, 3\)\) is larger"),
+    (lambda: pooling.avg_pool2d(sj.ones(1, 1, 2, 2), (1, 3)),
+     r"avg_pool2d: the kernel \(1, 3\) .* input of shape \(1, 1, 2, 2\)"),
+    (lambda: pooling.max_pool2d(sj.ones(1, 1, 4, 4), 3, padding=2),
+     r"max_pool2d: padding \(2, 2\) must be at most half the kernel size \(3, 3\)"),
+    (lambda: pooling.avg_pool2d(sj.ones(1, 1, 4, 4), 2, stride=0),
+     r"avg_pool2d: stride must be positive, got \(0, 0\)"),
+    (lambda: pooling.avg_pool2d(sj.ones(1, 1, 4, 4), 2, divisor_override=0),
+     r"avg_pool2d: divisor_override must be a non-zero int"),
+    (lambda: pooling.max_pool2d(sj.ones(1, 1, 4, 4), 2.5), r"max_pool2d: kernel_size must be"),
+    (lambda: pooling.adaptive_avg_pool2d(sj.ones(3, 3), 2),
+     r"adaptive_avg_pool2d: expected .* got shape \(3, 3\)"),
+    (lambda: pooling.adaptive_avg_pool2d(sj.ones(1, 3, 3), (2, -1)),
+     r"adaptive_avg_pool2d: output_size must hold non-negative ints"),
+    (lambda: MaxPool2d(3)(sj.ones(1, 1, 2, 2)),
+     r"MaxPool2d\(kernel_size=3, .*\): max_pool2d: the kernel .* \(1, 1, 2, 2\)"),
+    (lambda: AvgPool2d(2)(sj.ones(8, 8)), r"AvgPool2d\(kernel_size=2, .*got shape \(8, 8\)"),
+    (lambda: AdaptiveAvgPool2d(2)(sj.ones(4)), r"AdaptiveAvgPool2d\(output_size=2\): "),
+])
+def test_errors_name_the_operation_and_the_shapes(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+def test_configurations_pytorch_rejects_are_rejected():
+    """Each configuration in the error table fails in PyTorch too (so none is over-strict)."""
+    for args, kwargs in [((torch.ones(1, 1, 2, 2), 3), {}),
+                         ((torch.ones(1, 1, 4, 4), 3), dict(padding=2)),
+                         ((torch.ones(1, 1, 5, 5), 3), dict(dilation=3)),
+                         ((torch.ones(4, 4), 2), {})]:
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.max_pool2d(*args, **kwargs)

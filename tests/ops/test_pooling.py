@@ -1,0 +1,71 @@
+"""Max, average and adaptive average pooling through the harness, over a grid of geometries."""
+
+import torch
+
+from shenjing.ops import pooling
+from tests.ops.harness import F, OpSpec, spec_tests
+
+
+def functional(m):
+    """PyTorch's functional module, or shenjing's pooling ops."""
+    return torch.nn.functional if m is torch else pooling
+
+
+def D(*shape):  # noqa: N802 - reads as a descriptor
+    """Distinct values, so that every window has one maximum and finite differences hold."""
+    return F(*shape, distinct=True)
+
+
+MAX_CASES = [
+    (D(2, 3, 6, 6), dict(kernel_size=2)),
+    (D(2, 3, 7, 7), dict(kernel_size=3, stride=2, padding=1)),
+    (D(1, 2, 7, 5), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0))),
+    (D(2, 2, 9, 9), dict(kernel_size=3, stride=1, padding=1, dilation=2)),
+    (D(1, 2, 7, 6), dict(kernel_size=(3, 2), stride=1, padding=(1, 1), dilation=(1, 2))),
+    (D(1, 1, 5, 5), dict(kernel_size=2, stride=2, ceil_mode=True)),
+    # the last window would start in the right padding: ceil_mode drops it
+    (D(1, 2, 5, 5), dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)),
+    (D(1, 2, 6, 7), dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)),
+    # ceil_mode lets a window run past the padding: a kernel of 4 on a 3x3 input
+    (D(1, 1, 3, 3), dict(kernel_size=4, stride=2, ceil_mode=True)),
+    (D(3, 5, 5), dict(kernel_size=2, stride=1)),  # unbatched
+    (D(2, 2, 5, 7), dict(kernel_size=3, stride=2, padding=1, return_indices=True)),
+    (D(2, 5, 4), dict(kernel_size=(2, 3), stride=1, padding=(1, 1), return_indices=True,
+                      ceil_mode=True)),
+]
+
+AVG_CASES = [
+    (F(2, 3, 6, 6), dict(kernel_size=2)),
+    (F(2, 3, 7, 7), dict(kernel_size=3, stride=2, padding=1)),
+    (F(2, 3, 7, 7), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    (F(1, 2, 7, 5), dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), ceil_mode=True,
+                         count_include_pad=False)),
+    # the last window runs past the right padding: the padding counts only up to its end
+    (F(1, 1, 6, 6), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    (F(1, 2, 5, 5), dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)),
+    (F(2, 2, 5, 5), dict(kernel_size=3, stride=1, padding=1, divisor_override=3)),
+    (F(1, 2, 6, 7), dict(kernel_size=(3, 1), stride=(2, 1), padding=(1, 0), ceil_mode=True,
+                         count_include_pad=False)),
+    (F(3, 5, 5), dict(kernel_size=3, stride=2, ceil_mode=True)),  # unbatched
+    (F(1, 1, 3, 3), dict(kernel_size=4, stride=2, ceil_mode=True, count_include_pad=False)),
+]
+
+ADAPTIVE_CASES = [
+    (F(2, 3, 7, 7), (1, 1)),  # global average pooling
+    (F(2, 3, 8, 6), (4, 3)),  # equal windows
+    (F(2, 3, 7, 5), (3, 2)),  # windows of varying size, overlapping
+    (F(2, 2, 5, 7), (None, 3)),
+    (F(1, 2, 3, 3), (5, 4)),  # larger than the input
+    (F(3, 5, 5), 3),  # unbatched
+    (F(1, 1, 6, 4), 2),
+]
+
+SPECS = [
+    OpSpec("max_pool2d", lambda m, x, kw: functional(m).max_pool2d(x, **kw), MAX_CASES),
+    OpSpec("avg_pool2d", lambda m, x, kw: functional(m).avg_pool2d(x, **kw), AVG_CASES),
+    OpSpec("adaptive_avg_pool2d", lambda m, x, s: functional(m).adaptive_avg_pool2d(x, s),
+           ADAPTIVE_CASES),
+]
+
+
+test_gradcheck, test_matches_torch = spec_tests(SPECS)
