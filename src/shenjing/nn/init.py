@@ -177,3 +177,16 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std)
+
+
+def layer_defaults_(weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's default initialisation of Linear and Conv layers, in place.
+
+    ``kaiming_uniform_`` with a = sqrt(5), which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), for the
+    weight, and the same bound for the bias, so a shenjing layer starts like a PyTorch one.
+    """
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = _calculate_fan_in_and_fan_out(weight)[0] if weight.numel() else 0
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        uniform_(bias, -bound, bound)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from shenjing.autograd.tensor import Tensor
 from shenjing.creation import empty
 from shenjing.nn import init
@@ -39,11 +37,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's default: kaiming_uniform_ with a = sqrt(5), i.e. U(+-1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """PyTorch's default: U(-1/sqrt(in_features), 1/sqrt(in_features)) for both."""
+        init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return linear(input, self.weight, self.bias)
