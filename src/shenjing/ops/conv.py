@@ -107,10 +107,13 @@ def _to_rows(xp, gy, groups):
 
 
 def _convolve(xp, x, weight, geometry):
-    """The forward convolution on arrays: im2col, one matrix product per group, back to NCHW."""
+    """The forward convolution on arrays: im2col, one matrix product per group, back to NCHW.
+
+    Returns the output and the columns (which the weight's gradient needs again).
+    """
     columns, (oh, ow) = _im2col(xp, x, weight.shape[2:], geometry)
     rows = xp.matmul(columns, _weight_matrix(xp, weight, geometry.groups))  # (G, N*OH*OW, O/G)
-    return _from_rows(xp, rows, x.shape[0], oh, ow)
+    return _from_rows(xp, rows, x.shape[0], oh, ow), columns
 
 
 def _transposed_weight(xp, weight, groups):
@@ -125,10 +128,14 @@ class Conv2d(Function):
     def forward(self, x, weight, bias, geometry):
         self.geometry = geometry
         self.save_for_backward(x, weight)
-        y = _convolve(self.xp, x, weight, geometry)
+        y, self.columns = _convolve(self.xp, x, weight, geometry)  # kept for the weight grad
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return y
+
+    def release(self) -> None:
+        super().release()
+        self.columns = None
 
     def backward(self, gy):
         x, weight = self.saved_tensors
@@ -137,7 +144,7 @@ class Conv2d(Function):
             gx = Conv2dInputGrad.apply(gy, weight, input_shape=x.shape, geometry=self.geometry)
         if self.needs_input_grad[1]:
             gw = Conv2dWeightGrad.apply(x, gy, weight_shape=weight.shape,
-                                        geometry=self.geometry)
+                                        geometry=self.geometry, columns=self.columns)
         if self.needs_input_grad[2]:
             gb = Sum.apply(gy, dims=(0, 2, 3), keepdim=False)
         return gx, gw, gb
@@ -158,7 +165,7 @@ class Conv2dInputGrad(Function):
             # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
             # the flipped, transposed kernel. One matrix product, no scatter.
             adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
-            return _convolve(xp, gy, _transposed_weight(xp, weight, geometry.groups), adjoint)
+            return _convolve(xp, gy, _transposed_weight(xp, weight, geometry.groups), adjoint)[0]
         rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
         columns = xp.matmul(rows, _weight_matrix(xp, weight, geometry.groups).transpose(0, 2, 1))
         return _col2im(xp, columns, input_shape, (kh, kw), geometry, gy.dtype)
@@ -178,11 +185,12 @@ class Conv2dInputGrad(Function):
 class Conv2dWeightGrad(Function):
     """The gradient of a convolution with respect to its weight: gy^T @ im2col(x)."""
 
-    def forward(self, x, gy, weight_shape, geometry):
+    def forward(self, x, gy, weight_shape, geometry, columns=None):
         self.weight_shape, self.geometry = weight_shape, geometry
         self.save_for_backward(x, gy)
         xp = self.xp
-        columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, KH*KW*C/G)
+        if columns is None:  # not handed over by the forward convolution
+            columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, KH*KW*C/G)
         rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
         gw = xp.matmul(rows.transpose(0, 2, 1), columns)  # (G, O/G, KH*KW*C/G)
         o, cg, kh, kw = weight_shape
