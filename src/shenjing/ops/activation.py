@@ -26,7 +26,21 @@ class Sigmoid(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * y * (1 - y)
+        return SigmoidBackward.apply(y, gy)
+
+
+class SigmoidBackward(Function):
+    """``gy * y * (1 - y)``, sigmoid's gradient from its output, as one operation."""
+
+    def forward(self, y, gy):
+        self.save_for_backward(y, gy)
+        return gy * (y * (1 - y))
+
+    def backward(self, gg):
+        y, gy = self.saved_tensors
+        g_y = gg * gy * (1 - 2 * y) if self.needs_input_grad[0] else None
+        g_gy = SigmoidBackward.apply(y, gg) if self.needs_input_grad[1] else None
+        return g_y, g_gy
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -47,7 +61,21 @@ class Tanh(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        return TanhBackward.apply(y, gy)
+
+
+class TanhBackward(Function):
+    """``gy * (1 - y^2)``, tanh's gradient from its output, as one operation."""
+
+    def forward(self, y, gy):
+        self.save_for_backward(y, gy)
         return gy * (1 - y * y)
+
+    def backward(self, gg):
+        y, gy = self.saved_tensors
+        g_y = gg * gy * (-2 * y) if self.needs_input_grad[0] else None
+        g_gy = TanhBackward.apply(y, gg) if self.needs_input_grad[1] else None
+        return g_y, g_gy
 
 
 def tanh(input: Tensor) -> Tensor:
