@@ -97,10 +97,25 @@ class Linear(Function):
             gy2 = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
             if self.needs_input_grad[1]:
                 x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-                gw = MatMul.apply(_swap_last(gy2), x2)  # (out, N) @ (N, in) -> (out, in)
+                gw = TransposedMatMul.apply(gy2, x2)  # (N, out)^T @ (N, in) -> (out, in)
             if self.needs_input_grad[2]:
                 gb = Sum.apply(gy2, dims=(0,), keepdim=False)
         return gx, gw, gb
+
+
+class TransposedMatMul(Function):
+    """``a.T @ b`` for matrices, without a separate transpose: the weight gradient of Linear."""
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return self.xp.matmul(a.T, b)
+
+    def backward(self, gy):
+        a, b = self.saved_tensors
+        # y = a^T b: dL/da = b gy^T, dL/db = a gy
+        ga = MatMul.apply(b, _swap_last(gy)) if self.needs_input_grad[0] else None
+        gb = MatMul.apply(a, gy) if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
