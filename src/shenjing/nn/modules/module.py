@@ -54,20 +54,22 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in self._forward_pre_hooks.values():
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         # The stack of running modules lets detect_anomaly name the layer an operation ran in.
         token = _call_stack.set(_call_stack.get() + (self,))
         try:
             output = self.forward(*args, **kwargs)
         finally:
             _call_stack.reset(token)
-        for hook in self._forward_hooks.values():
-            result = hook(self, args, output)
-            if result is not None:
-                output = result
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                result = hook(self, args, output)
+                if result is not None:
+                    output = result
         return output
 
     # -- registration ----------------------------------------------------------------------------
