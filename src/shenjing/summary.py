@@ -58,8 +58,8 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
 
     Each layer without sublayers (or with parameters of its own) gets a row with its output
     shape (batch dim shown as -1) and parameter count, and convolution and pooling layers their
-    receptive field (the input pixels one output sees, along the layers in the order they run);
-    the totals count shared parameters once.
+    receptive field (the input pixels one output sees) when the layers form a chain (not shown
+    for networks with branches, such as residual blocks); the totals count shared parameters once.
     The model runs in eval mode under no_grad and is left as it was. Like ``torchsummary``.
 
     >>> import shenjing as sj
@@ -84,8 +84,10 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     result = ModelSummary()
     removers = []
     # Receptive field along the layers in the order they run: each kernel k (dilated) widens
-    # it by (k - 1) * jump, where jump is the product of the strides so far.
-    field_state = {"field": [1, 1], "jump": [1, 1]}
+    # it by (k - 1) * jump, where jump is the product of the strides so far. That is only true
+    # of a chain: a layer fed by anything but the previous layer's output (a residual shortcut)
+    # breaks it, and the fields are then left out rather than shown wrong.
+    field_state = {"field": [1, 1], "jump": [1, 1], "last": None, "chain": True}
     for name, module in model.named_modules():
         own = sum(p.numel() for p in module.parameters(recurse=False))
         if next(module.children(), None) is not None and not own:
@@ -93,6 +95,11 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
 
         def record(module, inputs, output, name=name, own=own):
             shape = tuple(getattr(output, "shape", ()))
+            spatial = getattr(module, "kernel_size", None) is not None
+            last = field_state["last"]
+            if spatial and last is not None and not (inputs and inputs[0] is last):
+                field_state["chain"] = False
+            field_state["last"] = output
             result.rows.append(LayerRow(name or type(module).__name__, type(module).__name__,
                                         (-1,) + shape[1:] if shape else (), own,
                                         _receptive_field(module, field_state)))
@@ -107,6 +114,10 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
         for remove in removers:
             remove()
         model.train(was_training)
+    if not field_state["chain"]:
+        for row in result.rows:
+            row.receptive_field = None
+    field_state["last"] = None
     parameters = list(model.parameters())
     result.total_params = sum(p.numel() for p in parameters)
     result.trainable_params = sum(p.numel() for p in parameters if p.requires_grad)

@@ -43,8 +43,9 @@ def test_mnist_cnn_equals_torch_with_the_same_weights():
     xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, yt = ours(xs), theirs(xt)
     np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-5)
-    y.sum().backward()
-    yt.sum().backward()
+    g = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    y.backward(sj.tensor(g))
+    yt.backward(torch.tensor(g))
     np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-6)
     for (name, p), (_, pt) in zip(ours.named_parameters(), theirs.named_parameters()):
         np.testing.assert_allclose(p.grad.numpy(), pt.grad.numpy(), rtol=1e-3, atol=1e-5,
@@ -62,3 +63,32 @@ def test_resnet20_learns_a_small_image_set():
                            loss=sj.nn.functional.cross_entropy, optimizer=optimizer, epochs=8,
                            verbose=False)
     assert history["loss"][-1] < 0.5 * history["loss"][0]
+
+
+def test_summary_leaves_out_receptive_fields_of_residual_networks():
+    chain = sj.summary(sj.models.LeNet5(), (1, 28, 28)).rows
+    assert [r.receptive_field for r in chain if r.receptive_field] == [
+        (5, 5), (6, 6), (14, 14), (16, 16)]
+    residual = sj.summary(sj.models.resnet20(), (3, 32, 32)).rows
+    assert all(r.receptive_field is None for r in residual)
+
+
+def test_conv_keeps_its_columns_only_for_the_weight_gradient():
+    x = sj.randn(2, 3, 8, 8, requires_grad=True)
+    frozen = sj.nn.functional.conv2d(x, sj.randn(4, 3, 3, 3))
+    assert frozen.grad_fn.columns is None
+    trained = sj.nn.functional.conv2d(x, sj.randn(4, 3, 3, 3, requires_grad=True))
+    assert trained.grad_fn.columns is not None
+    trained.sum().backward()
+    assert trained.grad_fn.columns is None  # freed with the graph
+
+
+def test_conv_checks_dtypes_and_layer_arguments():
+    with pytest.raises(TypeError, match="float64 and weight of dtype float32"):
+        sj.nn.functional.conv2d(sj.ones(1, 1, 4, 4, dtype=sj.float64), sj.ones(1, 1, 3, 3))
+    with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+        sj.nn.Conv2d(4, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="must be positive"):
+        sj.nn.Conv2d(4, 4, 0)
+    assert sj.nn.functional.conv2d(sj.zeros(0, 3, 8, 8), sj.ones(4, 3, 3, 3),
+                                   padding=1).shape == (0, 4, 8, 8)

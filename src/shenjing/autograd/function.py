@@ -222,7 +222,9 @@ class Function(Node):
                     meta.append(None)
             fn.needs_input_grad, fn.next_edges, fn.input_meta = tuple(needs), tuple(edges), meta
             fn.sequence_nr = next(_sequence)
-            results = [Tensor._make(y, y.dtype.kind == "f", fn, i) for i, y in enumerate(outs)]
+            # Integer outputs (indices) carry no gradient and belong to no graph.
+            results = [Tensor._make(y, True, fn, i) if y.dtype.kind == "f" else Tensor._make(y)
+                       for i, y in enumerate(outs)]
             if not single:
                 fn.output_meta = tuple((y.shape, y.dtype) for y in outs)
             if fn._to_save:

@@ -74,9 +74,7 @@ def build_model(config: Config):
             raise ValueError("the cnn model is made for 28x28 images; use vgg or resnet20")
         return models.MnistCNN(config.out_features, config.in_channels, config.dropout)
     if config.model == "lenet":
-        if config.image_size != 28:
-            raise ValueError("lenet is made for 28x28 images; use vgg or resnet20")
-        return models.LeNet5(config.out_features, config.in_channels)
+        return models.LeNet5(config.out_features, config.in_channels, config.image_size)
     if config.model == "vgg":
         return models.SmallVGG(config.out_features, config.in_channels)
     if config.model == "resnet20":

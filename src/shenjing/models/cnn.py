@@ -23,18 +23,22 @@ def _pooling():
 class LeNet5(Sequential):
     """LeCun et al. (1998): conv 5x5 (6) - pool - conv 5x5 (16) - pool - 120 - 84 - classes.
 
-    For 28x28 inputs (the first convolution pads by 2, as for the original 32x32 digits), with
-    tanh and average pooling as in the paper.
+    For 32x32 inputs as in the paper, or 28x28 ones (MNIST: the first convolution then pads by
+    2), with tanh and average pooling as in the paper.
 
     >>> import shenjing as sj
     >>> sj.models.LeNet5()(sj.zeros(2, 1, 28, 28)).shape
     (2, 10)
+    >>> sj.models.LeNet5(in_channels=3, image_size=32)(sj.zeros(2, 3, 32, 32)).shape
+    (2, 10)
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 1) -> None:
+    def __init__(self, num_classes: int = 10, in_channels: int = 1, image_size: int = 28) -> None:
+        if image_size not in (28, 32):
+            raise ValueError(f"LeNet5: image_size must be 28 or 32, got {image_size}")
         _, avg_pool, _ = _pooling()
         super().__init__(
-            Conv2d(in_channels, 6, 5, padding=2), Tanh(), avg_pool(2),
+            Conv2d(in_channels, 6, 5, padding=(32 - image_size) // 2), Tanh(), avg_pool(2),
             Conv2d(6, 16, 5), Tanh(), avg_pool(2),
             Flatten(), Linear(16 * 5 * 5, 120), Tanh(), Linear(120, 84), Tanh(),
             Linear(84, num_classes),

@@ -17,6 +17,7 @@ is made of the three, so second derivatives work.
 from __future__ import annotations
 
 from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import windows
 from shenjing.ops.checks import require_tensor
@@ -59,7 +60,7 @@ def _im2col(xp, x, kernel, geometry):
     # (N, C, OH, OW, KH, KW) over channels-last memory -> (G, N, OH, OW, KH, KW, C/G): one
     # copy, the im2col, whose innermost axis is contiguous in memory
     view = view.reshape(n, g, c // g, oh, ow, *kernel).transpose(1, 0, 3, 4, 5, 6, 2)
-    return view.reshape(g, n * oh * ow, -1), (oh, ow)
+    return view.reshape(g, n * oh * ow, kernel[0] * kernel[1] * (c // g)), (oh, ow)
 
 
 def _col2im(xp, columns, input_shape, kernel, geometry, dtype):
@@ -125,10 +126,12 @@ def _transposed_weight(xp, weight, groups):
 
 
 class Conv2d(Function):
-    def forward(self, x, weight, bias, geometry):
+    def forward(self, x, weight, bias, geometry, keep_columns=False):
         self.geometry = geometry
         self.save_for_backward(x, weight)
-        y, self.columns = _convolve(self.xp, x, weight, geometry)  # kept for the weight grad
+        y, columns = _convolve(self.xp, x, weight, geometry)
+        # The weight's gradient needs the columns again: keep them only if it will be computed.
+        self.columns = columns if keep_columns else None
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return y
@@ -274,6 +277,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]} (input shape "
             f"{tuple(input.shape)}, padding {padding!r})")
     if input.dtype != weight.dtype:
-        input = input.to(weight.dtype)
-    y = Conv2d.apply(input, weight, bias, geometry=geometry)
+        raise TypeError(f"conv2d: input of dtype {input.dtype} and weight of dtype "
+                        f"{weight.dtype} differ; convert the input, e.g. with .to(weight.dtype)")
+    keep_columns = weight.requires_grad and is_grad_enabled()
+    y = Conv2d.apply(input, weight, bias, geometry=geometry, keep_columns=keep_columns)
     return y.squeeze(0) if unbatched else y

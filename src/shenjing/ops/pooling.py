@@ -163,10 +163,17 @@ class MaxPool2d(Function):
         xp = array_module(self.index)
         n, c, height, width = self.input_shape
         planes = xp.arange(n * c, dtype=xp.int64).reshape(n, c, 1, 1) * (height * width)
+        index = self.index
+        outside = (index < 0) | (index >= height * width)
+        if outside.any():
+            # A window entirely in the padding (possible with dilation) holds -inf and no input
+            # pixel: it passes no gradient. (PyTorch's backward corrupts memory here.)
+            gy = gy * Tensor._make(~outside)
+            index = xp.clip(index, 0, height * width - 1)
         # Windows that do not overlap send each input pixel at most one gradient.
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
-        return MaxPool2dBackward.apply(gy, index=self.index + planes, shape=self.input_shape,
+        return MaxPool2dBackward.apply(gy, index=index + planes, shape=self.input_shape,
                                        disjoint=disjoint)
 
 

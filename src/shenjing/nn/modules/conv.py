@@ -44,6 +44,14 @@ class Conv2d(Module):
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         self.dilation, self.padding_mode = _pair(dilation), padding_mode
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"Conv2d: kernel_size {self.kernel_size}, stride {self.stride} and "
+                             f"dilation {self.dilation} must be positive")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got "
+                             f"{padding!r}")
+        if padding == "same" and self.stride != (1, 1):
+            raise ValueError(f"Conv2d: padding='same' needs stride 1, got stride {self.stride}")
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size,
                                       dtype=dtype, device=device))
         if bias:
@@ -62,6 +70,8 @@ class Conv2d(Module):
                           self.dilation, self.groups)
         except ShapeError as exc:  # name the layer, not only the function
             raise ShapeError(f"{self!r}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{self!r}: {exc}") from None
 
     def extra_repr(self) -> str:
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -1,4 +1,4 @@
-"""Normalisation layers: BatchNorm1d and LayerNorm."""
+"""Normalisation layers: BatchNorm1d, BatchNorm2d and LayerNorm."""
 
 from __future__ import annotations
 
