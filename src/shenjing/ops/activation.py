@@ -20,7 +20,7 @@ class Sigmoid(Function):
         xp = self.xp
         # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else
         z = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+        y = xp.where(x >= 0, 1, z) / (1 + z)
         self.save_for_backward(y)
         return y
 
