@@ -33,7 +33,21 @@ def test_resnet20_has_twenty_weighted_layers():
     convs = [m for m in model.modules() if isinstance(m, sj.nn.Conv2d) and m.kernel_size == (3, 3)]
     linears = [m for m in model.modules() if isinstance(m, sj.nn.Linear)]
     assert len(convs) + len(linears) == 20
-    assert 0.26e6 < sum(p.numel() for p in model.parameters()) < 0.29e6
+    assert sum(p.numel() for p in model.parameters()) == 269_722  # the paper's 0.27 M
+    projected = sj.models.resnet20(shortcut="B")
+    assert sum(p.numel() for p in projected.parameters()) == 272_474
+
+
+def test_zero_padding_shortcut_subsamples_and_pads_channels():
+    block = sj.models.cnn.BasicBlock(16, 32, stride=2)
+    x = sj.randn(2, 16, 8, 8, requires_grad=True)
+    shortcut = block.shortcut(x)
+    assert shortcut.shape == (2, 32, 4, 4)
+    np.testing.assert_array_equal(shortcut[:, 8:24].detach().numpy(),
+                                  x[:, :, ::2, ::2].detach().numpy())
+    assert not shortcut[:, :8].detach().numpy().any()
+    block(x).sum().backward()
+    assert x.grad is not None
 
 
 def test_mnist_cnn_equals_torch_with_the_same_weights():
@@ -69,8 +83,13 @@ def test_summary_leaves_out_receptive_fields_of_residual_networks():
     chain = sj.summary(sj.models.LeNet5(), (1, 28, 28)).rows
     assert [r.receptive_field for r in chain if r.receptive_field] == [
         (5, 5), (6, 6), (14, 14), (16, 16)]
+    # Zero-padding shortcuts hold no kernel: the widest path is the chain of convolutions.
     residual = sj.summary(sj.models.resnet20(), (3, 32, 32)).rows
-    assert all(r.receptive_field is None for r in residual)
+    after_blocks = [r.receptive_field[0] for r in residual if r.name.endswith("conv2")]
+    assert after_blocks == [7, 11, 15, 21, 29, 37, 49, 65, 81]  # by hand, block by block
+    # Projection shortcuts are convolutions off the chain: no field rather than a wrong one.
+    projected = sj.summary(sj.models.resnet20(shortcut="B"), (3, 32, 32)).rows
+    assert all(r.receptive_field is None for r in projected)
 
 
 def test_conv_keeps_its_columns_only_for_the_weight_gradient():
