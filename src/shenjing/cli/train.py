@@ -24,8 +24,8 @@ def add_arguments(parser) -> None:
                         help="relu, sigmoid, tanh, leaky_relu, elu, gelu or silu "
                              "(default: relu for images, tanh for 2-D sets)")
     parser.add_argument("--dropout", type=float, default=None,
-                        help="dropout after hidden layers (default: 0.1 for images, 0 for 2-D "
-                             "sets)")
+                        help="dropout after hidden layers of the mlp and cnn models (default: "
+                             "0.1 for images, 0 for 2-D sets)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the training set (default: 10 for images, 30 for "
                              "2-D sets)")
@@ -108,7 +108,8 @@ def run(args) -> int:
     config.model = args.model
     config.hidden = args.hidden or ([100] if image_set else [6])
     config.activation = args.activation or ("relu" if image_set else "tanh")
-    config.dropout = args.dropout
+    # Only the mlp and cnn models have dropout layers: the others record none.
+    config.dropout = args.dropout if args.model in ("mlp", "cnn") else 0.0
     config.train = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
     model = build_model(config)
     optimizer = _optimizer(args, model.parameters())
