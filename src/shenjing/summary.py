@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.creation import zeros
 from shenjing.nn.modules.module import Module
+from shenjing.ops.checks import pair
 
 
 @dataclass
@@ -124,19 +125,15 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     return result
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
 def _receptive_field(module, state: dict) -> tuple | None:
     """Update and return the receptive field after a convolution or pooling layer (None for
     other layers, which do not change it or, like Linear, see everything)."""
     kernel = getattr(module, "kernel_size", None)
     if kernel is None or isinstance(kernel, str):
         return None
-    kernel = _pair(kernel)
-    stride = _pair(getattr(module, "stride", None) or kernel)
-    dilation = _pair(getattr(module, "dilation", 1))
+    kernel = pair("summary", "kernel_size", kernel)
+    stride = pair("summary", "stride", getattr(module, "stride", None) or kernel)
+    dilation = pair("summary", "dilation", getattr(module, "dilation", 1))
     for axis in range(2):
         extent = dilation[axis] * (kernel[axis] - 1) + 1
         state["field"][axis] += (extent - 1) * state["jump"][axis]

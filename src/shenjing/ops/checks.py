@@ -46,6 +46,17 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
     return (normalize_dim(op, dim, ndim),) if ndim else ()
 
 
+def pair(op: str, name: str, value) -> tuple[int, int]:
+    """An int or a sequence of one or two ints as a pair of ints (height, width), as PyTorch
+    accepts kernel sizes, strides, paddings and dilations."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
+            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
+        return int(value[0]), int(value[-1])
+    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
 def broadcast_shape(op: str, *shapes) -> tuple[int, ...]:
     """The broadcast of ``shapes``, or a ShapeError naming the op and every shape."""
     result: list[int] = []

@@ -20,7 +20,7 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import windows
-from shenjing.ops.checks import require_tensor
+from shenjing.ops.checks import pair, require_tensor
 from shenjing.ops.reduce import Sum
 
 
@@ -210,15 +210,6 @@ class Conv2dWeightGrad(Function):
         return g_x, g_gy
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value, value
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-            isinstance(v, int) for v in value):
-        return int(value[0]), int(value[1])
-    raise ValueError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-
-
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of (N, C, H, W) with weight (O, C/groups, KH, KW).
@@ -254,7 +245,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                          f"(groups={groups})")
     if bias is not None and bias.shape != (o,):
         raise ShapeError(f"conv2d: bias of shape {bias.shape} does not fit {o} output channels")
-    stride, dilation = _pair("stride", stride), _pair("dilation", dilation)
+    stride, dilation = pair("conv2d", "stride", stride), pair("conv2d", "dilation", dilation)
     if min(stride) < 1 or min(dilation) < 1:
         raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be positive")
     if padding == "valid":
@@ -265,7 +256,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         total_h, total_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
         pads = (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
     else:
-        ph, pw = _pair("padding", padding)
+        ph, pw = pair("conv2d", "padding", padding)
         if ph < 0 or pw < 0:
             raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
         pads = (ph, ph, pw, pw)

@@ -23,18 +23,8 @@ import numbers
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add, windows
-from shenjing.ops.checks import require_tensor
+from shenjing.ops.checks import pair, require_tensor
 from shenjing.ops.linalg import matmul
-
-
-def _pair(op: str, name: str, value) -> tuple[int, int]:
-    """An int or a sequence of one or two ints as a pair of ints, as PyTorch accepts them."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
-        return (int(value[0]), int(value[-1]))
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
 def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
@@ -61,16 +51,16 @@ class _Geometry:
 
     def __init__(self, op: str, shape: tuple, kernel_size, stride, padding, dilation,
                  ceil_mode: bool) -> None:
-        self.kernel = _pair(op, "kernel_size", kernel_size)
+        self.kernel = pair(op, "kernel_size", kernel_size)
         # stride=None (or empty, as PyTorch's functional allows) means stride=kernel_size
         empty = stride is None or (isinstance(stride, (tuple, list)) and not stride)
-        self.stride = self.kernel if empty else _pair(op, "stride", stride)
-        self.padding = _pair(op, "padding", padding)
-        self.dilation = _pair(op, "dilation", dilation)
-        for name, pair in (("kernel_size", self.kernel), ("stride", self.stride),
-                           ("dilation", self.dilation)):
-            if min(pair) <= 0:
-                raise ValueError(f"{op}: {name} must be positive, got {pair}")
+        self.stride = self.kernel if empty else pair(op, "stride", stride)
+        self.padding = pair(op, "padding", padding)
+        self.dilation = pair(op, "dilation", dilation)
+        for name, value in (("kernel_size", self.kernel), ("stride", self.stride),
+                            ("dilation", self.dilation)):
+            if min(value) <= 0:
+                raise ValueError(f"{op}: {name} must be positive, got {value}")
         if min(self.padding) < 0:
             raise ValueError(f"{op}: padding must be non-negative, got {self.padding}")
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):

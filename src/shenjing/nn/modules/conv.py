@@ -8,11 +8,8 @@ from shenjing.creation import empty
 from shenjing.nn import init
 from shenjing.nn.modules.module import Module
 from shenjing.nn.parameter import Parameter
+from shenjing.ops.checks import pair
 from shenjing.ops.conv import conv2d
-
-
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class Conv2d(Module):
@@ -41,9 +38,10 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: in_channels {in_channels} and out_channels "
                              f"{out_channels} must be divisible by groups={groups}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation, self.padding_mode = _pair(dilation), padding_mode
+        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size)
+        self.stride = pair("Conv2d", "stride", stride)
+        self.padding = padding if isinstance(padding, str) else pair("Conv2d", "padding", padding)
+        self.dilation, self.padding_mode = pair("Conv2d", "dilation", dilation), padding_mode
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
             raise ValueError(f"Conv2d: kernel_size {self.kernel_size}, stride {self.stride} and "
                              f"dilation {self.dilation} must be positive")
