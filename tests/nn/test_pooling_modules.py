@@ -108,6 +108,22 @@ def test_nan_propagates():
     np.testing.assert_array_equal(y, yt)
 
 
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_nan_wins_its_window_as_in_pytorch(kernel, stride, padding):
+    """The index of a window holding NaN points at its last NaN; the gradient follows it."""
+    x = np.arange(36, dtype=np.float32).reshape(1, 1, 6, 6)
+    x[0, 0, 1, 2] = x[0, 0, 1, 3] = x[0, 0, 4, 0] = np.nan
+    xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    args = (kernel, stride, padding)
+    y, index = pooling.max_pool2d(xs, *args, return_indices=True)
+    yt, index_t = torch.nn.functional.max_pool2d(xt, *args, return_indices=True)
+    np.testing.assert_array_equal(y.detach().numpy(), yt.detach().numpy())
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_array_equal(xs.grad.numpy(), xt.grad.numpy())
+
+
 def test_integer_inputs_match_pytorch():
     x = np.random.default_rng(4).integers(-50, 50, (2, 3, 7, 7))
     for fn, kwargs in [("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),

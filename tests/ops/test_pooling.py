@@ -16,6 +16,11 @@ def D(*shape):  # noqa: N802 - reads as a descriptor
     return F(*shape, distinct=True)
 
 
+def C(*shape):  # noqa: N802
+    """Distinct values that are not differentiated."""
+    return F(*shape, distinct=True, requires_grad=False)
+
+
 MAX_CASES = [
     (D(2, 3, 6, 6), dict(kernel_size=2)),
     (D(2, 3, 7, 7), dict(kernel_size=3, stride=2, padding=1)),
@@ -60,8 +65,24 @@ ADAPTIVE_CASES = [
     (F(1, 1, 6, 4), 2),
 ]
 
+def max_pool2d_gradient(m, x, gy, kw):
+    """The gradient of max pooling as a function of the incoming gradient: a linear map of gy,
+    whose own gradient selects each window's winner (MaxPool2dSelect)."""
+    x = x.detach().requires_grad_()  # the gradient does not depend on x's values, only winners
+    y = functional(m).max_pool2d(x, **kw)
+    return m.autograd.grad((y * gy).sum(), x, create_graph=True)[0]
+
+
+MAX_GRADIENT_CASES = [
+    (C(2, 3, 6, 6), F(2, 3, 3, 3), dict(kernel_size=2)),  # disjoint windows
+    (C(2, 2, 7, 7), F(2, 2, 4, 4), dict(kernel_size=3, stride=2, padding=1)),  # overlapping
+    (C(1, 2, 9, 9), F(1, 2, 4, 4), dict(kernel_size=3, stride=2, padding=1, dilation=2,
+                                        ceil_mode=True)),
+]
+
 SPECS = [
     OpSpec("max_pool2d", lambda m, x, kw: functional(m).max_pool2d(x, **kw), MAX_CASES),
+    OpSpec("max_pool2d:gradient", max_pool2d_gradient, MAX_GRADIENT_CASES),
     OpSpec("avg_pool2d", lambda m, x, kw: functional(m).avg_pool2d(x, **kw), AVG_CASES),
     OpSpec("adaptive_avg_pool2d", lambda m, x, s: functional(m).adaptive_avg_pool2d(x, s),
            ADAPTIVE_CASES),

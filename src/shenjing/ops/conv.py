@@ -1,17 +1,18 @@
-"""2-D convolution as im2col plus one matrix product, with gradients of every order.
+"""2-D convolution as im2col plus one batched matrix product, with gradients of every order.
 
-Every kernel window of the (padded, channels-last) input is a strided view (``backend.windows``);
-copying the windows into a matrix (im2col) turns the convolution into one matrix product per
-group:
+Every kernel window of the (padded) input is a strided view (``backend.windows``); copying the
+windows into a matrix per image (im2col) turns the convolution into matrix products whose result
+is already in PyTorch's NCHW layout, so no transposing copy is needed on the way in or out:
 
-    (N*OH*OW, KH*KW*C) @ (KH*KW*C, O) -> (N*OH*OW, O) -> (N, O, OH, OW)
+    weight (G, O/G, C/G*KH*KW) @ columns (N, G, C/G*KH*KW, OH*OW) -> (N, G, O/G, OH*OW)
+                                                                  =  (N, O, OH, OW)
 
 The output size is OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) // stride + 1.
 
 Three operations close under differentiation, as in PyTorch: ``Conv2d``; the gradient with
-respect to its input (``Conv2dInputGrad``, a transposed convolution: col2im of gy @ W); and the
-gradient with respect to its weight (``Conv2dWeightGrad``: gy^T @ im2col(x)). Each one's backward
-is made of the three, so second derivatives work.
+respect to its input (``Conv2dInputGrad``, a transposed convolution: col2im of W^T @ gy); and the
+gradient with respect to its weight (``Conv2dWeightGrad``: gy @ im2col(x)^T, summed over the
+batch). Each one's backward is made of the three, so second derivatives work.
 """
 
 from __future__ import annotations
@@ -37,84 +38,74 @@ class _Geometry:
         return oh, ow
 
 
-def _channels_last(xp, x, padding):
-    """(N, C, H, W) -> padded (N, H + top + bottom, W + left + right, C), contiguous.
-
-    Channels last, so that each kernel window's values for one pixel sit side by side and the
-    im2col copy reads memory in order.
-    """
-    n, c, height, width = x.shape
+def _pad(xp, x, padding):
+    """(N, C, H, W) -> (N, C, H + top + bottom, W + left + right), zeros around."""
     top, bottom, left, right = padding
-    out = xp.zeros((n, height + top + bottom, width + left + right, c), dtype=x.dtype)
-    out[:, top:top + height, left:left + width, :] = x.transpose(0, 2, 3, 1)
+    if top == bottom == left == right == 0:
+        return x
+    n, c, height, width = x.shape
+    out = xp.zeros((n, c, height + top + bottom, width + left + right), dtype=x.dtype)
+    out[:, :, top:top + height, left:left + width] = x
     return out
 
 
 def _im2col(xp, x, kernel, geometry):
-    """(N, C, H, W) -> columns (G, N*OH*OW, KH*KW*C/G), and (OH, OW)."""
+    """(N, C, H, W) -> columns (N, G, C/G*KH*KW, OH*OW), and (OH, OW).
+
+    Rows are ordered (channel, kernel row, kernel column), as a flattened weight (O, C/G, KH, KW);
+    each row holds one kernel position's value at every output pixel, in NCHW order.
+    """
     n, c = x.shape[:2]
     g = geometry.groups
-    padded = _channels_last(xp, x, geometry.padding)  # (N, Hp, Wp, C)
-    view = windows(padded.transpose(0, 3, 1, 2), kernel, geometry.stride, geometry.dilation)
+    view = windows(_pad(xp, x, geometry.padding), kernel, geometry.stride, geometry.dilation)
     oh, ow = view.shape[2:4]
-    # (N, C, OH, OW, KH, KW) over channels-last memory -> (G, N, OH, OW, KH, KW, C/G): one
-    # copy, the im2col, whose innermost axis is contiguous in memory
-    view = view.reshape(n, g, c // g, oh, ow, *kernel).transpose(1, 0, 3, 4, 5, 6, 2)
-    return view.reshape(g, n * oh * ow, kernel[0] * kernel[1] * (c // g)), (oh, ow)
+    # (N, C, OH, OW, KH, KW) -> (N, C, KH, KW, OH, OW): one copy, the im2col
+    columns = xp.ascontiguousarray(view.transpose(0, 1, 4, 5, 2, 3))
+    return columns.reshape(n, g, c // g * kernel[0] * kernel[1], oh * ow), (oh, ow)
 
 
-def _col2im(xp, columns, input_shape, kernel, geometry, dtype):
+def _col2im(xp, columns, input_shape, kernel, geometry):
     """The adjoint of im2col: add every column entry back to the input pixel it came from.
 
-    columns (G, N*OH*OW, KH*KW*C/G) -> (N, C, H, W). A loop over the KH*KW kernel positions,
-    each adding one strided slice of the padded, channels-last input: not a loop over pixels.
+    columns (N, G, C/G*KH*KW, OH*OW) -> (N, C, H, W). A loop over the KH*KW kernel positions,
+    each adding one strided slice of the padded input: not a loop over pixels.
     """
     n, c, height, width = input_shape
-    g = geometry.groups
     kh, kw = kernel
     top, bottom, left, right = geometry.padding
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     oh, ow = geometry.output_size(height, width, kh, kw)
-    # (G, N*OH*OW, KH*KW*C/G) -> (N, OH, OW, KH, KW, G, C/G)
-    blocks = columns.reshape(g, n, oh, ow, kh, kw, c // g).transpose(1, 2, 3, 4, 5, 0, 6)
-    padded = xp.zeros((n, height + top + bottom, width + left + right, g, c // g), dtype=dtype)
+    blocks = columns.reshape(n, c, kh, kw, oh, ow)
+    padded = xp.zeros((n, c, height + top + bottom, width + left + right), dtype=columns.dtype)
     for i in range(kh):
         for j in range(kw):
-            padded[:, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, :, i, j]
-    inside = padded[:, top:top + height, left:left + width].reshape(n, height, width, c)
-    return xp.ascontiguousarray(inside.transpose(0, 3, 1, 2))
+            padded[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                   j * dw:j * dw + sw * (ow - 1) + 1:sw] += blocks[:, :, i, j]
+    if top == bottom == left == right == 0:
+        return padded
+    return xp.ascontiguousarray(padded[:, :, top:top + height, left:left + width])
 
 
-def _weight_matrix(xp, weight, groups):
-    """(O, C/G, KH, KW) -> (G, KH*KW*C/G, O/G), rows in the order of the im2col columns."""
+def _weight_matrix(weight, groups):
+    """(O, C/G, KH, KW) -> (G, O/G, C/G*KH*KW): a view, columns in the order of im2col's rows."""
     o, cg, kh, kw = weight.shape
-    matrix = weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 3, 4, 2, 1)
-    return xp.ascontiguousarray(matrix).reshape(groups, kh * kw * cg, o // groups)
+    return weight.reshape(groups, o // groups, cg * kh * kw)
 
 
-def _from_rows(xp, rows, n, oh, ow):
-    """(G, N*OH*OW, O/G) -> (N, O, OH, OW), contiguous."""
-    g, _, og = rows.shape
-    y = rows.reshape(g, n, oh, ow, og).transpose(1, 0, 4, 2, 3).reshape(n, g * og, oh, ow)
-    return xp.ascontiguousarray(y)
-
-
-def _to_rows(xp, gy, groups):
-    """(N, O, OH, OW) -> (G, N*OH*OW, O/G), contiguous."""
-    n, o, oh, ow = gy.shape
-    rows = gy.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2)
-    return xp.ascontiguousarray(rows).reshape(groups, n * oh * ow, o // groups)
+def _by_group(y, groups):
+    """(N, O, OH, OW) -> (N, G, O/G, OH*OW): a view of contiguous NCHW memory."""
+    n, o, oh, ow = y.shape
+    return y.reshape(n, groups, o // groups, oh * ow)
 
 
 def _convolve(xp, x, weight, geometry):
-    """The forward convolution on arrays: im2col, one matrix product per group, back to NCHW.
+    """The forward convolution on arrays: im2col, then one batched matrix product, in NCHW.
 
     Returns the output and the columns (which the weight's gradient needs again).
     """
     columns, (oh, ow) = _im2col(xp, x, weight.shape[2:], geometry)
-    rows = xp.matmul(columns, _weight_matrix(xp, weight, geometry.groups))  # (G, N*OH*OW, O/G)
-    return _from_rows(xp, rows, x.shape[0], oh, ow), columns
+    y = xp.matmul(_weight_matrix(weight, geometry.groups), columns)  # (N, G, O/G, OH*OW)
+    return y.reshape(x.shape[0], weight.shape[0], oh, ow), columns
 
 
 def _transposed_weight(xp, weight, groups):
@@ -169,9 +160,10 @@ class Conv2dInputGrad(Function):
             # the flipped, transposed kernel. One matrix product, no scatter.
             adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
             return _convolve(xp, gy, _transposed_weight(xp, weight, geometry.groups), adjoint)[0]
-        rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
-        columns = xp.matmul(rows, _weight_matrix(xp, weight, geometry.groups).transpose(0, 2, 1))
-        return _col2im(xp, columns, input_shape, (kh, kw), geometry, gy.dtype)
+        # (G, C/G*KH*KW, O/G) @ (N, G, O/G, OH*OW) -> columns (N, G, C/G*KH*KW, OH*OW)
+        matrix = _weight_matrix(weight, geometry.groups).transpose(0, 2, 1)
+        columns = xp.matmul(matrix, _by_group(gy, geometry.groups))
+        return _col2im(xp, columns, input_shape, (kh, kw), geometry)
 
     def backward(self, ggx):
         gy, weight = self.saved_tensors
@@ -193,12 +185,10 @@ class Conv2dWeightGrad(Function):
         self.save_for_backward(x, gy)
         xp = self.xp
         if columns is None:  # not handed over by the forward convolution
-            columns, _ = _im2col(xp, x, weight_shape[2:], geometry)  # (G, N*OH*OW, KH*KW*C/G)
-        rows = _to_rows(xp, gy, geometry.groups)  # (G, N*OH*OW, O/G)
-        gw = xp.matmul(rows.transpose(0, 2, 1), columns)  # (G, O/G, KH*KW*C/G)
-        o, cg, kh, kw = weight_shape
-        gw = gw.reshape(o, kh, kw, cg).transpose(0, 3, 1, 2)  # -> (O, C/G, KH, KW)
-        return xp.ascontiguousarray(gw)
+            columns, _ = _im2col(xp, x, weight_shape[2:], geometry)
+        # (N, G, O/G, OH*OW) @ (N, G, OH*OW, C/G*KH*KW), summed over the batch
+        per_image = xp.matmul(_by_group(gy, geometry.groups), columns.transpose(0, 1, 3, 2))
+        return per_image.sum(axis=0).reshape(weight_shape)
 
     def backward(self, ggw):
         x, gy = self.saved_tensors

@@ -1,28 +1,28 @@
 """Pooling over 2-D windows: max, average and adaptive average, with gradients of every order.
 
-Every window of the padded input is a strided view (``backend.windows``), and the reductions loop
-over the KH*KW kernel positions, each one a vectorised operation on a strided slice: never over
-pixels, channels or batch items. The output size follows PyTorch:
+The reductions loop over the KH*KW kernel positions, each one a vectorised operation on one
+strided slice of the padded input (every window's pixel at that position): never over pixels,
+channels or batch items. The output size follows PyTorch:
 
     OH = (H + 2P - D*(KH - 1) - 1 + (S - 1 if ceil_mode else 0)) // S + 1
 
 and with ``ceil_mode`` a last window that would start in the right padding is dropped, so every
 window starts inside the input or the left padding.
 
-Four operations close under differentiation: max pooling's gradient scatters ``gy`` to the
-argmax of each window (``MaxPool2dBackward``), whose own gradient gathers from those positions;
-average pooling's gradient spreads ``gy / divisor`` over each window (``AvgPool2dBackward``), the
-adjoint of average pooling, so each one's backward is the other.
+Max pooling remembers which kernel position won each window. Its gradient routes ``gy`` to those
+pixels (``MaxPool2dBackward``), whose adjoint selects each window's value at them
+(``MaxPool2dSelect``); average pooling's gradient spreads ``gy / divisor`` over each window
+(``AvgPool2dBackward``), the adjoint of average pooling. Each pair's backward is the other, so
+gradients of every order work.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
 
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import array_module, scatter_add, windows
+from shenjing.backend import array_module
 from shenjing.ops.checks import pair, require_tensor
 from shenjing.ops.linalg import matmul
 
@@ -75,6 +75,9 @@ class _Geometry:
                 f"{op}: the kernel {self.kernel} (dilation {self.dilation}) is larger than the "
                 f"input of shape {shape} padded by {self.padding}: the output would be "
                 f"{self.output_size[0]}x{self.output_size[1]}")
+        # Windows that do not overlap: each pixel belongs to at most one.
+        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(
+            self.stride, self.dilation, self.kernel))
         # The extent the windows cover in the padded frame: more than H + 2P with ceil_mode, less
         # when the last rows belong to no window.
         self.padded_size = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(
@@ -114,83 +117,111 @@ class _Geometry:
 
 # -- max pooling -----------------------------------------------------------------------------------
 class MaxPool2d(Function):
-    """(N, C, H, W) -> the maximum of each window, and its flat index in its (H, W) plane."""
+    """(N, C, H, W) -> the maximum of each window; remembers which kernel position won it."""
 
-    def forward(self, x, geometry):
+    def forward(self, x, geometry, return_indices=False):
         xp = self.xp
-        g = geometry
-        kh, kw = g.kernel
         fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        view = windows(g.pad(xp, x, fill), g.kernel, g.stride, g.dilation)  # (N, C, OH, OW, KH, KW)
-        y = view[..., 0, 0].copy()
-        for i in range(kh):
-            for j in range(kw):
-                xp.maximum(y, view[..., i, j], out=y)  # propagates NaN, as PyTorch
-        # The position of the maximum as an offset from the window's first pixel in the (H, W)
-        # plane. The first maximum in row-major order wins a tie, as in PyTorch: walk the kernel
-        # positions backwards so that the earliest equal one is written last. Arithmetic with the
-        # bool mask instead of where(): several times faster on random masks.
-        (oh, ow), (sh, sw), (ph, pw), (dh, dw) = g.output_size, g.stride, g.padding, g.dilation
-        height, width = g.input_size
-        offset = xp.zeros(y.shape, dtype=xp.int32 if height * width < 2**31 else xp.int64)
-        for i in range(kh - 1, -1, -1):
-            for j in range(kw - 1, -1, -1):
-                offset -= (offset - (i * dh * width + j * dw)) * (view[..., i, j] == y)
-        first_rows = xp.arange(oh) * sh - ph
-        first_cols = xp.arange(ow) * sw - pw
-        index = offset + (first_rows.reshape(oh, 1) * width + first_cols)  # (N, C, OH, OW)
-        if x.dtype.kind == "f" and y.size and xp.isneginf(y).any():
-            # A window of -inf values only: PyTorch points at its first pixel inside the input.
-            rows = first_rows + xp.maximum(-(first_rows // dh), 0) * dh
-            cols = first_cols + xp.maximum(-(first_cols // dw), 0) * dw
-            index = xp.where(xp.isneginf(y), rows.reshape(oh, 1) * width + cols, index)
-        self.input_shape, self.index = x.shape, index
-        self.kernel, self.stride, self.dilation = g.kernel, g.stride, g.dilation
-        return y, index
+        padded = geometry.pad(xp, x, fill)
+        y = position = None
+        for k, (_, _, key) in enumerate(geometry.positions()):
+            values = padded[key]
+            if y is None:
+                y = values.copy()
+                position = xp.zeros(y.shape, dtype=xp.int16)  # the winner's k = i * KW + j
+                continue
+            # Strictly greater: the first maximum in row-major order wins a tie, as in PyTorch.
+            # k exceeds every earlier position, so a maximum records it: branch-free, unlike a
+            # masked assignment, which is many times slower on random masks.
+            xp.maximum(position, xp.multiply(values > y, k, dtype=position.dtype), out=position)
+            xp.maximum(y, values, out=y)  # propagates NaN, as PyTorch
+        if x.dtype.kind == "f" and not xp.isfinite(y).all():
+            _non_finite_winners(xp, padded, y, position, geometry)
+        self.geometry, self.position = geometry, position
+        if return_indices:
+            return y, _flat_index(xp, position, geometry)
+        return y
 
-    def backward(self, gy, gindex):
-        # the index in each (H, W) plane -> the index in the flattened input
-        xp = array_module(self.index)
-        n, c, height, width = self.input_shape
-        planes = xp.arange(n * c, dtype=xp.int64).reshape(n, c, 1, 1) * (height * width)
-        index = self.index
-        outside = (index < 0) | (index >= height * width)
-        if outside.any():
-            # A window entirely in the padding (possible with dilation) holds -inf and no input
-            # pixel: it passes no gradient. (PyTorch's backward corrupts memory here.)
-            gy = gy * Tensor._make(~outside)
-            index = xp.clip(index, 0, height * width - 1)
-        # Windows that do not overlap send each input pixel at most one gradient.
-        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-        disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
-        return MaxPool2dBackward.apply(gy, index=index + planes, shape=self.input_shape,
-                                       disjoint=disjoint)
+    def backward(self, gy, *_):
+        return MaxPool2dBackward.apply(gy, position=self.position, geometry=self.geometry)
+
+
+def _non_finite_winners(xp, padded, y, position, geometry) -> None:
+    """The winners PyTorch picks where a window holds NaN or only -inf.
+
+    A NaN wins, the last one in its window. A window of -inf values only points at its first
+    pixel inside the input, never at the padding.
+    """
+    if xp.isnan(y).any():
+        for k, (_, _, key) in enumerate(geometry.positions()):
+            xp.copyto(position, k, where=xp.isnan(padded[key]))
+    empty = xp.isneginf(y)
+    if empty.any():
+        first = []
+        for o, s, p, d in zip(geometry.output_size, geometry.stride, geometry.padding,
+                              geometry.dilation):
+            start = xp.arange(o) * s - p
+            first.append(xp.maximum(-(start // d), 0))  # kernel steps until inside the input
+        inside = first[0].reshape(-1, 1) * geometry.kernel[1] + first[1]
+        xp.copyto(position, inside.astype(position.dtype), where=empty)
+
+
+def _flat_index(xp, position, geometry):
+    """Each winner's flat index into its (H, W) input plane: PyTorch's ``return_indices``."""
+    (oh, ow), (sh, sw), (ph, pw), (dh, dw) = (geometry.output_size, geometry.stride,
+                                              geometry.padding, geometry.dilation)
+    width = geometry.input_size[1]
+    i, j = xp.divmod(position.astype(xp.int64), geometry.kernel[1])
+    rows = (xp.arange(oh) * sh - ph).reshape(oh, 1) + i * dh
+    return rows * width + (xp.arange(ow) * sw - pw) + j * dw
 
 
 class MaxPool2dBackward(Function):
-    """Scatter ``gy`` to the argmax of each window; overlapping windows add up."""
+    """Each window's gradient goes to the pixel that won it; overlapping windows add up."""
 
-    def forward(self, gy, index, shape, disjoint=False):
-        self.index = index
-        gx = self.xp.zeros(math.prod(shape), dtype=gy.dtype)
-        if disjoint:  # every index appears once: plain assignment, much faster than add.at
-            gx[index.ravel()] = gy.ravel()
-        else:
-            scatter_add(gx, index.ravel(), gy.ravel())
-        return gx.reshape(shape)
+    def forward(self, gy, position, geometry):
+        xp = self.xp
+        self.position, self.geometry = position, geometry
+        frame = xp.zeros(gy.shape[:-2] + geometry.padded_size, dtype=gy.dtype)
+        # One pass per kernel position, no scatter. A product with the mask, not where(): NumPy's
+        # where is slower, and the two differ only for an infinite incoming gradient.
+        for k, (_, _, key) in enumerate(geometry.positions()):
+            if geometry.disjoint:  # every pixel in at most one window: assign
+                xp.multiply(gy, position == k, out=frame[key])
+            else:
+                frame[key] += gy * (position == k)
+        return geometry.unpad(xp, frame)
 
     def backward(self, ggx):
-        return ggx.reshape(-1)[self.index]  # a gather, whose gradient scatters back
+        return MaxPool2dSelect.apply(ggx, position=self.position, geometry=self.geometry)
+
+
+class MaxPool2dSelect(Function):
+    """Each window's value at the pixel that won it: the adjoint of ``MaxPool2dBackward``."""
+
+    def forward(self, x, position, geometry):
+        xp = self.xp
+        self.position, self.geometry = position, geometry
+        padded = geometry.pad(xp, x, 0)
+        y = None
+        for k, (_, _, key) in enumerate(geometry.positions()):
+            chosen = padded[key] * (position == k)
+            y = chosen if y is None else xp.add(y, chosen, out=y)
+        return y
+
+    def backward(self, gy):
+        return MaxPool2dBackward.apply(gy, position=self.position, geometry=self.geometry)
 
 
 def _max_pool2d(op, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     _check_input(op, input)
     geometry = _Geometry(op, input.shape, kernel_size, stride, padding, dilation, ceil_mode)
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    y, index = MaxPool2d.apply(x, geometry=geometry)
-    if input.ndim == 3:
-        y, index = y.squeeze(0), index.squeeze(0)
-    return (y, index) if return_indices else y
+    if not return_indices:
+        y = MaxPool2d.apply(x, geometry=geometry)
+        return y.squeeze(0) if input.ndim == 3 else y
+    y, index = MaxPool2d.apply(x, geometry=geometry, return_indices=True)
+    return (y.squeeze(0), index.squeeze(0)) if input.ndim == 3 else (y, index)
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
