@@ -2,10 +2,12 @@
 
 The network of issue 4: conv(1->32, 3x3, pad 1)-ReLU-maxpool 2-conv(32->64, 3x3, pad 1)-ReLU-
 maxpool 2-Linear(3136->128)-ReLU-Linear(128->10), batch 64, Adam, cross-entropy. Both libraries
-get the same batches and initial weights. Prints milliseconds per step (median), the ratio
-shenjing / PyTorch, and the peak memory each adds while training.
+get the same batches and initial weights, and PyTorch the same number of threads as OpenBLAS.
+The two train in alternating rounds, so that a busy moment on a shared machine falls on both.
+Prints milliseconds per step (median over all rounds), the ratio shenjing / PyTorch, and each
+library's peak memory (resident set) while training, measured in a separate process each.
 
-    python benchmarks/cnn_training.py [--data ../shared/data] [--steps 50] [--threads 2]
+    python benchmarks/cnn_training.py [--data ../shared/data] [--rounds 6] [--threads 2]
 
 OpenBLAS reads OPENBLAS_CORETYPE, which these machines set to an older kernel for safety; for
 NumPy's own speed run it as ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
@@ -16,13 +18,16 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
-import tracemalloc
 
 import numpy as np
 import torch
 
 import shenjing as sj
+
+BATCH = 64
 
 
 def network(m):
@@ -33,50 +38,101 @@ def network(m):
     )
 
 
-def steps(m, model, batches) -> list[float]:
-    optimizer = m.optim.Adam(model.parameters(), lr=1e-3)
-    times = []
-    for x, y in batches:
-        start = time.perf_counter()
-        loss = m.nn.functional.cross_entropy(model(x), y)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return times
+class Trainer:
+    """One library's model, optimizer and batches: ``steps(n)`` times n training steps."""
+
+    def __init__(self, m, weights, images, labels):
+        self.m = m
+        self.model = network(m)
+        self.model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
+        self.optimizer = m.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.batches = [(m.tensor(images[i:i + BATCH]), m.tensor(labels[i:i + BATCH]))
+                        for i in range(0, len(images) - BATCH + 1, BATCH)]
+        self.next = 0
+
+    def steps(self, n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            x, y = self.batches[self.next % len(self.batches)]
+            self.next += 1
+            start = time.perf_counter()
+            loss = self.m.nn.functional.cross_entropy(self.model(x), y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            times.append(time.perf_counter() - start)
+        return times
+
+
+def load(data: str, count: int):
+    train = sj.datasets.MNIST(data, train=True)
+    images = (train.data.numpy()[:count].astype(np.float32) / 255.0 - 0.1307) / 0.3081
+    return images[:, None], train.targets.numpy()[:count]
+
+
+def initial_weights() -> dict:
+    torch.manual_seed(0)
+    return {k: v.detach().numpy().copy() for k, v in network(torch).state_dict().items()}
+
+
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_rss(library: str, data: str, steps: int) -> None:
+    """In a fresh process: train ``steps`` steps; print the peak resident set and its growth.
+
+    The peak is reset (Linux's clear_refs) after loading, so it covers training alone.
+    """
+    images, labels = load(data, BATCH * steps)
+    trainer = Trainer(sj if library == "shenjing" else torch, initial_weights(), images, labels)
+    trainer.steps(1)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # reset the peak resident set (VmHWM) to the current one
+    before = _status_mib("VmRSS")
+    trainer.steps(steps)
+    peak = _status_mib("VmHWM")
+    print(f"{peak:.0f} {peak - before:.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("SHENJING_DATA", "../shared/data"))
-    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each")
+    parser.add_argument("--steps", type=int, default=10, help="steps per round")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
+    parser.add_argument("--peak-rss", choices=("shenjing", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    train = sj.datasets.MNIST(args.data, train=True)
-    images = (train.data.numpy()[: 64 * (args.steps + 5)].astype(np.float32) / 255.0 - 0.1307)
-    images = (images / 0.3081)[:, None]
-    labels = train.targets.numpy()[: len(images)]
-    reference = network(torch)
-    weights = {k: v.detach().numpy().copy() for k, v in reference.state_dict().items()}
+    if args.peak_rss:
+        return peak_rss(args.peak_rss, args.data, 20)
+    images, labels = load(args.data, BATCH * args.steps * 4)
+    weights = initial_weights()
     print(f"{os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
-    results = {}
-    for m in (sj, torch):
-        model = network(m)
-        model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
-        batches = [(m.tensor(images[i:i + 64]), m.tensor(labels[i:i + 64]))
-                   for i in range(0, len(images), 64)]
-        steps(m, model, batches[:5])  # warm up
-        tracemalloc.start()
-        times = steps(m, model, batches[5:])
-        peak = tracemalloc.get_traced_memory()[1] / 2**20
-        tracemalloc.stop()
-        results[m.__name__] = (statistics.median(times) * 1e3, peak)
-    (ours, our_peak), (theirs, _) = results["shenjing"], results["torch"]
-    print(f"ms per step: shenjing {ours:.1f}, PyTorch {theirs:.1f}, ratio {ours / theirs:.2f}")
-    print(f"peak memory allocated during shenjing's steps (NumPy arrays): {our_peak:.0f} MiB")
+    trainers = {m.__name__: Trainer(m, weights, images, labels) for m in (sj, torch)}
+    times = {name: [] for name in trainers}
+    for trainer in trainers.values():
+        trainer.steps(5)  # warm up
+    for _ in range(args.rounds):
+        for name, trainer in trainers.items():
+            times[name] += trainer.steps(args.steps)
+    ours, theirs = (statistics.median(times[name]) * 1e3 for name in ("shenjing", "torch"))
+    fastest = min(times["shenjing"]) / min(times["torch"])
+    print(f"ms per step (median of {len(times['torch'])}): shenjing {ours:.1f}, PyTorch "
+          f"{theirs:.1f}, ratio {ours / theirs:.2f} (fastest steps: {fastest:.2f})")
+    for library in ("shenjing", "torch"):
+        out = subprocess.run([sys.executable, __file__, "--data", args.data, "--threads",
+                              str(args.threads), "--peak-rss", library],
+                             capture_output=True, text=True, check=True).stdout.split()
+        print(f"peak resident memory training {library}: {out[0]} MiB "
+              f"({out[1]} MiB above the resident set between steps)")
 
 
 if __name__ == "__main__":

@@ -128,3 +128,19 @@ def test_train_a_cnn_on_an_mnist_subset(tmp_path):
                  "--val-size", "300", "--data", str(SHARED_DATA), "--out", str(out), "--quiet"])
     assert code == 0
     assert json.loads((out / "metrics.json").read_text())["test_accuracy"] > 0.85
+
+
+def test_augmented_training_images_pad_with_black():
+    """Normalised images shift within a frame of black, (0 - mean) / std, not of the mean."""
+    from shenjing.cli.tasks import AugmentedImages, Config
+
+    config = Config("cifar10", mean=[0.5, 0.4, 0.3], std=[0.25, 0.2, 0.1])
+    images = config.normalise(sj.ones(32, 3, 8, 8))  # white images
+    sj.manual_seed(0)
+    batch, _ = AugmentedImages(images, sj.zeros(32, dtype=sj.int64),
+                               fill=[-m / s for m, s in zip(config.mean, config.std)],
+                               ).get_batch(list(range(32)))
+    pixels = batch * sj.tensor(config.std).reshape(1, 3, 1, 1) + sj.tensor(
+        config.mean).reshape(1, 3, 1, 1)  # back to [0, 1]
+    values = np.unique(np.round(pixels.numpy(), 5))
+    assert set(values) == {0.0, 1.0}  # white image, black frame, nothing else

@@ -163,6 +163,27 @@ def test_random_crop_shifts_within_the_padding():
     assert len(seen) > 3
 
 
+def test_random_crop_pads_with_one_fill_per_channel():
+    """Normalised images pad with each channel's black, (0 - mean) / std, not with zeros."""
+    from shenjing.data.transforms import RandomCrop
+
+    sj.manual_seed(2)
+    black = [-0.5, -1.0, -2.0]
+    batch = sj.ones(64, 3, 4, 4)
+    out = RandomCrop(4, padding=2, fill=black).batched(batch).numpy()
+    single = RandomCrop(4, padding=2, fill=black)(batch[0]).numpy()
+    for crops in (out, single[None]):
+        for channel, value in enumerate(black):
+            values = set(np.unique(crops[:, channel]))
+            assert values <= {1.0, value}, (channel, values)
+    # Some crop reaches into the padding of every channel.
+    assert all((out[:, c] == v).any() for c, v in enumerate(black))
+    whole = RandomCrop(6, padding=1, fill=7.0)(sj.ones(1, 4, 4)).numpy()[0]  # all of the frame
+    assert (whole[1:-1, 1:-1] == 1.0).all() and whole.sum() == 16 + 7.0 * 20
+    with pytest.raises(ValueError, match="fill has 2 values for images of shape"):
+        RandomCrop(4, padding=1, fill=[0.0, 1.0])(sj.ones(3, 4, 4))
+
+
 def test_random_crop_batched_crops_each_sample_at_its_own_offset():
     from shenjing.data.transforms import RandomCrop
 

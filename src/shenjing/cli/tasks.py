@@ -138,13 +138,17 @@ def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None
 
 class AugmentedImages:
     """Images and labels whose training batches are augmented on the fly (random crops with
-    padding and horizontal flips: the CIFAR-10 recipe), one batch at a time."""
+    padding and horizontal flips: the CIFAR-10 recipe), one batch at a time.
 
-    def __init__(self, images: Tensor, labels: Tensor, pad: int = 4):
+    The images are already normalised, so the padding is black in normalised units: ``fill``,
+    one value per channel.
+    """
+
+    def __init__(self, images: Tensor, labels: Tensor, fill: list, pad: int = 4):
         from shenjing.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
         self.images, self.labels = images, labels
-        self.transform = Compose([RandomCrop(images.shape[-1], padding=pad),
+        self.transform = Compose([RandomCrop(images.shape[-1], padding=pad, fill=fill),
                                   RandomHorizontalFlip()])
 
     def __len__(self) -> int:

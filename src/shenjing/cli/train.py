@@ -116,8 +116,11 @@ def run(args) -> int:
     out = Path(args.out or f"runs/{args.dataset}-{args.model}")
     out.mkdir(parents=True, exist_ok=True)
 
-    training_set = (AugmentedImages(*splits.train) if args.augment and image_set
-                    else TensorDataset(*splits.train))
+    if args.augment and image_set:
+        black = [-mean / std for mean, std in zip(config.mean, config.std)]
+        training_set = AugmentedImages(*splits.train, fill=black)
+    else:
+        training_set = TensorDataset(*splits.train)
     train_loader = DataLoader(training_set, batch_size=args.batch_size, shuffle=True)
     val_loader = (DataLoader(TensorDataset(*splits.val), batch_size=1024)
                   if splits.val is not None else None)

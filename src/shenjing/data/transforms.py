@@ -175,7 +175,9 @@ class RandomCrop:
 
     The augmentation of CIFAR-10 training: pad 32x32 images by 4 and crop 32x32, so the network
     sees every image shifted by up to 4 pixels. Images are ``(H, W)`` or ``(C, H, W)``.
-    Equivalent of ``torchvision.transforms.RandomCrop(size, padding)``.
+    ``fill`` is one value or one per channel: for images already normalised, black is
+    ``(0 - mean) / std`` of each channel. Equivalent of
+    ``torchvision.transforms.RandomCrop(size, padding, fill=fill)``.
 
     >>> import shenjing as sj
     >>> from shenjing.data.transforms import RandomCrop
@@ -183,7 +185,7 @@ class RandomCrop:
     (3, 32, 32)
     """
 
-    def __init__(self, size, padding: int = 0, fill: float = 0.0, generator=None):
+    def __init__(self, size, padding: int = 0, fill=0.0, generator=None):
         self.size = (size, size) if isinstance(size, int) else tuple(size)
         if len(self.size) != 2 or min(self.size) < 1:
             raise ValueError(f"RandomCrop: size must be a positive int or (height, width), got "
@@ -196,16 +198,30 @@ class RandomCrop:
     def _padded(self, x: Tensor, batch: bool):
         xp = backend.array_module(x._data)
         data = x._data
-        lead = data.ndim - 2
         if self.padding:
-            widths = [(0, 0)] * lead + [(self.padding, self.padding)] * 2
-            data = xp.pad(data, widths, constant_values=self.fill)
+            data = self._pad(xp, data, x.shape, batch)
         height, width = data.shape[-2:]
         if height < self.size[0] or width < self.size[1]:
             what = "batch" if batch else "image"
             raise ValueError(f"RandomCrop: a {self.size} crop does not fit an {what} of shape "
                              f"{x.shape} padded by {self.padding}")
         return xp, data
+
+    def _pad(self, xp, data, shape, batch: bool):
+        """The image(s) in a frame of ``padding`` pixels of ``fill`` (per channel, if a list)."""
+        p = self.padding
+        fill = xp.asarray(self.fill, dtype=data.dtype)
+        if fill.ndim:  # one value per channel: the channel axis is the one before (H, W)
+            channels = data.shape[-3] if data.ndim >= 3 else 1
+            if fill.shape != (channels,) or data.ndim < (4 if batch else 3):
+                raise ValueError(f"RandomCrop: fill has {fill.size} values for images of shape "
+                                 f"{shape}; give one value, or one per channel (C, H, W)")
+            fill = fill.reshape(-1, 1, 1)
+        out = xp.empty(data.shape[:-2] + (data.shape[-2] + 2 * p, data.shape[-1] + 2 * p),
+                       dtype=data.dtype)
+        out[...] = fill
+        out[..., p:-p, p:-p] = data
+        return out
 
     def __call__(self, x):
         x = _as_tensor("RandomCrop", x)
@@ -236,7 +252,7 @@ class RandomCrop:
         return Tensor._make(xp.ascontiguousarray(xp.moveaxis(crops, (1, 2), (-2, -1))))
 
     def __repr__(self) -> str:
-        return f"RandomCrop(size={self.size}, padding={self.padding})"
+        return f"RandomCrop(size={self.size}, padding={self.padding}, fill={self.fill!r})"
 
 
 class Flatten:
