@@ -1,4 +1,5 @@
-"""The ``shenjing`` command line: ``shenjing train``, ``shenjing eval``, ``shenjing predict``."""
+"""The ``shenjing`` command line: ``shenjing train``, ``shenjing eval``, ``shenjing predict``,
+``shenjing word2vec``, ``shenjing similar``."""
 
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ COMMANDS = {
     "train": "train a network on a data set and write a run folder",
     "eval": "test a trained run on its data set's test split",
     "predict": "classify an image with a trained run",
+    "word2vec": "train word vectors on a text file (skip-gram or CBOW)",
+    "similar": "nearest words and analogies from a word-vector file",
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from shenjing.cli import evaluate, predict, train
+    from shenjing.cli import evaluate, predict, similar, train, word2vec
 
-    commands_by_name = {"train": train, "eval": evaluate, "predict": predict}
+    commands_by_name = {"train": train, "eval": evaluate, "predict": predict,
+                        "word2vec": word2vec, "similar": similar}
     root = argparse.ArgumentParser(
         prog="shenjing",
         description="shenjing (神经): neural networks from first principles on NumPy.",
