@@ -25,3 +25,17 @@ def test_scatter_add_adds_repeated_indices():
     target = np.zeros(4)
     scatter_add(target, (np.array([0, 2, 0, 0]),), np.array([1.0, 2.0, 3.0, 4.0]))
     np.testing.assert_array_equal(target, [8.0, 0.0, 2.0, 0.0])
+
+
+def test_scatter_add_of_whole_rows_adds_repeated_and_negative_indices():
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal((6, 3, 2))
+    expected = target.copy()
+    rows = np.array([[0, -1, 5], [2, 0, 0]])  # -1 and 5 are the same row
+    values = rng.standard_normal((2, 3, 3, 2))
+    np.add.at(expected, (rows,), values)
+    scatter_add(target, (rows,), values)
+    np.testing.assert_allclose(target, expected, rtol=1e-14)
+    empty = np.zeros((3, 2))
+    scatter_add(empty, (np.zeros(0, dtype=np.int64),), np.zeros((0, 2)))
+    assert not empty.any()

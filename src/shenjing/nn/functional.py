@@ -18,6 +18,7 @@ from shenjing.ops.activation import (
 from shenjing.ops.conv import conv2d
 from shenjing.ops.dropout import dropout
 from shenjing.ops.dropout2d import dropout2d
+from shenjing.ops.embedding import embedding
 from shenjing.ops.linalg import linear
 from shenjing.ops.loss import (
     binary_cross_entropy,
@@ -52,6 +53,7 @@ __all__ = [
     "smooth_l1_loss",
     "dropout",
     "dropout2d",
+    "embedding",
     "layer_norm",
     "prelu",
     "elu",

@@ -18,6 +18,7 @@ from shenjing.nn.modules.container import ModuleDict, ModuleList, Sequential
 from shenjing.nn.modules.conv import Conv2d
 from shenjing.nn.modules.dropout import Dropout
 from shenjing.nn.modules.dropout2d import Dropout2d
+from shenjing.nn.modules.embedding import Embedding
 from shenjing.nn.modules.linear import Flatten, Identity, Linear
 from shenjing.nn.modules.loss import (
     BCELoss,
@@ -33,3 +34,13 @@ from shenjing.nn.modules.loss import (
 from shenjing.nn.modules.module import Module
 from shenjing.nn.modules.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from shenjing.nn.modules.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from shenjing.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
