@@ -30,6 +30,7 @@ def test_most_similar_equals_gensims(both, word):
     answers = ours.most_similar(word, k=10)
     assert_same_answers(answers, theirs.most_similar(word, topn=10))
     assert word not in [w for w, _ in answers]  # the query is excluded
+    assert ours.most_similar(word, 3) == answers[:3]  # most_similar(word, k)
 
 
 @pytest.mark.parametrize(("positive", "negative"), [

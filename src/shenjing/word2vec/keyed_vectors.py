@@ -74,14 +74,15 @@ class KeyedVectors:
         denominator = numpy.linalg.norm(va) * numpy.linalg.norm(vb)
         return float(va @ vb / denominator) if denominator > 0 else 0.0
 
-    def most_similar(self, positive: str | list[str] | None = None,
-                     negative: list[str] | None = None, k: int = 10) -> list[tuple[str, float]]:
+    def most_similar(self, positive: str | list[str] | None = None, k: int = 10, *,
+                     negative: str | list[str] | None = None) -> list[tuple[str, float]]:
         """The ``k`` words nearest (by cosine) to the sum of the ``positive`` words' unit vectors
         minus the ``negative`` ones', best first, the query words themselves excluded.
 
-        ``most_similar("king")`` lists king's neighbours; ``most_similar(positive=["king",
-        "woman"], negative=["man"])`` answers "man is to king as woman is to ?" (3CosAdd, as
-        gensim's ``most_similar``). Returns (word, cosine similarity) pairs.
+        ``most_similar("king", 5)`` lists king's 5 nearest neighbours; ``most_similar(positive=
+        ["king", "woman"], negative=["man"])`` answers "man is to king as woman is to ?"
+        (3CosAdd, as gensim's ``most_similar``, whose ``topn`` is ``k`` here). Returns (word,
+        cosine similarity) pairs.
         """
         positive = [positive] if isinstance(positive, str) else list(positive or [])
         negative = [negative] if isinstance(negative, str) else list(negative or [])

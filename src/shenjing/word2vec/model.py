@@ -34,6 +34,7 @@ class Word2Vec:
     ``repeat_cap`` times in that update moves by the mean of its updates times ``repeat_cap``
     instead of their sum (``training.repeat_scale``; None turns this off). With the defaults,
     tiny-shakespeare's vectors agree with gensim's as closely as gensim's agree across seeds.
+    ``device`` places the training arrays (``"cuda"``: CuPy); ``wv`` always lives on the CPU.
 
     >>> sentences = [["the", "cat", "sat"], ["the", "dog", "sat"]] * 50
     >>> model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=2)
