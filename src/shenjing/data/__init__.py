@@ -9,10 +9,14 @@
 """
 
 from shenjing.data import transforms
+from shenjing.data.bptt import BPTTLoader
 from shenjing.data.dataloader import DataLoader, default_collate
 from shenjing.data.dataset import Dataset, Subset, TensorDataset, as_generator, random_split
+from shenjing.data.text import CharVocab, read_text, split_text
 
 __all__ = [
+    "BPTTLoader",
+    "CharVocab",
     "DataLoader",
     "Dataset",
     "Subset",
@@ -20,5 +24,7 @@ __all__ = [
     "as_generator",
     "default_collate",
     "random_split",
+    "read_text",
+    "split_text",
     "transforms",
 ]

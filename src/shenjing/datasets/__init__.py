@@ -1,4 +1,5 @@
-"""Data sets, as ``torchvision.datasets``: MNIST, Fashion-MNIST, CIFAR-10 and 2-D teaching sets.
+"""Data sets, as ``torchvision.datasets``: MNIST, Fashion-MNIST, CIFAR-10, tiny-shakespeare and 2-D
+teaching sets.
 
 Files live under ``data_root()``: the ``root`` argument, else ``$SHENJING_DATA``, else
 ``~/.cache/shenjing``. Missing files are downloaded with ``download=True``.
@@ -19,6 +20,7 @@ from shenjing.datasets.download import (
 )
 from shenjing.datasets.mnist import MNIST, FashionMNIST, parse_idx, read_idx
 from shenjing.datasets.root import data_root
+from shenjing.datasets.shakespeare import TinyShakespeare
 from shenjing.datasets.toy import blobs, circles, moons, quadrants, spirals, xor
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "FashionMNIST",
     "MNIST",
     "RestrictedUnpickler",
+    "TinyShakespeare",
     "UnsafePickleError",
     "blobs",
     "circles",
