@@ -29,15 +29,18 @@ COMMANDS = {
     "predict": "classify an image with a trained run",
     "word2vec": "train word vectors on a text file (skip-gram or CBOW)",
     "similar": "nearest words and analogies from a word-vector file",
+    "plot": "draw a picture of the notes (curves, weights, surface, graph, ...)",
+    "demo": "train the small networks of the notes and draw all their pictures",
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from shenjing.cli import evaluate, predict, similar, train, word2vec
+    from shenjing.cli import demo, evaluate, plot, predict, similar, train, word2vec
 
     commands_by_name = {"train": train, "eval": evaluate, "predict": predict,
-                        "word2vec": word2vec, "similar": similar}
+                        "word2vec": word2vec, "similar": similar,
+                        "plot": plot, "demo": demo}
     root = argparse.ArgumentParser(
         prog="shenjing",
         description="shenjing (神经): neural networks from first principles on NumPy.",

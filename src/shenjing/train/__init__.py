@@ -2,6 +2,7 @@
 ``fit_sequence`` and ``evaluate_sequence`` for stateful sequence models (truncated BPTT)."""
 
 from shenjing.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from shenjing.train.health import GradientHealth
 from shenjing.train.history import History
 from shenjing.train.loop import NonFiniteLossError, TrainingState, evaluate, fit, predict
 from shenjing.train.metrics import accuracy
@@ -15,6 +16,7 @@ from shenjing.train.sequence import (
 __all__ = [
     "Callback",
     "EarlyStopping",
+    "GradientHealth",
     "History",
     "ModelCheckpoint",
     "NonFiniteLossError",
