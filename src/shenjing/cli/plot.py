@@ -125,6 +125,7 @@ PICTURES = {
 
 def add_arguments(parser) -> None:
     from shenjing.cli import positive_int
+    from shenjing.models.mlp import ACTIVATIONS
 
     pictures = parser.add_subparsers(dest="picture", metavar="PICTURE", required=True)
 
@@ -159,13 +160,15 @@ def add_arguments(parser) -> None:
                                     "or a run folder trained on one")
     sub.add_argument("--hidden", type=positive_int, nargs="+", default=[6],
                      help="hidden widths: one surface each (default: 6)")
-    sub.add_argument("--activation", default="tanh")
+    sub.add_argument("--activation", default="tanh", choices=sorted(ACTIVATIONS),
+                     help="of the hidden layer (default: tanh)")
     sub.add_argument("--steps", type=positive_int, default=1500,
-                     help="full-batch Adam steps per network")
-    sub.add_argument("--lr", type=float, default=0.03)
-    sub.add_argument("--samples", type=positive_int, default=400)
-    sub.add_argument("--noise", type=float, default=None)
-    sub.add_argument("--seed", type=int, default=0)
+                     help="full-batch Adam steps per network (default: 1500)")
+    sub.add_argument("--lr", type=float, default=0.03, help="Adam's learning rate")
+    sub.add_argument("--samples", type=positive_int, default=400, help="points in the set")
+    sub.add_argument("--noise", type=float, default=None, help="the set's noise (default: its "
+                                                               "own)")
+    sub.add_argument("--seed", type=int, default=0, help="seeds the points and the weights")
     sub.add_argument("--animate", default=None, metavar="FILE.gif",
                      help="also write a GIF of the first network's surface while it trains")
 

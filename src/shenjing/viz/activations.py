@@ -20,7 +20,11 @@ ORDER = ("Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU",
 
 
 def elementwise_activations() -> dict[str, Module]:
-    """Each activation module of ``sj.nn`` that acts number by number, with its defaults."""
+    """Each activation module of ``sj.nn`` that acts number by number, with its defaults.
+
+    >>> list(elementwise_activations())[:4]
+    ['Sigmoid', 'Tanh', 'ReLU', 'LeakyReLU']
+    """
     found = {}
     names = sorted(dir(activation_modules), key=lambda n: (n not in ORDER, ORDER.index(n)
                                                           if n in ORDER else 0, n))
@@ -35,7 +39,13 @@ def elementwise_activations() -> dict[str, Module]:
 
 def curve_and_derivative(module: Module, low: float = -4.0, high: float = 4.0,
                          points: int = 401):
-    """``(x, f(x), f'(x))`` as NumPy arrays, with f' from shenjing's autograd."""
+    """``(x, f(x), f'(x))`` as NumPy arrays, with f' from shenjing's autograd.
+
+    >>> import shenjing as sj
+    >>> x, y, dy = curve_and_derivative(sj.nn.ReLU(), -1.0, 1.0, 5)
+    >>> x.tolist(), dy.tolist()
+    ([-1.0, -0.5, 0.0, 0.5, 1.0], [0.0, 0.0, 0.0, 1.0, 1.0])
+    """
     from shenjing.autograd.engine import grad
     from shenjing.backend import dtype
     from shenjing.creation import linspace

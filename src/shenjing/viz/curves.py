@@ -37,7 +37,12 @@ def load_history(source) -> History:
 
 def curve_panels(history: History) -> list[str]:
     """The quantities to draw, one panel each: loss first, then each metric, then the learning
-    rate when it changed. A panel shows ``name`` and ``val_name`` where either was logged."""
+    rate when it changed. A panel shows ``name`` and ``val_name`` where either was logged.
+
+    >>> curve_panels(load_history({"epoch": [1, 2], "val_accuracy": [0.8, 0.9],
+    ...                            "loss": [0.5, 0.4], "lr": [0.1, 0.01]}))
+    ['loss', 'accuracy', 'lr']
+    """
     names = []
     for key in history.keys():
         base = key[4:] if key.startswith("val_") else key

@@ -16,7 +16,12 @@ from shenjing.viz.weights import weight_tiles
 
 
 def conv_layers(model: Module) -> list[tuple[str, Module]]:
-    """``(name, layer)`` of every Conv2d in ``model``, in the order of ``named_modules``."""
+    """``(name, layer)`` of every Conv2d in ``model``, in the order of ``named_modules``.
+
+    >>> import shenjing as sj
+    >>> [name for name, _ in conv_layers(sj.models.LeNet5())]
+    ['0', '3']
+    """
     from shenjing.nn.modules.conv import Conv2d
 
     layers = [(name, m) for name, m in model.named_modules() if isinstance(m, Conv2d)]

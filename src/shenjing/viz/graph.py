@@ -247,6 +247,13 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]], sweeps: int =
     sweeps (down, up, down, ...) reorder each row by the mean position of its neighbours in the
     row before, which removes most edge crossings. ``routes[(a, b)]`` is the list of ids, dummies
     included, that the edge from a to b passes through.
+
+    >>> rows, routes = layered_layout(["x", "w", "mul", "out"],
+    ...                               [("x", "mul"), ("w", "mul"), ("mul", "out"), ("x", "out")])
+    >>> rows  # the dummy went left of mul: x's two edges no longer cross w's
+    [['x', 'w'], [('dummy', 0), 'mul'], ['out']]
+    >>> routes[("x", "out")]
+    ['x', ('dummy', 0), 'out']
     """
     successors = {v: [] for v in nodes}
     for a, b in edges:
@@ -317,7 +324,11 @@ def _topological(nodes, edges) -> list:
 
 
 def count_crossings(rows, down) -> int:
-    """How many pairs of edges cross between consecutive rows."""
+    """How many pairs of edges cross between consecutive rows (``down``: id -> ids below).
+
+    >>> count_crossings([["a", "b"], ["c", "d"]], {"a": ["d"], "b": ["c"]})
+    1
+    """
     total = 0
     for upper, lower in zip(rows, rows[1:]):
         position = {v: i for i, v in enumerate(lower)}

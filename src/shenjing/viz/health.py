@@ -60,7 +60,11 @@ def training_health(health: GradientHealth, path: str | Path | None = None, *,
 def deep_mlp(activation: str, depth: int = 8, width: int = 32, in_features: int = 2,
              classes: int = 2) -> Module:
     """A ``depth``-hidden-layer MLP, each layer with its textbook initialisation: Xavier
-    (Glorot) for sigmoid and tanh, He (Kaiming) for ReLU; biases zero."""
+    (Glorot) for sigmoid and tanh, He (Kaiming) for ReLU; biases zero.
+
+    >>> len(deep_mlp("sigmoid", depth=3, width=8))  # Flatten, 3 x (Linear, Sigmoid), Linear
+    8
+    """
     from shenjing.models.mlp import MLP
     from shenjing.nn import init
     from shenjing.nn.modules.linear import Linear

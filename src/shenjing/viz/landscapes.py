@@ -80,7 +80,12 @@ def make_optimizer(name: str, params, lr: float):
 def optimizer_path(landscape: Landscape, optimizer: str, steps: int | None = None,
                    lr: float | None = None):
     """The points ``(steps + 1, 2)`` (a NumPy array) an optimizer visits from the start; it
-    stops early when it leaves the picture far behind or the value stops being finite."""
+    stops early when it leaves the picture far behind or the value stops being finite.
+
+    >>> path = optimizer_path(LANDSCAPES["bowl"], "Adam", steps=200)
+    >>> path.shape, bool(abs(path[-1]).max() < 0.1)
+    ((201, 2), True)
+    """
     import math
 
     import numpy

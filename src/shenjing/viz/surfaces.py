@@ -52,7 +52,12 @@ def accuracy(model: Module, X: Tensor, y: Tensor) -> float:
 
 
 def plane_extent(X, margin: float = 0.15) -> tuple[float, float, float, float]:
-    """(left, right, bottom, top) around the points ``X`` (N, 2), with a margin."""
+    """(left, right, bottom, top) around the points ``X`` (N, 2), with a margin.
+
+    >>> import shenjing as sj
+    >>> plane_extent(sj.tensor([[0.0, 0.0], [1.0, 2.0]]), margin=0.5)
+    (-0.5, 1.5, -1.0, 3.0)
+    """
     points = to_numpy(X) if isinstance(X, Tensor) else X
     (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
     dx, dy = (x1 - x0) * margin or 1.0, (y1 - y0) * margin or 1.0
@@ -139,6 +144,12 @@ def decision_surface(model: Module, X: Tensor, y: Tensor, path: str | Path | Non
 
     ``model`` maps points (N, 2) to class scores (N, C); ``X`` (N, 2) and integer ``y`` (N,)
     are drawn on top. Written to ``path`` (PNG or SVG by the suffix) when given.
+
+    >>> import shenjing as sj
+    >>> X, y = sj.datasets.quadrants(40)
+    >>> figure = decision_surface(sj.models.quadrants_net(), X, y)
+    >>> len(figure.axes), len(figure.axes[0].collections[-1].get_offsets())
+    (1, 40)
     """
     figure = new_figure(4.2, 4.2)
     ax = figure.add_subplot()

@@ -17,7 +17,12 @@ from shenjing.viz.canvas import diverging_colormap, finish, new_figure, to_numpy
 
 
 def first_layer(model: Module) -> tuple[str, Module]:
-    """The name and module of the first Linear or Conv2d layer of ``model``."""
+    """The name and module of the first Linear or Conv2d layer of ``model``.
+
+    >>> import shenjing as sj
+    >>> first_layer(sj.models.MLP(784, [100], 10))
+    ('1', Linear(in_features=784, out_features=100, bias=True))
+    """
     from shenjing.nn.modules.conv import Conv2d
     from shenjing.nn.modules.linear import Linear
 
@@ -45,6 +50,11 @@ def weight_tiles(weights, image_shape: Sequence[int] | None = None,
     (C, H, W). One-channel tiles use the red-white-green colormap centred on zero; three-channel
     tiles are shown in colour, each stretched to [0, 1]. The Figure holds exactly one axes per
     tile (labelled ``tile <k>``), then a colour bar for one-channel tiles.
+
+    >>> import shenjing as sj
+    >>> figure = weight_tiles(sj.randn(6, 16))  # six neurons of 4x4 inputs
+    >>> [ax.get_label() for ax in figure.axes][:3], len(figure.axes)
+    (['tile 0', 'tile 1', 'tile 2'], 7)
     """
     import numpy
 
