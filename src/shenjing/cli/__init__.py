@@ -27,6 +27,7 @@ COMMANDS = {
     "train": "train a network on a data set and write a run folder",
     "eval": "test a trained run on its data set's test split",
     "predict": "classify an image with a trained run",
+    "sample": "write text with a character language model of `shenjing train charlm`",
     "word2vec": "train word vectors on a text file (skip-gram or CBOW)",
     "similar": "nearest words and analogies from a word-vector file",
     "plot": "draw a picture of the notes (curves, weights, surface, graph, ...)",
@@ -36,10 +37,10 @@ COMMANDS = {
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from shenjing.cli import demo, evaluate, plot, predict, similar, train, word2vec
+    from shenjing.cli import demo, evaluate, plot, predict, sample, similar, train, word2vec
 
     commands_by_name = {"train": train, "eval": evaluate, "predict": predict,
-                        "word2vec": word2vec, "similar": similar,
+                        "word2vec": word2vec, "similar": similar, "sample": sample,
                         "plot": plot, "demo": demo}
     root = argparse.ArgumentParser(
         prog="shenjing",

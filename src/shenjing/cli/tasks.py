@@ -1,4 +1,5 @@
-"""What the command line trains on: data sets as tensors, and models rebuilt from a config."""
+"""What the command line trains on: data sets as tensors, text corpora, and models rebuilt from a
+config."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from shenjing.autograd.tensor import Tensor
 IMAGE_SETS = ("mnist", "fashion-mnist", "cifar10")
 TOY_SETS = ("quadrants", "spirals", "circles", "xor", "blobs", "moons")
 MODELS = ("mlp", "cnn", "lenet", "vgg", "resnet20")
+TEXT_TASKS = ("charlm",)
+CELLS = ("lstm", "gru", "rnn")  # the recurrent layers of a character language model
 
 
 @dataclass
@@ -36,10 +39,11 @@ class Config:
 
     @classmethod
     def load(cls, path: Path) -> Config:
-        if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: is {path.parent} a run folder written "
-                                    "by `shenjing train`?")
-        return cls(**json.loads(path.read_text()))
+        data = _read_config(path)
+        if data.get("dataset") in TEXT_TASKS:
+            raise ValueError(f"{path.parent} is a {data['dataset']} run (a character language "
+                             f"model): sample it with `shenjing sample {path.parent}`")
+        return cls(**data)
 
     def normalise(self, images: Tensor) -> Tensor:
         """Images (N, C, H, W) in [0, 1] -> normalised with this run's per-channel statistics."""
@@ -49,6 +53,67 @@ class Config:
         mean = tensor(self.mean, dtype=images.dtype, device=images.device).reshape(shape)
         std = tensor(self.std, dtype=images.dtype, device=images.device).reshape(shape)
         return (images - mean) / std
+
+
+def _read_config(path: Path) -> dict:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: is {path.parent} a run folder written "
+                                "by `shenjing train`?")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a run's config ({exc})") from None
+
+
+@dataclass
+class CharLMConfig:
+    """What rebuilds a character language model: written as config.json, beside vocab.json."""
+
+    dataset: str
+    model: str  # the recurrent layer: lstm, gru or rnn
+    vocab_size: int
+    embedding_dim: int
+    hidden_size: int
+    num_layers: int
+    dropout: float
+    corpus: str  # the text file it learned from
+    val_fraction: float = 0.1  # the last part of the corpus, held out
+    train: dict = field(default_factory=dict)  # the training arguments, for the record
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> CharLMConfig:
+        data = _read_config(path)
+        if data.get("dataset") not in TEXT_TASKS:
+            raise ValueError(f"{path.parent} is a {data.get('dataset')} run, not a character "
+                             "language model: train one with `shenjing train charlm`")
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ValueError(f"{path}: not a charlm config ({exc})") from None
+
+    def build_model(self):
+        """The CharLM this config describes, with fresh weights."""
+        from shenjing.models import CharLM
+
+        return CharLM(self.vocab_size, self.embedding_dim, self.hidden_size, self.num_layers,
+                      self.model, self.dropout)
+
+
+def load_corpus(text_file: str | None, data_dir: str | None) -> tuple[str, str]:
+    """The training text and where it came from: ``text_file`` (any UTF-8 file), else
+    tiny-shakespeare from ``data_dir`` (or $SHENJING_DATA, or ~/.cache/shenjing), downloaded if
+    missing."""
+    if text_file is not None:
+        from shenjing.data.text import read_text
+
+        return read_text(text_file), str(Path(text_file).resolve())
+    from shenjing.datasets import TinyShakespeare
+
+    corpus = TinyShakespeare(data_dir, download=True)
+    return corpus.text, str(corpus.path.resolve())
 
 
 @dataclass
