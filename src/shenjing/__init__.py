@@ -8,7 +8,7 @@
 tensor([2., 4., 6.])
 """
 
-from shenjing import autograd, classic, data, datasets, models, nn, optim, train, viz
+from shenjing import autograd, classic, data, datasets, models, nn, optim, train, viz, word2vec
 from shenjing.autograd import (
     Tensor,
     enable_grad,
