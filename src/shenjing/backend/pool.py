@@ -65,3 +65,7 @@ class BufferPool:
         with self._lock:
             self._free.clear()
             self._bytes = 0
+
+
+# The one pool the operations share: scratch arrays of convolution, recurrent layers, ...
+POOL = BufferPool()

@@ -21,6 +21,7 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import windows
+from shenjing.backend.pool import POOL
 from shenjing.ops.checks import pair, require_tensor
 from shenjing.ops.reduce import Sum
 
@@ -39,12 +40,17 @@ class _Geometry:
 
 
 def _pad(xp, x, padding):
-    """(N, C, H, W) -> (N, C, H + top + bottom, W + left + right), zeros around."""
+    """(N, C, H, W) -> (N, C, H + top + bottom, W + left + right), zeros around.
+
+    A scratch array from ``POOL`` when padding is needed: give it back once done with it.
+    """
     top, bottom, left, right = padding
     if top == bottom == left == right == 0:
         return x
     n, c, height, width = x.shape
-    out = xp.zeros((n, c, height + top + bottom, width + left + right), dtype=x.dtype)
+    out = POOL.take(xp, (n, c, height + top + bottom, width + left + right), x.dtype)
+    out[:, :, :top], out[:, :, top + height:] = 0, 0
+    out[:, :, top:top + height, :left], out[:, :, top:top + height, left + width:] = 0, 0
     out[:, :, top:top + height, left:left + width] = x
     return out
 
@@ -53,14 +59,20 @@ def _im2col(xp, x, kernel, geometry):
     """(N, C, H, W) -> columns (N, G, C/G*KH*KW, OH*OW), and (OH, OW).
 
     Rows are ordered (channel, kernel row, kernel column), as a flattened weight (O, C/G, KH, KW);
-    each row holds one kernel position's value at every output pixel, in NCHW order.
+    each row holds one kernel position's value at every output pixel, in NCHW order. The columns
+    are a scratch array from ``POOL``: whoever holds them last gives them back.
     """
     n, c = x.shape[:2]
     g = geometry.groups
-    view = windows(_pad(xp, x, geometry.padding), kernel, geometry.stride, geometry.dilation)
+    padded = _pad(xp, x, geometry.padding)
+    view = windows(padded, kernel, geometry.stride, geometry.dilation)
     oh, ow = view.shape[2:4]
     # (N, C, OH, OW, KH, KW) -> (N, C, KH, KW, OH, OW): one copy, the im2col
-    columns = xp.ascontiguousarray(view.transpose(0, 1, 4, 5, 2, 3))
+    view = view.transpose(0, 1, 4, 5, 2, 3)
+    columns = POOL.take(xp, view.shape, x.dtype)
+    columns[...] = view
+    if padded is not x:
+        POOL.give(padded)
     return columns.reshape(n, g, c // g * kernel[0] * kernel[1], oh * ow), (oh, ow)
 
 
@@ -98,14 +110,24 @@ def _by_group(y, groups):
     return y.reshape(n, groups, o // groups, oh * ow)
 
 
-def _convolve(xp, x, weight, geometry):
+def _convolve(xp, x, weight, geometry, keep_columns=False):
     """The forward convolution on arrays: im2col, then one batched matrix product, in NCHW.
 
-    Returns the output and the columns (which the weight's gradient needs again).
+    Returns the output and, with ``keep_columns``, the columns (which the weight's gradient
+    needs again; the caller gives them back to ``POOL``).
     """
     columns, (oh, ow) = _im2col(xp, x, weight.shape[2:], geometry)
     y = xp.matmul(_weight_matrix(weight, geometry.groups), columns)  # (N, G, O/G, OH*OW)
-    return y.reshape(x.shape[0], weight.shape[0], oh, ow), columns
+    y = y.reshape(x.shape[0], weight.shape[0], oh, ow)
+    if keep_columns:
+        return y, columns
+    _give_back(columns)
+    return y, None
+
+
+def _give_back(columns) -> None:
+    """Return im2col's columns (a reshaped view of a ``POOL`` array) to the pool."""
+    POOL.give(columns.base if columns.base is not None else columns)
 
 
 def _transposed_weight(xp, weight, groups):
@@ -120,16 +142,17 @@ class Conv2d(Function):
     def forward(self, x, weight, bias, geometry, keep_columns=False):
         self.geometry = geometry
         self.save_for_backward(x, weight)
-        y, columns = _convolve(self.xp, x, weight, geometry)
         # The weight's gradient needs the columns again: keep them only if it will be computed.
-        self.columns = columns if keep_columns else None
+        y, self.columns = _convolve(self.xp, x, weight, geometry, keep_columns)
         if bias is not None:
             y += bias.reshape(1, -1, 1, 1)
         return y
 
     def release(self) -> None:
         super().release()
-        self.columns = None
+        if self.columns is not None:
+            _give_back(self.columns)
+            self.columns = None
 
     def backward(self, gy):
         x, weight = self.saved_tensors
@@ -184,10 +207,13 @@ class Conv2dWeightGrad(Function):
         self.weight_shape, self.geometry = weight_shape, geometry
         self.save_for_backward(x, gy)
         xp = self.xp
-        if columns is None:  # not handed over by the forward convolution
+        own = columns is None  # not handed over by the forward convolution: make them
+        if own:
             columns, _ = _im2col(xp, x, weight_shape[2:], geometry)
         # (N, G, O/G, OH*OW) @ (N, G, OH*OW, C/G*KH*KW), summed over the batch
         per_image = xp.matmul(_by_group(gy, geometry.groups), columns.transpose(0, 1, 3, 2))
+        if own:
+            _give_back(columns)
         return per_image.sum(axis=0).reshape(weight_shape)
 
     def backward(self, ggw):
