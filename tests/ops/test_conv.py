@@ -47,3 +47,29 @@ test_gradcheck, test_matches_torch = spec_tests(SPECS)
 def test_configurations_that_cannot_work_say_why(make, message):
     with pytest.raises((sj.ShapeError, ValueError), match=message):
         make()
+
+
+def test_scratch_buffers_reused_between_calls_never_corrupt_results():
+    """im2col's columns go back to a shared pool: interleaved passes must not see each other's."""
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((4, 3, 3, 3))
+    xs = [rng.standard_normal((2, 3, 6, 6)) for _ in range(3)]
+    weight = sj.tensor(w, requires_grad=True)
+    outs = [sj.nn.functional.conv2d(sj.tensor(x), weight, padding=1) for x in xs]
+    with sj.no_grad():  # columns taken and given back at once, between the others
+        sj.nn.functional.conv2d(sj.tensor(xs[0] * 5), weight, padding=1)
+    grads = []
+    for y in reversed(outs):  # backward in another order than forward
+        (g,) = sj.autograd.grad(y.sum(), weight)
+        grads.append(g.numpy())
+    wt = torch.tensor(w)
+    for x, y, g in zip(xs, outs, reversed(grads)):
+        wt.grad = None
+        wt.requires_grad_()
+        yt = torch.nn.functional.conv2d(torch.tensor(x), wt, padding=1)
+        yt.sum().backward()
+        np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(g, wt.grad.numpy(), atol=1e-12)
