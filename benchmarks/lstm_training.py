@@ -2,17 +2,18 @@
 
 Embedding(65, 64) -> one-layer LSTM(64, 256) -> Linear(256, 65), sequences of 64 characters,
 batch 32, Adam, cross-entropy on the next character. Both libraries get the same batches, the same
-initial weights (PyTorch's, loaded through state dicts) and the same number of threads, and they
-alternate in rounds, so that on a shared machine both see the same load. Prints milliseconds per
-step (median over all rounds), the ratio shenjing / PyTorch, the losses (equal up to float32
-rounding, since both train the same weights on the same batches) and shenjing's peak memory.
+initial weights (PyTorch's, loaded through state dicts) and PyTorch the same number of threads as
+OpenBLAS. The two train in alternating rounds, so that a busy moment on a shared machine falls on
+both. Prints milliseconds per step (median over all rounds), the ratio shenjing / PyTorch, both
+losses at the end (equal up to float32 rounding: same weights, same batches), and each library's
+peak memory (resident set) while training, measured in a separate process each.
 
     python benchmarks/lstm_training.py [--data ../shared/data/tinyshakespeare/input.txt]
-        [--steps 10] [--rounds 5] [--threads 2]
+        [--rounds 10] [--steps 5] [--threads 2]
 
-NumPy's BLAS (OpenBLAS) uses as many threads as ``OPENBLAS_NUM_THREADS`` says, by default every
-core; run with ``OPENBLAS_NUM_THREADS`` equal to ``--threads`` when the two differ. These machines
-set ``OPENBLAS_CORETYPE`` to an older kernel for safety; for NumPy's own speed run it as
+OpenBLAS uses ``OPENBLAS_NUM_THREADS`` threads (by default one per core): keep it equal to
+``--threads``. It also reads OPENBLAS_CORETYPE, which these machines set to an older kernel
+(AVX2) for safety; for NumPy's own speed run it as
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
 """
 
@@ -21,8 +22,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
-import tracemalloc
 
 import numpy as np
 import torch
@@ -42,22 +44,28 @@ def network(m, vocab: int):
 
         def forward(self, x):
             output, _ = self.lstm(self.embed(x))  # (T, N) -> (T, N, E) -> (T, N, H)
-            return self.head(output)
+            return self.head(output)  # (T, N, vocab)
 
     return CharLSTM()
 
 
-def read_text(path: str) -> str:
+def load(path: str) -> tuple[np.ndarray, int]:
+    """The text as character codes 0..vocab-1, and the vocabulary size (65 for this corpus)."""
     for candidate in (path, os.path.join(path, "input.txt"),
                       os.path.join(path, "tinyshakespeare", "input.txt")):
         if os.path.isfile(candidate):
             with open(candidate, encoding="utf-8") as f:
-                return f.read()
-    raise SystemExit(f"no tiny-shakespeare input.txt at {path}")
+                text = f.read()
+            break
+    else:
+        raise SystemExit(f"no tiny-shakespeare input.txt at {path}")
+    chars = sorted(set(text))
+    codes = {c: i for i, c in enumerate(chars)}
+    return np.array([codes[c] for c in text], dtype=np.int64), len(chars)
 
 
-def make_batches(codes: np.ndarray, count: int, seed: int = 0):
-    """``count`` (input, target) pairs of (SEQ_LEN, BATCH) character codes, time first."""
+def make_batches(codes: np.ndarray, count: int, seed: int = 0) -> list:
+    """``count`` (input, target) pairs of (SEQ_LEN, BATCH) codes, time first, random windows."""
     rng = np.random.default_rng(seed)
     batches = []
     for _ in range(count):
@@ -67,69 +75,105 @@ def make_batches(codes: np.ndarray, count: int, seed: int = 0):
     return batches
 
 
-def train_steps(m, model, optimizer, batches, vocab: int) -> tuple[list[float], float]:
-    """Seconds of each step, and the last loss."""
-    times, loss = [], None
-    for x, y in batches:
-        start = time.perf_counter()
-        logits = model(x)
-        loss = m.nn.functional.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        times.append(time.perf_counter() - start)
-    return times, loss.item()
+def initial_weights(vocab: int) -> dict:
+    torch.manual_seed(0)
+    return {k: v.detach().numpy().copy() for k, v in network(torch, vocab).state_dict().items()}
+
+
+class Trainer:
+    """One library's model, optimizer and batches: ``steps(n)`` times n training steps."""
+
+    def __init__(self, m, vocab: int, weights: dict, batches: list):
+        self.m, self.vocab = m, vocab
+        self.model = network(m, vocab)
+        self.model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
+        self.optimizer = m.optim.Adam(self.model.parameters(), lr=2e-3)
+        self.batches = [(m.tensor(x), m.tensor(y)) for x, y in batches]
+        self.next, self.loss = 0, None
+
+    def steps(self, n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            x, y = self.batches[self.next % len(self.batches)]
+            self.next += 1
+            start = time.perf_counter()
+            logits = self.model(x)
+            loss = self.m.nn.functional.cross_entropy(logits.reshape(-1, self.vocab),
+                                                      y.reshape(-1))
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            times.append(time.perf_counter() - start)
+            self.loss = loss.item()
+        return times
+
+
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_rss(library: str, data: str, steps: int) -> None:
+    """In a fresh process: train ``steps`` steps; print the peak resident set and its growth.
+
+    The peak is reset (Linux's clear_refs) after loading, so it covers training alone.
+    """
+    codes, vocab = load(data)
+    trainer = Trainer(sj if library == "shenjing" else torch, vocab, initial_weights(vocab),
+                      make_batches(codes, steps + 1))
+    trainer.steps(1)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # reset the peak resident set (VmHWM) to the current one
+    before = _status_mib("VmRSS")
+    trainer.steps(steps)
+    peak = _status_mib("VmHWM")
+    print(f"{peak:.0f} {peak - before:.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/tinyshakespeare/input.txt",
                         help="tiny-shakespeare's input.txt, or a folder holding it")
-    parser.add_argument("--steps", type=int, default=10, help="steps per round and library")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds of each")
+    parser.add_argument("--steps", type=int, default=5, help="steps per round")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
+    parser.add_argument("--peak-rss", choices=("shenjing", "torch"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    text = read_text(args.data)
-    chars = sorted(set(text))
-    vocab = len(chars)
-    codes = np.frombuffer(text.encode("latin-1"), dtype=np.uint8)
-    codes = np.searchsorted(np.frombuffer("".join(chars).encode("latin-1"), dtype=np.uint8),
-                            codes).astype(np.int64)
-    batches = make_batches(codes, 5 + args.steps * args.rounds)
-    torch.manual_seed(0)
-    weights = {k: v.detach().numpy().copy() for k, v in network(torch, vocab).state_dict().items()}
+    if args.peak_rss:
+        return peak_rss(args.peak_rss, args.data, 10)
+    codes, vocab = load(args.data)
+    batches = make_batches(codes, 5 + args.rounds * args.steps)
+    weights = initial_weights(vocab)
     print(f"{os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} with "
           f"{torch.get_num_threads()} threads; OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     print(f"Embedding({vocab}, {EMBED}) -> LSTM({EMBED}, {HIDDEN}) -> Linear({HIDDEN}, {vocab}), "
-          f"sequence {SEQ_LEN}, batch {BATCH}, Adam, cross-entropy; {len(text):,} characters")
-    runs = {}
-    for m in (sj, torch):
-        model = network(m, vocab)
-        model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
-        optimizer = m.optim.Adam(model.parameters(), lr=2e-3)
-        data = [(m.tensor(x), m.tensor(y)) for x, y in batches]
-        train_steps(m, model, optimizer, data[:5], vocab)  # warm up caches and allocators
-        runs[m.__name__] = (model, optimizer, data[5:], [], [])
-    for r in range(args.rounds):
-        for name, (model, optimizer, data, times, losses) in runs.items():
-            m = sj if name == "shenjing" else torch
-            chunk = data[r * args.steps:(r + 1) * args.steps]
-            spent, loss = train_steps(m, model, optimizer, chunk, vocab)
-            times.extend(spent)
-            losses.append(loss)
-    ours, theirs = (statistics.median(runs[k][3]) * 1e3 for k in ("shenjing", "torch"))
-    print(f"ms per step: shenjing {ours:.1f}, PyTorch {theirs:.1f}, ratio {ours / theirs:.2f}")
-    print(f"loss after {args.steps * args.rounds + 5} steps: shenjing {runs['shenjing'][4][-1]:.4f}"
-          f", PyTorch {runs['torch'][4][-1]:.4f}")
-    model, optimizer, data, _, _ = runs["shenjing"]
-    tracemalloc.start()  # after the timing: tracing slows every allocation down
-    train_steps(sj, model, optimizer, data[:3], vocab)
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    print(f"peak memory allocated during shenjing's steps (NumPy arrays): {peak:.0f} MiB")
+          f"sequence {SEQ_LEN}, batch {BATCH}, Adam, cross-entropy; {len(codes):,} characters")
+    trainers = {m.__name__: Trainer(m, vocab, weights, batches) for m in (sj, torch)}
+    times = {name: [] for name in trainers}
+    for trainer in trainers.values():
+        trainer.steps(5)  # warm up
+    for _ in range(args.rounds):
+        for name, trainer in trainers.items():
+            times[name] += trainer.steps(args.steps)
+    ours, theirs = (statistics.median(times[name]) * 1e3 for name in ("shenjing", "torch"))
+    fastest = min(times["shenjing"]) / min(times["torch"])
+    print(f"ms per step (median of {len(times['torch'])}): shenjing {ours:.1f}, PyTorch "
+          f"{theirs:.1f}, ratio {ours / theirs:.2f} (fastest steps: {fastest:.2f})")
+    print(f"loss after {trainers['torch'].next} steps: shenjing {trainers['shenjing'].loss:.4f}, "
+          f"PyTorch {trainers['torch'].loss:.4f}")
+    for library in ("shenjing", "torch"):
+        out = subprocess.run([sys.executable, __file__, "--data", args.data, "--threads",
+                              str(args.threads), "--peak-rss", library],
+                             capture_output=True, text=True, check=True).stdout.split()
+        print(f"peak resident memory training {library}: {out[0]} MiB "
+              f"({out[1]} MiB above the resident set between steps)")
 
 
 if __name__ == "__main__":

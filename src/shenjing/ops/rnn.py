@@ -117,7 +117,6 @@ def _layer_from_cells(mode: str, reverse: bool, x, h0, c0, w_ih, w_hh, b_ih, b_h
     return (y, h, c) if mode == "LSTM" else (y, h)
 
 
-
 def _check_params(op: str, params, gates: int, input_size: int, num_layers: int,
                   directions: int, has_biases: bool) -> int:
     """Check the flat weight list (PyTorch's ``_flat_weights`` order); return hidden_size."""

@@ -69,13 +69,10 @@ def _columns(xp, G: int, T: int, N: int, dtype):
     return out, out.reshape(G, T, N)
 
 
-def _project(xp, x, w, b):
-    """``x W^T + b`` for every step, transposed: (T, N, I) -> (T, G*H, N), a pool buffer."""
+def _project(xp, x, w):
+    """``x W^T`` for every step, transposed: (T, N, I) -> (T, G*H, N), a pool buffer."""
     T, N, _ = x.shape
-    y = xp.matmul(w, x.transpose(0, 2, 1), out=POOL.take(xp, (T, w.shape[0], N), x.dtype))
-    if b is not None:
-        y += b[:, None]
-    return y
+    return xp.matmul(w, x.transpose(0, 2, 1), out=POOL.take(xp, (T, w.shape[0], N), x.dtype))
 
 
 def _halves(xp, H: int, blocks: str, dtype):
@@ -85,6 +82,12 @@ def _halves(xp, H: int, blocks: str, dtype):
         if kind == "s":
             scale[k * H:(k + 1) * H] = 0.5
     return scale
+
+
+def _block(xp, column, N: int):
+    """A (G, 1) column repeated to (G, N): adding a same-shaped array is a flat loop, 2.5 times
+    faster than broadcasting a column over rows of 32."""
+    return xp.ascontiguousarray(xp.broadcast_to(column, (column.shape[0], N)))
 
 
 class Kernel:
@@ -108,13 +111,16 @@ class Elman(Kernel):
 
     @classmethod
     def forward(cls, xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse):
-        T = x.shape[0]
-        xw = _project(xp, x, w_ih, b_ih + b_hh if b_ih is not None else None)
+        T, N, _ = x.shape
+        xw = _project(xp, x, w_ih)
+        b = _block(xp, (b_ih + b_hh)[:, None], N) if b_ih is not None else None
         hs = _states(xp, h0, T, reverse)
         for t, prev, nxt in _order(T, reverse):
             h = hs[nxt]
             xp.matmul(w_hh, hs[prev], out=h)
             h += xw[t]
+            if b is not None:
+                h += b
             if cls.relu:
                 xp.maximum(h, 0, out=h)
             else:
@@ -155,18 +161,21 @@ class LSTM(Kernel):
         T, N, _ = x.shape
         H = w_hh.shape[1]
         half = _halves(xp, H, "ssts", x.dtype)
-        b = (b_ih + b_hh) * half[:, 0] if b_ih is not None else None
-        gates = _project(xp, x, w_ih * half, b)  # becomes the activations, in place
+        gates = _project(xp, x, w_ih * half)  # becomes the activations, in place
+        b = _block(xp, (b_ih + b_hh)[:, None] * half, N) if b_ih is not None else None
         w = w_hh * half
         hs, cs = _states(xp, h0, T, reverse), _states(xp, c0, T, reverse)
         tanh_c = POOL.take(xp, (T, H, N), x.dtype)
-        shift = 1 - half  # 0.5 on the sigmoid gates: (1 + tanh) / 2 = tanh * 0.5 + 0.5
+        # (1 + tanh) / 2 = tanh * 0.5 + 0.5 on the sigmoid gates; the tanh gate stays
+        half, shift = _block(xp, half, N), _block(xp, 1 - half, N)
         wh = xp.empty((4 * H, N), dtype=x.dtype)
         ig = xp.empty((H, N), dtype=x.dtype)
         for t, prev, nxt in _order(T, reverse):
             a = gates[t]
             xp.matmul(w, hs[prev], out=wh)
             a += wh
+            if b is not None:
+                a += b
             xp.tanh(a, out=a)
             a *= half
             a += shift
@@ -232,9 +241,10 @@ class GRU(Kernel):
         T, N, _ = x.shape
         H = w_hh.shape[1]
         half = _halves(xp, H, "sst", x.dtype)
-        gates = _project(xp, x, w_ih * half, b_ih * half[:, 0] if b_ih is not None else None)
+        gates = _project(xp, x, w_ih * half)
         w = w_hh * half
-        b = b_hh[:, None] * half if b_hh is not None else None
+        b_x = _block(xp, b_ih[:, None] * half, N) if b_ih is not None else None
+        b = _block(xp, b_hh[:, None] * half, N) if b_hh is not None else None
         # h W_hh^T + b_hh of each step: its n block is needed in backward
         hw = POOL.take(xp, gates.shape, gates.dtype)
         hs = _states(xp, h0, T, reverse)
@@ -243,6 +253,8 @@ class GRU(Kernel):
             xp.matmul(w, h, out=r_h)
             if b is not None:
                 r_h += b
+            if b_x is not None:
+                a += b_x
             rz = a[:2 * H]
             rz += r_h[:2 * H]
             xp.tanh(rz, out=rz)
