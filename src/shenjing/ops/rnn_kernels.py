@@ -23,9 +23,7 @@ halved, one tanh call covers all the gates of a step, and it never overflows.
 
 from __future__ import annotations
 
-from shenjing.backend.pool import BufferPool
-
-POOL = BufferPool()
+from shenjing.backend.pool import POOL
 
 
 def _order(T: int, reverse: bool):
