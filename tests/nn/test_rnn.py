@@ -279,3 +279,42 @@ def test_float64_layers_pass_gradcheck():
         return sj.ops.rnn.lstm(x, None, list(weights), True, 2, 0.0, False, True, False)
 
     assert sj.autograd.gradcheck(run, [x, *params])
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch, hidden", [(1, 4), (3, 1)])
+def test_pooled_buffers_never_alias_what_a_layer_returns(kind, batch, hidden):
+    """With a batch of 1 or a hidden size of 1 a transposed buffer is already contiguous: the
+    outputs must still be copies, kept intact however the pool lends the buffers again."""
+    sj.manual_seed(0)
+    layer = getattr(sj.nn, kind)(3, hidden, num_layers=2, bidirectional=True)
+    reference = getattr(torch.nn, kind)(3, hidden, num_layers=2, bidirectional=True).double()
+    reference.load_state_dict({k: torch.tensor(v.numpy()).double()
+                               for k, v in layer.state_dict().items()})
+    x = np.random.default_rng(1).standard_normal((5, batch, 3)).astype(np.float32)
+    with sj.no_grad():  # buffers go back to the pool at once, layer after layer
+        y, state = layer(sj.tensor(x))
+        kept = [t.numpy().copy() for t in [y, *(state if kind == "LSTM" else [state])]]
+        layer(sj.tensor(x * 2))  # lends the same buffers again
+    with torch.no_grad():
+        yt, state_t = reference(torch.tensor(x).double())
+    expected = [yt, *(state_t if kind == "LSTM" else [state_t])]
+    for ours, again, theirs in zip([y, *(state if kind == "LSTM" else [state])], kept, expected):
+        np.testing.assert_array_equal(ours.numpy(), again)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_backward_leaves_the_incoming_gradient_alone(kind):
+    sj.manual_seed(0)
+    layer = getattr(sj.nn, kind)(3, 4)
+    _, state = layer(sj.randn(5, 1, 3))
+    h = state[0] if kind == "LSTM" else state
+    g = sj.ones(1, 1, 4)
+    h.backward(g)
+    np.testing.assert_array_equal(g.numpy(), np.ones((1, 1, 4), np.float32))
+    b = sj.ones(1, 1, 4, requires_grad=True)
+    _, state = layer(sj.randn(5, 1, 3))
+    h = state[0] if kind == "LSTM" else state
+    ((h + b * 2) * 3).sum().backward()  # Add hands one gradient array to both inputs
+    np.testing.assert_array_equal(b.grad.numpy(), np.full((1, 1, 4), 6.0, np.float32))

@@ -42,11 +42,14 @@ def _states(xp, state, T: int, reverse: bool):
 
 
 def _ends(xp, hs, reverse: bool):
-    """The outputs (T, N, H) and the last state (N, H), PyTorch's layout, from the buffer."""
+    """The outputs (T, N, H) and the last state (N, H), PyTorch's layout, from the buffer.
+
+    Always copies (``ascontiguousarray`` would not, for a batch of 1): the buffer goes back to
+    the pool, and what is returned must not change when it is lent again.
+    """
     T = hs.shape[0] - 1
     y = hs[:T] if reverse else hs[1:]
-    return (xp.ascontiguousarray(y.transpose(0, 2, 1)),
-            xp.ascontiguousarray(hs[0 if reverse else T].T))
+    return y.transpose(0, 2, 1).copy(), hs[0 if reverse else T].T.copy()
 
 
 def _steps(xp, a):
@@ -132,7 +135,7 @@ class Elman(Kernel):
         gy = _steps(xp, gy)
         T, H, N = gy.shape
         columns, steps = _columns(xp, H, T, N, gy.dtype)
-        dh = xp.ascontiguousarray(gh.T)
+        dh = gh.T.copy()  # updated in place: never the caller's array, even when N or H is 1
         slope = xp.empty((H, N), dtype=gy.dtype)
         w = xp.ascontiguousarray(w_hh.T)
         for t, _, nxt in reversed(_order(T, reverse)):
@@ -185,7 +188,7 @@ class LSTM(Kernel):
             xp.tanh(c, out=tanh_c[t])
             xp.multiply(o, tanh_c[t], out=hs[nxt])
         y, h_n = _ends(xp, hs, reverse)
-        c_n = xp.ascontiguousarray(cs[0 if reverse else T].T)
+        c_n = cs[0 if reverse else T].T.copy()  # a copy: cs goes back to the pool
         return y, h_n, c_n, hs, (gates, cs, tanh_c)
 
 
@@ -199,7 +202,7 @@ class LSTM(Kernel):
         d = xp.empty((G, N), dtype=gates.dtype)
         slope = xp.empty((G, N), dtype=gates.dtype)
         dc_h = xp.empty((H, N), dtype=gates.dtype)
-        dh, dc = xp.ascontiguousarray(gh.T), xp.ascontiguousarray(gc.T)
+        dh, dc = gh.T.copy(), gc.T.copy()  # updated in place: never the caller's arrays
         w = xp.ascontiguousarray(w_hh.T)
         for t, prev, _ in reversed(_order(T, reverse)):
             a, tc = gates[t], tanh_c[t]
@@ -278,7 +281,7 @@ class GRU(Kernel):
         gx, gx_steps = _columns(xp, G, T, N, gates.dtype)
         ghw, ghw_steps = _columns(xp, G, T, N, gates.dtype)
         dx, dw = xp.empty((G, N), dtype=gates.dtype), xp.empty((G, N), dtype=gates.dtype)
-        dh = xp.ascontiguousarray(gh.T)
+        dh = gh.T.copy()  # updated in place: never the caller's array
         tmp = xp.empty((H, N), dtype=gates.dtype)
         w = xp.ascontiguousarray(w_hh.T)
         for t, prev, _ in reversed(_order(T, reverse)):
