@@ -39,3 +39,16 @@ def test_scatter_add_of_whole_rows_adds_repeated_and_negative_indices():
     empty = np.zeros((3, 2))
     scatter_add(empty, (np.zeros(0, dtype=np.int64),), np.zeros((0, 2)))
     assert not empty.any()
+
+
+def test_scatter_add_of_rows_refuses_indices_below_minus_n_as_add_at():
+    import numpy as np
+    import pytest
+
+    from shenjing.backend import scatter_add
+
+    for index in ([-7], [6]):
+        target = np.zeros((6, 3))
+        with pytest.raises(IndexError, match="out of bounds for axis 0 with size 6"):
+            scatter_add(target, np.array(index), np.ones((1, 3)))
+        assert not target.any()

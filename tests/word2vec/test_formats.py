@@ -134,3 +134,10 @@ def test_writes_are_atomic(tmp_path, vectors, monkeypatch):
         save_word2vec_format(path, KEYS, vectors)
     assert path.read_text() == "previous content"
     assert [p.name for p in tmp_path.iterdir()] == ["v.txt"]  # no temporary file left behind
+
+
+def test_a_text_file_with_the_wrong_count_of_numbers_is_an_error_not_binary(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_text("2 1\nab 1 2\ncd 3 4\n")
+    with pytest.raises(FormatError, match="line 2: expected 1 numbers after the word 'ab'"):
+        KeyedVectors.load_word2vec_format(path)

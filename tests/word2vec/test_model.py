@@ -122,3 +122,8 @@ def test_vocabulary_problems_are_explained():
 def test_one_word_sentences_train_without_examples():
     w2v = Word2Vec([["a"], ["b"]] * 10, vector_size=4, min_count=1, epochs=1, sample=0)
     assert w2v.losses == [0.0]
+
+
+def test_a_one_pass_iterator_of_sentences_is_refused():
+    with pytest.raises(TypeError, match="wrap it in list"):
+        Word2Vec((sentence for sentence in [["a", "b"]] * 10), min_count=1)

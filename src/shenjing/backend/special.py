@@ -81,6 +81,9 @@ def _add_rows(target, rows, values) -> None:
     ``numpy.add.at`` goes element by element and is about 8x slower for rows of 64 floats.
     """
     n = target.shape[0]
+    if rows.min() < -n or rows.max() >= n:  # as numpy.add.at, instead of wrapping twice
+        bad = rows[(rows < -n) | (rows >= n)][0]
+        raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
     rows = numpy.where(rows < 0, rows + n, rows)  # -1 and n - 1 are the same row
     order = numpy.argsort(rows, kind="stable")
     ordered = rows[order]

@@ -101,6 +101,8 @@ def load_word2vec_format(path: str | os.PathLike,
 
 
 def _looks_like_text(data: bytes, start: int, dimension: int) -> bool:
+    """Whether the first entry reads as a word and numbers: text, even with the wrong count of
+    numbers (which the text reader then reports), never binary garbage."""
     end = data.find(b"\n", start)
     line = data[start:end if end >= 0 else len(data)]
     try:
@@ -108,7 +110,7 @@ def _looks_like_text(data: bytes, start: int, dimension: int) -> bool:
         numpy.array(fields[1:], dtype=numpy.float32)
     except (UnicodeDecodeError, ValueError):
         return False
-    return len(fields) == dimension + 1
+    return len(fields) >= 2
 
 
 def _read_text(data: bytes, start: int, count: int, dimension: int, path: Path):

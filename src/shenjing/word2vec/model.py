@@ -78,6 +78,10 @@ class Word2Vec:
 
     def build_vocab(self, sentences: Sequence[list[str]]) -> None:
         """Count the words, keep those seen ``min_count`` times, and draw fresh vectors."""
+        if iter(sentences) is sentences:
+            raise TypeError("Word2Vec: sentences must be a sequence (e.g. a list of token lists),"
+                            " read once for the vocabulary and once per epoch; got a one-pass "
+                            f"{type(sentences).__name__}: wrap it in list()")
         self.vocab = Vocabulary.build(sentences, self.min_count)
         if len(self.vocab) == 0:
             raise ValueError(f"Word2Vec: no word occurs at least min_count={self.min_count} "
