@@ -14,6 +14,7 @@ mid-write never leaves a half-written checkpoint behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import struct
@@ -147,11 +148,22 @@ def _npz_bytes(skeleton, arrays: dict) -> bytes:
 
 
 def _write_atomically(path: Path, payload: bytes) -> None:
+    with atomic_file(path) as file:
+        file.write(payload)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike):
+    """A binary file to write that replaces ``path`` only once it is complete and on disk.
+
+    A crash or an error midway leaves the old file (or none), never half a file.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(payload)
+            yield file
             file.flush()
             os.fsync(file.fileno())
         publish(temporary, path)

@@ -126,21 +126,11 @@ class CharVocab:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as JSON, ``{"chars": [...]}``, atomically."""
-        import tempfile
+        from shenjing.serialization import atomic_file
 
-        from shenjing.serialization import publish
-
-        path = Path(path)
         payload = json.dumps({"chars": self.chars}, ensure_ascii=False, indent=0)
-        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(payload)
-            publish(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        with atomic_file(path) as file:
+            file.write(payload.encode("utf-8"))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CharVocab:

@@ -13,13 +13,13 @@ interrupted export never leaves half a file. Reading never executes anything fro
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy
+
+from shenjing.serialization import atomic_file
 
 FLOAT32_LE = numpy.dtype("<f4")
 
@@ -41,7 +41,7 @@ def save_word2vec_format(path: str | os.PathLike, keys: list[str], vectors,
         if not key or any(character.isspace() for character in key):
             raise ValueError(f"save_word2vec_format: the word {key!r} is empty or contains "
                              "white space, which the word2vec formats cannot store")
-    with _atomic_file(path) as file:
+    with atomic_file(path) as file:
         file.write(f"{len(keys)} {vectors.shape[1]}\n".encode())
         if binary:
             for key, vector in zip(keys, vectors.astype(FLOAT32_LE)):
@@ -49,25 +49,6 @@ def save_word2vec_format(path: str | os.PathLike, keys: list[str], vectors,
         else:
             for key, vector in zip(keys, vectors):
                 file.write(f"{key} {' '.join(str(value) for value in vector)}\n".encode())
-
-
-@contextlib.contextmanager
-def _atomic_file(path: Path):
-    """An open binary file that replaces ``path`` only once it has been written completely."""
-    from shenjing.serialization import publish
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            yield file
-            file.flush()
-            os.fsync(file.fileno())
-        publish(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def load_word2vec_format(path: str | os.PathLike,
