@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
 import torch
+from side_by_side import alternate, peak_memory, report_peak_memory, report_times
 
 import shenjing as sj
 
@@ -75,29 +73,11 @@ def initial_weights() -> dict:
     return {k: v.detach().numpy().copy() for k, v in network(torch).state_dict().items()}
 
 
-def _status_mib(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def peak_rss(library: str, data: str, steps: int) -> None:
-    """In a fresh process: train ``steps`` steps; print the peak resident set and its growth.
-
-    The peak is reset (Linux's clear_refs) after loading, so it covers training alone.
-    """
-    images, labels = load(data, BATCH * steps)
-    trainer = Trainer(sj if library == "shenjing" else torch, initial_weights(), images, labels)
-    trainer.steps(1)
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # reset the peak resident set (VmHWM) to the current one
-    before = _status_mib("VmRSS")
-    trainer.steps(steps)
-    peak = _status_mib("VmHWM")
-    print(f"{peak:.0f} {peak - before:.0f}")
+    """In a fresh process: one library's peak memory while it trains."""
+    images, labels = load(data, BATCH * (steps + 1))
+    peak_memory(Trainer(sj if library == "shenjing" else torch, initial_weights(), images,
+                        labels), steps)
 
 
 def main() -> None:
@@ -117,22 +97,8 @@ def main() -> None:
           f"{torch.get_num_threads()} threads; OPENBLAS_CORETYPE="
           f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     trainers = {m.__name__: Trainer(m, weights, images, labels) for m in (sj, torch)}
-    times = {name: [] for name in trainers}
-    for trainer in trainers.values():
-        trainer.steps(5)  # warm up
-    for _ in range(args.rounds):
-        for name, trainer in trainers.items():
-            times[name] += trainer.steps(args.steps)
-    ours, theirs = (statistics.median(times[name]) * 1e3 for name in ("shenjing", "torch"))
-    fastest = min(times["shenjing"]) / min(times["torch"])
-    print(f"ms per step (median of {len(times['torch'])}): shenjing {ours:.1f}, PyTorch "
-          f"{theirs:.1f}, ratio {ours / theirs:.2f} (fastest steps: {fastest:.2f})")
-    for library in ("shenjing", "torch"):
-        out = subprocess.run([sys.executable, __file__, "--data", args.data, "--threads",
-                              str(args.threads), "--peak-rss", library],
-                             capture_output=True, text=True, check=True).stdout.split()
-        print(f"peak resident memory training {library}: {out[0]} MiB "
-              f"({out[1]} MiB above the resident set between steps)")
+    report_times(alternate(trainers, args.rounds, args.steps))
+    report_peak_memory(__file__, ["--data", args.data, "--threads", str(args.threads)])
 
 
 if __name__ == "__main__":

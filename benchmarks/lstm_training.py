@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
 import torch
+from side_by_side import alternate, peak_memory, report_peak_memory, report_times
 
 import shenjing as sj
 
@@ -108,30 +106,11 @@ class Trainer:
         return times
 
 
-def _status_mib(field: str) -> float:
-    """A memory figure of this process from /proc/self/status (Linux), in MiB."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def peak_rss(library: str, data: str, steps: int) -> None:
-    """In a fresh process: train ``steps`` steps; print the peak resident set and its growth.
-
-    The peak is reset (Linux's clear_refs) after loading, so it covers training alone.
-    """
+    """In a fresh process: one library's peak memory while it trains."""
     codes, vocab = load(data)
-    trainer = Trainer(sj if library == "shenjing" else torch, vocab, initial_weights(vocab),
-                      make_batches(codes, steps + 1))
-    trainer.steps(1)
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # reset the peak resident set (VmHWM) to the current one
-    before = _status_mib("VmRSS")
-    trainer.steps(steps)
-    peak = _status_mib("VmHWM")
-    print(f"{peak:.0f} {peak - before:.0f}")
+    peak_memory(Trainer(sj if library == "shenjing" else torch, vocab, initial_weights(vocab),
+                        make_batches(codes, steps + 1)), steps)
 
 
 def main() -> None:
@@ -156,24 +135,10 @@ def main() -> None:
     print(f"Embedding({vocab}, {EMBED}) -> LSTM({EMBED}, {HIDDEN}) -> Linear({HIDDEN}, {vocab}), "
           f"sequence {SEQ_LEN}, batch {BATCH}, Adam, cross-entropy; {len(codes):,} characters")
     trainers = {m.__name__: Trainer(m, vocab, weights, batches) for m in (sj, torch)}
-    times = {name: [] for name in trainers}
-    for trainer in trainers.values():
-        trainer.steps(5)  # warm up
-    for _ in range(args.rounds):
-        for name, trainer in trainers.items():
-            times[name] += trainer.steps(args.steps)
-    ours, theirs = (statistics.median(times[name]) * 1e3 for name in ("shenjing", "torch"))
-    fastest = min(times["shenjing"]) / min(times["torch"])
-    print(f"ms per step (median of {len(times['torch'])}): shenjing {ours:.1f}, PyTorch "
-          f"{theirs:.1f}, ratio {ours / theirs:.2f} (fastest steps: {fastest:.2f})")
+    report_times(alternate(trainers, args.rounds, args.steps))
     print(f"loss after {trainers['torch'].next} steps: shenjing {trainers['shenjing'].loss:.4f}, "
           f"PyTorch {trainers['torch'].loss:.4f}")
-    for library in ("shenjing", "torch"):
-        out = subprocess.run([sys.executable, __file__, "--data", args.data, "--threads",
-                              str(args.threads), "--peak-rss", library],
-                             capture_output=True, text=True, check=True).stdout.split()
-        print(f"peak resident memory training {library}: {out[0]} MiB "
-              f"({out[1]} MiB above the resident set between steps)")
+    report_peak_memory(__file__, ["--data", args.data, "--threads", str(args.threads)])
 
 
 if __name__ == "__main__":
