@@ -104,22 +104,37 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     metric_fns = resolve(metrics)
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
+    return run_epochs(
+        state, callbacks, scheduler,
+        lambda: _train_epoch(state, train_loader, loss_fn, metric_fns, clip_grad_norm,
+                             callbacks),
+        None if val_loader is None else lambda: evaluate(model, val_loader, loss_fn, metric_fns))
+
+
+def run_epochs(state: TrainingState, callbacks: list, scheduler, train_epoch: Callable[[], dict],
+               validate: Callable[[], dict] | None) -> History:
+    """The epochs around a training pass, shared by ``fit`` and ``fit_sequence``.
+
+    Each epoch: the callbacks' ``on_epoch_begin``, ``train_epoch()`` (its logs), ``validate()``
+    (logged as ``val_*``), the learning rate, the history and the log line, ``on_epoch_end``,
+    the scheduler; stops early when a callback sets ``state.stop_training``. ``on_train_end``
+    runs however training ends.
+    """
     for callback in callbacks:
         callback.on_train_begin(state)
     try:
-        for epoch in range(1, epochs + 1):
+        for epoch in range(1, state.epochs + 1):
             state.epoch = epoch
             for callback in callbacks:
                 callback.on_epoch_begin(state)
-            logs = _train_epoch(state, train_loader, loss_fn, metric_fns, clip_grad_norm,
-                                callbacks)
-            if val_loader is not None:
-                scores = evaluate(model, val_loader, loss_fn, metric_fns)
-                logs.update({f"val_{k}": v for k, v in scores.items()})
+            logs = train_epoch()
+            if validate is not None:
+                logs.update({f"val_{k}": v for k, v in validate().items()})
+            optimizer = state.optimizer
             if optimizer is not None and getattr(optimizer, "param_groups", None):
                 logs["lr"] = float(optimizer.param_groups[0]["lr"])
             state.history.append(epoch, logs)
-            state.log(f"epoch {epoch}/{epochs}: "
+            state.log(f"epoch {epoch}/{state.epochs}: "
                       + ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
             for callback in callbacks:
                 callback.on_epoch_end(state, logs)

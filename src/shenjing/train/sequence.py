@@ -25,7 +25,7 @@ from shenjing.train.loop import (
     _loss_function,
     _progress,
     _split,
-    _step_scheduler,
+    run_epochs,
 )
 
 LN2 = math.log(2.0)
@@ -100,32 +100,10 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     loss_fn = sequence_cross_entropy if loss is None else _loss_function(loss)
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
-    for callback in callbacks:
-        callback.on_train_begin(state)
-    try:
-        for epoch in range(1, epochs + 1):
-            state.epoch = epoch
-            for callback in callbacks:
-                callback.on_epoch_begin(state)
-            logs = _train_epoch(state, train_batches, loss_fn, clip_grad_norm, callbacks)
-            if val_batches is not None:
-                scores = evaluate_sequence(model, val_batches, loss_fn)
-                logs.update({f"val_{k}": v for k, v in scores.items()})
-            if optimizer is not None and getattr(optimizer, "param_groups", None):
-                logs["lr"] = float(optimizer.param_groups[0]["lr"])
-            state.history.append(epoch, logs)
-            state.log(f"epoch {epoch}/{epochs}: "
-                      + ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
-            for callback in callbacks:
-                callback.on_epoch_end(state, logs)
-            if scheduler is not None:
-                _step_scheduler(scheduler, logs)
-            if state.stop_training:
-                break
-    finally:
-        for callback in callbacks:
-            callback.on_train_end(state)
-    return state.history
+    return run_epochs(
+        state, callbacks, scheduler,
+        lambda: _train_epoch(state, train_batches, loss_fn, clip_grad_norm, callbacks),
+        None if val_batches is None else lambda: evaluate_sequence(model, val_batches, loss_fn))
 
 
 def _train_epoch(state: TrainingState, batches, loss_fn, clip_grad_norm, callbacks) -> dict:
