@@ -162,3 +162,16 @@ def test_real_mnist_subset():
     # about 88 % from 5,000 images and 3 epochs
     assert clf.score(x_test - mean, test.targets[:1000]) > 0.85
     assert clf.templates().shape == (10, 28, 28)
+
+
+def test_after_fit_backward_of_loss_gives_the_full_batch_gradient():
+    """fit clears its last step's gradients, so a gradient check after training starts clean."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    clf = LinearClassifier("softmax", epochs=2, batch_size=7, reg=1e-3, dtype=sj.float64)
+    clf.fit(X, y)
+    assert clf.weight.grad is None and clf.bias.grad is None
+    clf.loss(X, y).backward()
+    W, b = clf.weight.detach().numpy(), clf.bias.detach().numpy()
+    expected = torch_loss(X, y, W, b, 1e-3, "softmax")
+    np.testing.assert_allclose(clf.weight.grad.numpy(), expected[1], atol=1e-10)

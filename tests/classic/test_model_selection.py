@@ -111,3 +111,11 @@ def test_select_k_errors():
         select_k(x, y, ks=(0, 1))
     with pytest.raises(ValueError, match="unknown metric"):
         select_k(x, y, metric="cos")
+
+
+def test_cross_validate_takes_a_class_as_the_factory():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-3, 1, (20, 2)), rng.normal(3, 1, (20, 2))])
+    y = np.repeat([0, 1], 20)
+    result = cross_validate(KNearestNeighbors, X, y, folds=4)
+    assert len(result.scores) == 4 and result.mean > 0.9

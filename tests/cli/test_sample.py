@@ -112,3 +112,44 @@ def test_train_charlm_reads_tiny_shakespeare_from_a_data_folder(tmp_path):
     config = json.loads((out / "config.json").read_text())
     assert config["corpus"] == str((SHAKESPEARE_DIR / "input.txt").resolve())
     assert json.loads((out / "metrics.json").read_text())["train_characters"] == 2700
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # the second run diverges
+def test_a_new_run_into_the_same_folder_never_mixes_with_the_old_one(tmp_path, capsys):
+    """A run stopped early must not leave the previous run's weights and metrics beside its own
+    config and vocabulary, for sample to take as this run's."""
+    first, second = tmp_path / "ab.txt", tmp_path / "xy.txt"
+    first.write_text("abab" * 60)
+    second.write_text("xyxy" * 60)
+    out = tmp_path / "run"
+    common = ["--hidden", "8", "--layers", "1", "--embedding", "4", "--seq-len", "8",
+              "--batch-size", "2", "--out", str(out), "--quiet"]
+    assert main(["train", "charlm", "--text", str(first), "--epochs", "1", *common]) == 0
+    assert (out / "model.safetensors").exists()
+    # The second run diverges at once: one line, and nothing of the first run is left.
+    code = main(["train", "charlm", "--text", str(second), "--epochs", "2", "--optimizer", "sgd",
+                 "--momentum", "0", "--lr", "1e38", *common])
+    assert code == 2
+    assert "the loss became" in capsys.readouterr().err
+    assert not (out / "model.safetensors").exists() and not (out / "metrics.json").exists()
+    assert sj.data.CharVocab.load(out / "vocab.json").chars == ["x", "y"]
+
+
+@pytest.mark.parametrize("option", [["--clip", "-0.5"], ["--clip", "0"], ["--lr", "0"],
+                                    ["--lr", "nan"]])
+def test_non_positive_clip_and_learning_rate_are_refused(option, capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "charlm", *option])
+    assert "must be above 0" in capsys.readouterr().err
+
+
+def test_sampling_refuses_a_nan_temperature_and_a_diverged_model():
+    import math
+
+    charlm = sj.models.CharLM(3, 2, 4)
+    with pytest.raises(ValueError, match="temperature"):
+        charlm.sample([0], 5, temperature=math.nan)
+    with sj.no_grad():
+        charlm.decoder.bias.fill_(math.nan)
+    with pytest.raises(FloatingPointError, match="not finite"):
+        charlm.sample([0], 5, temperature=1.0, generator=0)

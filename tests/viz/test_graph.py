@@ -144,3 +144,21 @@ def test_a_tensor_without_a_graph_is_explained():
     assert trace(leaf.sum(), gradients=True).nodes[0].grad_norm == pytest.approx(math.sqrt(2))
     # a leaf nobody holds any more is gone from the graph's weak reference: said so
     assert trace(sj.ones(2, requires_grad=True).sum()).nodes[0].op == "leaf (freed)"
+
+
+def test_drawing_a_model_leaves_its_batch_norm_statistics_and_mode_alone():
+    model = sj.nn.Sequential(sj.nn.Linear(3, 4), sj.nn.BatchNorm1d(4), sj.nn.ReLU())
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    sj.viz.model_graph(model, sj.randn(8, 3))
+    assert model.training
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), before[key])
+
+
+def test_names_with_dollar_signs_draw_without_mathtext(tmp_path):
+    w = sj.randn(3, requires_grad=True)
+    graph = trace((w * w).sum(), {"w_$a_b_c$": w})
+    figure = graph_module.draw_layered(graph)
+    path = tmp_path / "graph.png"
+    figure.savefig(path)  # mathtext would fail on the double subscript
+    check_png(path)

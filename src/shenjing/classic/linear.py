@@ -153,6 +153,7 @@ class LinearClassifier:
                 total += loss.item() * xb.shape[0]
             self.loss_history_.append(total / x.shape[0])
             schedule.step()
+        optimizer.zero_grad(set_to_none=True)  # so that loss(X, y).backward() starts clean
         return self
 
     def _samples(self, X, op: str) -> Tensor:

@@ -71,6 +71,8 @@ class CVResult:
 
 def _fresh(estimator):
     """A new, unfitted estimator: from a factory, or a copy of an estimator's parameters."""
+    if isinstance(estimator, type):  # a class is a factory too
+        return estimator()
     if hasattr(estimator, "fit") and hasattr(estimator, "get_params"):
         return type(estimator)(**estimator.get_params())
     if callable(estimator):

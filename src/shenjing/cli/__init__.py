@@ -15,6 +15,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a float above 0 (NaN refused)."""
+    value = float(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
+    return value
+
+
 def natural_int(text: str) -> int:
     """An argparse type: an int of at least 0."""
     value = int(text)
@@ -64,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (OSError, ValueError, DownloadError, CheckpointError) as exc:
-        # A user's mistake or a missing file: one line, no traceback.
+    except (OSError, ValueError, DownloadError, CheckpointError, FloatingPointError) as exc:
+        # A user's mistake, a missing file or a diverging loss: one line, no traceback.
         print(f"shenjing {args.command}: {exc}", file=sys.stderr)
         return 2

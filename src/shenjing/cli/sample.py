@@ -60,7 +60,7 @@ def load_charlm(folder: Path):
 def run(args) -> int:
     from shenjing.models import sample_text
 
-    if args.temperature < 0:
+    if not args.temperature >= 0:  # NaN too
         raise ValueError(f"--temperature must be at least 0, got {args.temperature}")
     model, vocab = load_charlm(Path(args.run))
     prime = args.prime

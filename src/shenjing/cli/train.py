@@ -21,7 +21,7 @@ VAL_FRACTION = 0.1  # charlm: the last 10 % of the text is the validation set
 
 
 def add_arguments(parser) -> None:
-    from shenjing.cli import natural_int, positive_int
+    from shenjing.cli import natural_int, positive_float, positive_int
     from shenjing.cli.tasks import CELLS, IMAGE_SETS, MODELS, TEXT_TASKS, TOY_SETS
 
     parser.add_argument("dataset", choices=IMAGE_SETS + TOY_SETS + TEXT_TASKS,
@@ -43,7 +43,7 @@ def add_arguments(parser) -> None:
                         help="passes over the training set (default: 10 for images, 30 for "
                              "2-D sets, 2 for charlm)")
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
-    parser.add_argument("--lr", type=float, default=None,
+    parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: 2e-3 for images, 0.05 for 2-D sets, 4e-3 "
                              "for charlm)")
     parser.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
@@ -69,7 +69,7 @@ def add_arguments(parser) -> None:
                              "charlm reads tiny-shakespeare from its tinyshakespeare/ folder")
     parser.add_argument("--out", default=None,
                         help="run folder (default: runs/<dataset>-<model>; runs/charlm)")
-    parser.add_argument("--clip", type=float, default=None,
+    parser.add_argument("--clip", type=positive_float, default=None,
                         help="clip the gradients' global norm to this (default: none; 5 for "
                              "charlm)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
@@ -158,8 +158,7 @@ def run(args) -> int:
     config.train = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
     model = build_model(config)
     optimizer = _optimizer(args, model.parameters())
-    out = Path(args.out or f"runs/{args.dataset}-{args.model}")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _start_run_folder(Path(args.out or f"runs/{args.dataset}-{args.model}"))
 
     if args.augment and image_set:
         black = [-mean / std for mean, std in zip(config.mean, config.std)]
@@ -200,6 +199,24 @@ def run(args) -> int:
     print(f"test accuracy {100 * test['accuracy']:.2f} %, test loss {test['loss']:.4f} after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s; wrote {out}/")
     return 0
+
+
+# What a run leaves in its folder.
+RUN_FILES = ("config.json", "model.safetensors", "best.safetensors", "history.json",
+             "metrics.json", "vocab.json")
+
+
+def _start_run_folder(out: Path) -> Path:
+    """Make the run folder, clearing what an earlier run left there.
+
+    A run that ends early (Ctrl-C, a diverging loss) must not leave the earlier run's weights
+    and metrics beside the new config, where ``sample``, ``eval`` or ``predict`` would take them
+    for this run's.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    return out
 
 
 def _refuse(args, options: dict, why: str) -> None:
@@ -260,8 +277,7 @@ def run_charlm(args) -> int:
                           {k: v for k, v in vars(args).items() if k not in ("func", "command")})
     model = config.build_model()
     optimizer = _optimizer(args, model.parameters())
-    out = Path(args.out or "runs/charlm")
-    out.mkdir(parents=True, exist_ok=True)
+    out = _start_run_folder(Path(args.out or "runs/charlm"))
     config.save(out / "config.json")
     vocab.save(out / "vocab.json")
 

@@ -15,16 +15,8 @@ def fraction(text: str) -> float:
     return value
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a float above 0."""
-    value = float(text)
-    if not value > 0.0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
-    return value
-
-
 def add_arguments(parser) -> None:
-    from shenjing.cli import natural_int, positive_int
+    from shenjing.cli import natural_int, positive_float, positive_int
     from shenjing.word2vec import MODELS
 
     parser.add_argument("corpus", help="a UTF-8 text file (a path, or one inside the data folder): "

@@ -85,7 +85,7 @@ class CharLM(Module):
             raise ValueError("CharLM.sample: the prime needs at least one character")
         if length < 0:
             raise ValueError(f"CharLM.sample: length must be at least 0, got {length}")
-        if temperature < 0:
+        if not temperature >= 0:  # NaN too
             raise ValueError(f"CharLM.sample: temperature must be at least 0, got {temperature}")
         if top_k is not None and not 1 <= top_k:
             raise ValueError(f"CharLM.sample: top_k must be at least 1, got {top_k}")
@@ -116,6 +116,9 @@ def _draw(logits: Tensor, temperature: float, top_k: int | None, rng) -> int:
     if top_k is not None and top_k < scores.size:
         cutoff = numpy.partition(scores, -top_k)[-top_k]
         scores[scores < cutoff] = -numpy.inf
+    if not numpy.isfinite(scores.max()):
+        raise FloatingPointError(f"CharLM.sample: the model's scores are not finite "
+                                 f"(max {scores.max()}): has training diverged?")
     weights = numpy.exp(scores - scores.max())  # the max subtracted: no overflow
     cumulative = numpy.cumsum(weights)
     index = numpy.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")

@@ -222,18 +222,27 @@ def model_graph(model, inputs: Tensor, target: Tensor | None = None, loss=None,
                 gradients: bool = True) -> Graph:
     """The graph of one forward pass of ``model`` on ``inputs`` (and of ``loss(output,
     target)`` when a target is given; cross-entropy by default), parameters named as in
-    ``model.named_parameters()``, the input as 'input', gradient norms shown."""
+    ``model.named_parameters()``, the input as 'input', gradient norms shown.
+
+    The pass runs in eval mode (then the model's mode is restored), so drawing a model never
+    updates its batch-norm statistics.
+    """
     from shenjing.autograd.grad_mode import enable_grad
 
-    with enable_grad():
-        x = inputs.detach().requires_grad_() if inputs.dtype.kind == "f" else inputs
-        output = model(x)
-        if target is not None:
-            if loss is None:
-                from shenjing.ops.loss import cross_entropy as loss
-            output = loss(output, target)
-        names = {"input": x, **dict(model.named_parameters())}
-        return trace(output, names, gradients=gradients)
+    was_training = model.training
+    model.eval()
+    try:
+        with enable_grad():
+            x = inputs.detach().requires_grad_() if inputs.dtype.kind == "f" else inputs
+            output = model(x)
+            if target is not None:
+                if loss is None:
+                    from shenjing.ops.loss import cross_entropy as loss
+                output = loss(output, target)
+            names = {"input": x, **dict(model.named_parameters())}
+            return trace(output, names, gradients=gradients)
+    finally:
+        model.train(was_training)
 
 
 # -- the drawing without Graphviz ---------------------------------------------------------------
@@ -388,7 +397,8 @@ def draw_layered(graph: Graph, path: str | Path | None = None):
                                     boxstyle=style, facecolor=FILL[node.kind],
                                     edgecolor="0.2",
                                     linewidth=1.6 if node.kind == "output" else 0.8))
-        ax.text(cx, cy, node.label(), ha="center", va="center", fontsize=8)
+        # Names are plain text: a '$' must not start matplotlib's mathtext.
+        ax.text(cx, cy, node.label().replace("$", r"\$"), ha="center", va="center", fontsize=8)
     for route in routes.values():
         points = [where[v] for v in route]
         # from the bottom of the first box to the top of the last one
