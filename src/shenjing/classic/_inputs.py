@@ -34,6 +34,21 @@ def as_samples(data, op: str, name: str = "X"):
     return array.reshape(array.shape[0], -1), tuple(array.shape)
 
 
+def query_samples(estimator, X, op: str, fit_shape: tuple | None):
+    """``X`` as samples for an ``estimator`` fitted on samples of ``fit_shape`` (None: not
+    fitted yet): errors name the op when it is not fitted, or when the samples' sizes differ."""
+    if fit_shape is None:
+        raise NotFittedError(f"{op}: this {type(estimator).__name__} is not fitted yet; call "
+                             "fit(X, y) first")
+    x, shape = as_samples(X, op)
+    features = CPU_MODULE.prod(fit_shape[1:], dtype=int)
+    if x.shape[1] != features:
+        raise ShapeError(f"{op}: X of shape {shape} has {x.shape[1]} features per sample, "
+                         f"but the model was fit on samples of shape {fit_shape[1:]} "
+                         f"({features} features)")
+    return x
+
+
 def as_labels(data, n: int, op: str, name: str = "y"):
     """``data`` as an int64 vector of ``n`` class labels."""
     array = as_array(data)

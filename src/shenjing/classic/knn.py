@@ -18,12 +18,12 @@ from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.classic._inputs import (
-    NotFittedError,
     as_labels,
     as_samples,
     check_finite,
     compute_dtype,
     encode_labels,
+    query_samples,
 )
 
 METRICS = ("l2", "l1")
@@ -273,15 +273,7 @@ class KNearestNeighbors:
         return self
 
     def _queries(self, X, op: str):
-        if self._train is None:
-            raise NotFittedError(f"{op}: this {type(self).__name__} is not fitted yet; call "
-                                 "fit(X, y) first")
-        x, shape = as_samples(X, op)
-        if x.shape[1] != self._train.shape[1]:
-            raise ShapeError(f"{op}: X of shape {shape} has {x.shape[1]} features per sample, "
-                             f"but the model was fit on samples of shape {self._shape[1:]} "
-                             f"({self._train.shape[1]} features)")
-        return x
+        return query_samples(self, X, op, getattr(self, "_shape", None))
 
     def kneighbors(self, X, k: int | None = None) -> tuple[Tensor, Tensor]:
         """Distances and training indices (M, k) of the ``k`` (default ``self.k``) nearest

@@ -17,6 +17,7 @@ from shenjing.classic._inputs import (
     check_finite,
     compute_dtype,
     encode_labels,
+    query_samples,
 )
 from shenjing.data.dataloader import DataLoader
 from shenjing.data.dataset import TensorDataset, as_generator
@@ -157,14 +158,7 @@ class LinearClassifier:
         return self
 
     def _samples(self, X, op: str) -> Tensor:
-        if self.weight is None:
-            raise NotFittedError(f"{op}: this {type(self).__name__} is not fitted yet; call "
-                                 "fit(X, y) first")
-        x, shape = as_samples(X, op)
-        if x.shape[1] != self.weight.shape[1]:
-            raise ShapeError(f"{op}: X of shape {shape} has {x.shape[1]} features per sample, "
-                             f"but the model was fit on samples of shape {self._shape[1:]} "
-                             f"({self.weight.shape[1]} features)")
+        x = query_samples(self, X, op, getattr(self, "_shape", None))
         return Tensor._make(x.astype(self.weight.dtype, copy=False))
 
     def decision_function(self, X) -> Tensor:
