@@ -147,6 +147,13 @@ def _npz_bytes(skeleton, arrays: dict) -> bytes:
     return buffer.getvalue()
 
 
+def save_json(value, path: str | os.PathLike) -> None:
+    """Write ``value`` as indented JSON to ``path``, atomically (run configs, histories,
+    metrics): a crash never leaves half a file."""
+    with atomic_file(path) as file:
+        file.write(json.dumps(value, indent=1).encode("utf-8"))
+
+
 def _write_atomically(path: Path, payload: bytes) -> None:
     with atomic_file(path) as file:
         file.write(payload)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from shenjing.autograd.tensor import Tensor
+from shenjing.serialization import save_json
 
 IMAGE_SETS = ("mnist", "fashion-mnist", "cifar10")
 TOY_SETS = ("quadrants", "spirals", "circles", "xor", "blobs", "moons")
@@ -35,7 +36,7 @@ class Config:
     train: dict = field(default_factory=dict)  # the training arguments, for the record
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1))
+        save_json(asdict(self), path)
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -81,7 +82,7 @@ class CharLMConfig:
     train: dict = field(default_factory=dict)  # the training arguments, for the record
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1))
+        save_json(asdict(self), path)
 
     @classmethod
     def load(cls, path: Path) -> CharLMConfig:

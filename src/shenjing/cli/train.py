@@ -7,9 +7,10 @@ language model on a text with ``sj.train.fit_sequence`` (truncated backpropagati
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
+
+from shenjing.serialization import save_json
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
@@ -195,7 +196,7 @@ def run(args) -> int:
     history.save(out / "history.json")
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
                "epochs": len(history.epochs), "train_seconds": round(seconds, 1)}
-    (out / "metrics.json").write_text(json.dumps(results, indent=1))
+    save_json(results, out / "metrics.json")
     print(f"test accuracy {100 * test['accuracy']:.2f} %, test loss {test['loss']:.4f} after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s; wrote {out}/")
     return 0
@@ -305,7 +306,7 @@ def run_charlm(args) -> int:
                "best_epoch": checkpoint["epoch"], "epochs": len(history.epochs),
                "train_seconds": round(seconds, 1), "train_characters": len(train_text),
                "val_characters": len(val_text), "parameters": size}
-    (out / "metrics.json").write_text(json.dumps(results, indent=1))
+    save_json(results, out / "metrics.json")
     print(f"validation loss {final['loss']:.4f} nats/char ({final['bpc']:.4f} bits/char) at epoch "
           f"{checkpoint['epoch']} of {len(history.epochs)}, {seconds:.1f} s; wrote {out}/")
     return 0

@@ -48,7 +48,9 @@ class History:
         """Write the history as JSON (non-finite values as null)."""
         clean = {k: [None if isinstance(v, float) and not math.isfinite(v) else v for v in vs]
                  for k, vs in self.to_dict().items()}
-        Path(path).write_text(json.dumps(clean, indent=1))
+        from shenjing.serialization import save_json
+
+        save_json(clean, path)
 
     @classmethod
     def load(cls, path: str | Path) -> History:
