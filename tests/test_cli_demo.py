@@ -53,3 +53,11 @@ def test_the_real_demo_end_to_end(tmp_path, capsys):
     assert float(shown["quadrants-surface.png"].split("(")[1].split(" %")[0]) > 97
     assert float(shown["mnist-weights.png"].split("(")[1].split(" %")[0]) > 88
     assert seconds < 120
+
+
+def test_without_matplotlib_the_demo_says_what_to_install(monkeypatch, capsys, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 2
+    assert "shenjing demo: shenjing.viz draws with matplotlib" in capsys.readouterr().err

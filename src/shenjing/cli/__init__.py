@@ -69,10 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from shenjing.datasets import DownloadError
     from shenjing.serialization import CheckpointError
+    from shenjing.viz.canvas import MissingExtraError
 
     try:
         return args.func(args)
-    except (OSError, ValueError, DownloadError, CheckpointError, FloatingPointError) as exc:
-        # A user's mistake, a missing file or a diverging loss: one line, no traceback.
+    except (OSError, ValueError, DownloadError, CheckpointError, FloatingPointError,
+            MissingExtraError) as exc:
+        # A user's mistake, a missing file or extra, a diverging loss: one line, no traceback.
         print(f"shenjing {args.command}: {exc}", file=sys.stderr)
         return 2

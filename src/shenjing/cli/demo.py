@@ -10,7 +10,6 @@ class templates.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -29,11 +28,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from shenjing.viz.canvas import require_matplotlib
 
-    try:
-        require_matplotlib()
-    except ImportError as exc:
-        print(f"shenjing demo: {exc}", file=sys.stderr)
-        return 2
+    require_matplotlib()  # before any training: without it, the command says what to install
     start = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

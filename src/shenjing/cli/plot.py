@@ -9,7 +9,6 @@ calls too.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 # -- recipes shared with `shenjing demo` ---------------------------------------------------------
@@ -206,11 +205,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from shenjing.viz.canvas import require_matplotlib
 
-    try:
-        require_matplotlib()
-    except ImportError as exc:
-        print(f"shenjing plot: {exc}", file=sys.stderr)
-        return 2
+    require_matplotlib()  # before any work: without it, the command says what to install
     return args.plot(args)
 
 

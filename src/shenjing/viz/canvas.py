@@ -21,13 +21,17 @@ CLASS_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
 DIVERGING = ("#b2182b", "#ffffff", "#1b7837")
 
 
+class MissingExtraError(ImportError):
+    """An optional extra (matplotlib for the pictures) is not installed; says how to install."""
+
+
 def require_matplotlib():
-    """The matplotlib module, or an ImportError that says how to install it."""
+    """The matplotlib module, or a ``MissingExtraError`` that says how to install it."""
     try:
         import matplotlib
     except ImportError:
-        raise ImportError("shenjing.viz draws with matplotlib, which is not installed: "
-                          f"{INSTALL_HINT}") from None
+        raise MissingExtraError("shenjing.viz draws with matplotlib, which is not installed: "
+                                f"{INSTALL_HINT}") from None
     return matplotlib
 
 
