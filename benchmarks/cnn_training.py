@@ -20,6 +20,7 @@ import os
 import time
 
 import numpy as np
+import side_by_side
 import torch
 from side_by_side import alternate, peak_memory, report_peak_memory, report_times
 
@@ -83,10 +84,7 @@ def peak_rss(library: str, data: str, steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=os.environ.get("SHENJING_DATA", "../shared/data"))
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each")
-    parser.add_argument("--steps", type=int, default=10, help="steps per round")
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
-    parser.add_argument("--peak-rss", choices=("shenjing", "torch"), help=argparse.SUPPRESS)
+    side_by_side.add_arguments(parser, rounds=6, steps=10)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.peak_rss:

@@ -24,6 +24,7 @@ import os
 import time
 
 import numpy as np
+import side_by_side
 import torch
 from side_by_side import alternate, peak_memory, report_peak_memory, report_times
 
@@ -117,10 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/tinyshakespeare/input.txt",
                         help="tiny-shakespeare's input.txt, or a folder holding it")
-    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds of each")
-    parser.add_argument("--steps", type=int, default=5, help="steps per round")
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
-    parser.add_argument("--peak-rss", choices=("shenjing", "torch"), help=argparse.SUPPRESS)
+    side_by_side.add_arguments(parser, rounds=10, steps=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.peak_rss:

@@ -8,9 +8,19 @@ benchmark starts for it alone (``report_peak_memory``).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
+
+
+def add_arguments(parser, rounds: int, steps: int) -> None:
+    """The options every training benchmark takes, besides its data."""
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds of each")
+    parser.add_argument("--steps", type=int, default=steps, help="steps per round")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch's intra-op threads")
+    parser.add_argument("--peak-rss", choices=("shenjing", "torch"),
+                        help=argparse.SUPPRESS)
 
 
 def alternate(trainers: dict, rounds: int, steps: int, warm_up: int = 5) -> dict:
