@@ -19,11 +19,12 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
+from shenjing.backend.pool import POOL
 from shenjing.ops.checks import require_tensor
 from shenjing.ops.dropout import dropout as dropout_fn
 from shenjing.ops.elementwise import clone
 from shenjing.ops.rnn_cells import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
-from shenjing.ops.rnn_kernels import KERNELS, POOL
+from shenjing.ops.rnn_kernels import KERNELS
 from shenjing.ops.shape import cat, stack
 
 
