@@ -91,9 +91,7 @@ def main() -> None:
         return peak_rss(args.peak_rss, args.data, 20)
     images, labels = load(args.data, BATCH * args.steps * 4)
     weights = initial_weights()
-    print(f"{os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads; OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(side_by_side.describe_machine(torch))
     trainers = {m.__name__: Trainer(m, weights, images, labels) for m in (sj, torch)}
     report_times(alternate(trainers, args.rounds, args.steps))
     report_peak_memory(__file__, ["--data", args.data, "--threads", str(args.threads)])

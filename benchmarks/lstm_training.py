@@ -126,10 +126,7 @@ def main() -> None:
     codes, vocab = load(args.data)
     batches = make_batches(codes, 5 + args.rounds * args.steps)
     weights = initial_weights(vocab)
-    print(f"{os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads; OPENBLAS_NUM_THREADS="
-          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}, OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(side_by_side.describe_machine(torch))
     print(f"Embedding({vocab}, {EMBED}) -> LSTM({EMBED}, {HIDDEN}) -> Linear({HIDDEN}, {vocab}), "
           f"sequence {SEQ_LEN}, batch {BATCH}, Adam, cross-entropy; {len(codes):,} characters")
     trainers = {m.__name__: Trainer(m, vocab, weights, batches) for m in (sj, torch)}

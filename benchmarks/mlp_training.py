@@ -20,6 +20,7 @@ import statistics
 import time
 
 import numpy as np
+import side_by_side
 import torch
 
 import shenjing as sj
@@ -89,8 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     x, y = load(args.data)
-    print(f"{os.cpu_count()} cores; numpy {np.__version__}, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads")
+    print(side_by_side.describe_machine(torch))
     print(f"{'workload':34s} {'shenjing':>11s} {'torch':>11s} {'ratio':>7s}")
     compare("784-256-256-10 ReLU, batch 128", [784, 256, 256, 10], "relu", 128, x, y,
             args.repeats)

@@ -3,15 +3,19 @@
 Each benchmark defines a trainer per library with a ``steps(n)`` method that returns the seconds
 of each step. ``alternate`` runs them in turns, so that a busy moment on a shared machine falls on
 both; ``peak_memory`` measures one library's resident set while it trains, in the process the
-benchmark starts for it alone (``report_peak_memory``).
+benchmark starts for it alone (``report_peak_memory``). ``describe_blas`` says which BLAS kernel
+NumPy runs: on machines that pin OpenBLAS to an older kernel (``OPENBLAS_CORETYPE``), NumPy's
+matrix products are slower than NumPy's own choice, and the figures say so.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import time
 
 
 def add_arguments(parser, rounds: int, steps: int) -> None:
@@ -23,15 +27,55 @@ def add_arguments(parser, rounds: int, steps: int) -> None:
                         help=argparse.SUPPRESS)
 
 
-def alternate(trainers: dict, rounds: int, steps: int, warm_up: int = 5) -> dict:
-    """Seconds of every step of each trainer, over ``rounds`` alternating turns of ``steps``."""
+def alternate(trainers: dict, rounds: int, steps: int, warm_up: int = 5,
+              pause: float = 0.25) -> dict:
+    """Seconds of every step of each trainer, over ``rounds`` alternating turns of ``steps``.
+
+    Each turn starts after a ``pause`` (not timed): the thread pools of the library that ran
+    last (OpenBLAS's, PyTorch's OpenMP threads) keep spinning for a while after their work, and
+    on a machine with few cores they would otherwise take cores from the next turn. With no
+    pause PyTorch's slowest quarter of steps ran twice as slow on two cores.
+    """
     times = {name: [] for name in trainers}
     for trainer in trainers.values():
         trainer.steps(warm_up)
     for _ in range(rounds):
         for name, trainer in trainers.items():
+            time.sleep(pause)
             times[name] += trainer.steps(steps)
     return times
+
+
+def describe_machine(torch) -> str:
+    """Cores, versions and threads of both libraries, and NumPy's BLAS kernel: two lines."""
+    import numpy
+
+    return (f"{os.cpu_count()} cores; numpy {numpy.__version__}, torch {torch.__version__} "
+            f"with {torch.get_num_threads()} threads\n{describe_blas()}")
+
+
+def describe_blas() -> str:
+    """NumPy's BLAS library, kernel and threads, and the variables that pin its kernel."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "NumPy's BLAS: unknown (install threadpoolctl to see its kernel)"
+    import numpy  # noqa: F401  (loads NumPy's BLAS, so that threadpoolctl finds it)
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"
+            and "numpy" in pool["filepath"]] or [pool for pool in threadpool_info()
+                                                 if pool["user_api"] == "blas"]
+    if not blas:
+        return "NumPy's BLAS: none found"
+    pool = blas[0]
+    line = (f"NumPy's BLAS: {pool['internal_api']} {pool['version']}, kernel "
+            f"{pool.get('architecture', 'unknown')}, {pool['num_threads']} threads")
+    pinned = [f"{name}={os.environ[name]}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+              if name in os.environ]
+    if pinned:
+        line += (f"; pinned by {' '.join(pinned)}. NumPy's own choice of kernel: run with "
+                 f"env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE")
+    return line
 
 
 def report_times(times: dict) -> None:

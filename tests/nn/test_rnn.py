@@ -93,6 +93,20 @@ def test_sequence_layers_equal_torch(kind, settings, with_state):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_wide_layers_equal_torch(kind):
+    """Hidden size 40: the kernels copy transposed weights in bands of 32 rows (here several,
+    the last one partial), and a batch of 33 makes every step's block an odd width."""
+    torch.manual_seed(0)
+    kwargs = dict(num_layers=2, bidirectional=True)
+    if kind in ("tanh", "relu"):
+        kwargs["nonlinearity"] = kind
+    theirs = getattr(torch.nn, "RNN" if kind in ("tanh", "relu") else kind)(I, 40, **kwargs)
+    ours = getattr(sj.nn, "RNN" if kind in ("tanh", "relu") else kind)(I, 40, **kwargs)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    compare_run(ours, theirs, random(7, 33, I), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_input_as_torch(kind, batch_first):
     ours, theirs = pair(kind, num_layers=2, bidirectional=True, batch_first=batch_first)

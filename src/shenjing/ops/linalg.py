@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
@@ -15,7 +17,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return self.xp.matmul(a, b)
+        return _stacked_matmul(self.xp, a, b)
 
     def backward(self, gy):
         a, b = self.saved_tensors
@@ -23,6 +25,18 @@ class MatMul(Function):
         ga = MatMul.apply(gy, _swap_last(b)) if self.needs_input_grad[0] else None
         gb = MatMul.apply(_swap_last(a), gy) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+def _stacked_matmul(xp, a, b):
+    """``a @ b``; a stack of matrices times one matrix as one product of the stacked rows.
+
+    NumPy runs (T, n, k) @ (k, m) as T separate products, two to three times slower than one
+    (T*n, k) @ (k, m) for a stack of small matrices.
+    """
+    if a.ndim > 2 and b.ndim == 2:
+        rows = math.prod(a.shape[:-1])
+        return xp.matmul(a.reshape(rows, a.shape[-1]), b).reshape(*a.shape[:-1], b.shape[-1])
+    return xp.matmul(a, b)
 
 
 def _swap_last(x: Tensor) -> Tensor:
@@ -82,7 +96,7 @@ class Linear(Function):
 
     def forward(self, x, weight, bias):
         self.save_for_backward(x, weight)
-        y = self.xp.matmul(x, weight.T)
+        y = _stacked_matmul(self.xp, x, weight.T)
         if bias is not None:
             y += bias  # y is fresh: add in place
         return y

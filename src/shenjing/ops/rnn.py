@@ -39,12 +39,12 @@ class RecurrentLayer(Function):
 
     def forward(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mode, reverse):
         self.mode, self.reverse = mode, reverse
-        y, h_n, c_n, hs, cache = KERNELS[mode].forward(self.xp, x, h0, c0, w_ih, w_hh, b_ih,
-                                                       b_hh, reverse)
+        y, h_n, c_n, self.buffers = KERNELS[mode].forward(self.xp, x, h0, c0, w_ih, w_hh, b_ih,
+                                                          b_hh, reverse)
         self.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        # The layer's own buffers: given back to the pool once the graph frees this node.
-        self.buffers = (hs, *cache)
-        if not is_grad_enabled():  # no graph will keep them
+        # The layer's own buffers (states, gates): given back to the pool once the graph frees
+        # this node, or now when no graph will keep them.
+        if not is_grad_enabled():
             self.release()
         return (y, h_n) if c_n is None else (y, h_n, c_n)
 
@@ -58,32 +58,11 @@ class RecurrentLayer(Function):
         if is_grad_enabled():  # create_graph: gradients that are themselves differentiable
             return self._recorded_backward(gy, gh, gc)
         x, _, _, w_ih, w_hh, _, _ = (None if t is None else t._data for t in self.saved_tensors)
-        hs, *cache = self.buffers
-        xp = array_module(x)
-        T, N, I = x.shape
-        kernel = KERNELS[self.mode]
-        gxw, ghw, gh0, gc0 = kernel.backward(
-            xp, hs, cache, gy._data, gh._data, None if gc is None else gc._data, w_hh,
-            self.reverse)
-        needs = self.needs_input_grad
-        # gxw, ghw: (G*H, T*N), a column per step and batch element
-        grads = [
-            xp.matmul(gxw.T, w_ih).reshape(T, N, I) if needs[0] else None,
-            gh0 if needs[1] else None,
-            gc0 if needs[2] else None,
-            xp.matmul(gxw, x.reshape(T * N, I)) if needs[3] else None,
-            None,
-            gxw.sum(axis=1) if needs[5] else None,
-            None,
-        ]
-        if needs[4]:
-            states = kernel.previous_states(xp, hs, self.reverse)  # (H, T*N)
-            grads[4] = xp.matmul(ghw, states.T)
-            POOL.give(states)
-        if needs[6]:  # for RNN and LSTM the two projections' gradients are one array
-            grads[6] = grads[5].copy() if ghw is gxw and needs[5] else ghw.sum(axis=1)
-        POOL.give(gxw, ghw)
-        return tuple(None if g is None else Tensor._make(g) for g in grads)
+        grads = KERNELS[self.mode].backward(
+            array_module(x), self.buffers, x, w_ih, w_hh, gy._data, gh._data,
+            None if gc is None else gc._data, self.reverse, self.needs_input_grad)
+        return tuple(None if g is None or not need else Tensor._make(g)
+                     for g, need in zip(grads, self.needs_input_grad))
 
     def _recorded_backward(self, *grads):
         """The gradients as recorded operations: differentiate the layer built from cells."""
