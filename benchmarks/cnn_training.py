@@ -3,7 +3,8 @@
 The network of issue 4: conv(1->32, 3x3, pad 1)-ReLU-maxpool 2-conv(32->64, 3x3, pad 1)-ReLU-
 maxpool 2-Linear(3136->128)-ReLU-Linear(128->10), batch 64, Adam, cross-entropy. Both libraries
 get the same batches and initial weights, and PyTorch the same number of threads as OpenBLAS.
-The two train in alternating rounds, so that a busy moment on a shared machine falls on both.
+The two train in alternating rounds, so that a busy moment on a shared machine falls on both,
+each round after a pause that lets the other library's threads go idle.
 Prints milliseconds per step (median over all rounds), the ratio shenjing / PyTorch, and each
 library's peak memory (resident set) while training, measured in a separate process each.
 

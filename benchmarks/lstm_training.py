@@ -4,17 +4,18 @@ Embedding(65, 64) -> one-layer LSTM(64, 256) -> Linear(256, 65), sequences of 64
 batch 32, Adam, cross-entropy on the next character. Both libraries get the same batches, the same
 initial weights (PyTorch's, loaded through state dicts) and PyTorch the same number of threads as
 OpenBLAS. The two train in alternating rounds, so that a busy moment on a shared machine falls on
-both. Prints milliseconds per step (median over all rounds), the ratio shenjing / PyTorch, both
-losses at the end (equal up to float32 rounding: same weights, same batches), and each library's
-peak memory (resident set) while training, measured in a separate process each.
+both, each round after a pause that lets the other library's threads go idle. Prints
+milliseconds per step (median over all rounds), the ratio shenjing / PyTorch, both losses at the
+end (equal up to float32 rounding: same weights, same batches), and each library's peak memory
+(resident set) while training, measured in a separate process each.
 
     python benchmarks/lstm_training.py [--data ../shared/data/tinyshakespeare/input.txt]
-        [--rounds 10] [--steps 5] [--threads 2]
+        [--rounds 16] [--steps 5] [--threads 2]
 
 OpenBLAS uses ``OPENBLAS_NUM_THREADS`` threads (by default one per core): keep it equal to
 ``--threads``. It also reads OPENBLAS_CORETYPE, which these machines set to an older kernel
-(AVX2) for safety; for NumPy's own speed run it as
-``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
+(AVX2) for safety; the benchmark prints the kernel it runs. For NumPy's own choice of kernel, run
+it as ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/tinyshakespeare/input.txt",
                         help="tiny-shakespeare's input.txt, or a folder holding it")
-    side_by_side.add_arguments(parser, rounds=10, steps=5)
+    side_by_side.add_arguments(parser, rounds=16, steps=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.peak_rss:
