@@ -98,6 +98,46 @@ def _col2im(xp, columns, input_shape, kernel, geometry):
     return xp.ascontiguousarray(padded[:, :, top:top + height, left:left + width])
 
 
+# Images per chunk in ``_input_gradient_by_shifts``: columns of about this many bytes stay in cache
+# while their blocks are added back.
+_CHUNK_BYTES = 2**20
+
+
+def _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry):
+    """The input gradient of a stride-1 convolution: the columns W^T @ gy added back by shifts.
+
+    Each output row is widened to the padded input's width Wp, with zeros beyond OW. A kernel
+    position (i, j) then reads the flattened padded input at one contiguous run of OH * Wp
+    numbers from offset i*dh*Wp + j*dw, so col2im is KH*KW long additions instead of KH*KW*OH
+    rows of OW; where a run wraps into the next row it adds the widened zeros' columns, zero.
+    Images go in chunks whose columns stay in cache while they are added.
+    """
+    n, c, height, width = input_shape
+    kh, kw = weight.shape[2:]
+    top, bottom, left, right = geometry.padding
+    (dh, dw), groups = geometry.dilation, geometry.groups
+    hp, wp = height + top + bottom, width + left + right
+    o, (oh, ow) = gy.shape[1], gy.shape[2:]
+    wide = POOL.take(xp, (n, o, oh, wp), gy.dtype)
+    wide[..., ow:] = 0
+    wide[..., :ow] = gy
+    rows = wide.reshape(n, groups, o // groups, oh * wp)
+    matrix = _weight_matrix(weight, groups).transpose(0, 2, 1)  # (G, C/G*KH*KW, O/G)
+    padded = xp.zeros((n, c, hp * wp + (kw - 1) * dw), dtype=gy.dtype)
+    chunk = max(1, _CHUNK_BYTES // (c * kh * kw * oh * wp * gy.itemsize))
+    for start in range(0, n, chunk):
+        columns = xp.matmul(matrix, rows[start:start + chunk])  # (b, G, C/G*KH*KW, OH*Wp)
+        blocks = columns.reshape(-1, c, kh, kw, oh * wp)
+        target = padded[start:start + chunk]
+        for i in range(kh):
+            for j in range(kw):
+                offset = i * dh * wp + j * dw
+                target[:, :, offset:offset + oh * wp] += blocks[:, :, i, j]
+    POOL.give(wide)
+    frame = padded[:, :, :hp * wp].reshape(n, c, hp, wp)
+    return xp.ascontiguousarray(frame[:, :, top:top + height, left:left + width])
+
+
 def _weight_matrix(weight, groups):
     """(O, C/G, KH, KW) -> (G, O/G, C/G*KH*KW): a view, columns in the order of im2col's rows."""
     o, cg, kh, kw = weight.shape
@@ -178,6 +218,10 @@ class Conv2dInputGrad(Function):
         (dh, dw), (top, bottom, left, right) = geometry.dilation, geometry.padding
         full = (dh * (kh - 1) - top, dh * (kh - 1) - bottom, dw * (kw - 1) - left,
                 dw * (kw - 1) - right)
+        if geometry.stride == (1, 1) and input_shape[1] <= weight.shape[0]:
+            # Channels grow (the usual case): add W^T @ gy back by shifts, cheaper than the
+            # convolution below, whose im2col copies KH*KW times as many numbers as gy holds.
+            return _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry)
         if geometry.stride == (1, 1) and min(full) >= 0:
             # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
             # the flipped, transposed kernel. One matrix product, no scatter.
