@@ -97,3 +97,33 @@ def test_a_healthy_small_network_gets_no_warning():
     health = GradientHealth()
     _fit(model, health, epochs=3, lr=0.05)
     assert health.warnings == []
+
+
+def test_gradient_norms_are_those_before_clipping():
+    model = sj.nn.Sequential(sj.nn.Linear(3, 5), sj.nn.ReLU(), sj.nn.Linear(5, 2))
+    health = GradientHealth()
+    optimizer = sj.optim.SGD(model.parameters(), lr=0.1)
+    sj.train.fit(model, _data(), loss=sj.nn.functional.cross_entropy, optimizer=optimizer,
+                 callbacks=[health], clip_grad_norm=1e-6, verbose=False)
+    # Clipped, every layer's gradient norm would be at most 1e-6.
+    assert min(health.grad_norm["0"] + health.grad_norm["2"]) > 1e-3
+
+
+class _TwoUses(sj.nn.Module):
+    """One ReLU module applied twice: to a negative copy of the features and to a positive one."""
+
+    def __init__(self):
+        super().__init__()
+        self.relu = sj.nn.ReLU()
+        self.head = sj.nn.Linear(6, 2)
+
+    def forward(self, x):
+        features = x.abs() + 1  # positive
+        return self.head(sj.cat([self.relu(-features), self.relu(features)], dim=1))
+
+
+def test_a_relu_used_twice_is_judged_on_both_uses():
+    health = GradientHealth()
+    _fit(_TwoUses(), health)
+    # The first use's 3 units are dead, the second's 3 alive: half, not the last use's 0.
+    assert health.dead_fraction["relu"] == [0.5] * 4

@@ -130,6 +130,50 @@ def test_scheduler_and_gradient_clipping():
                  verbose=False)
 
 
+def test_a_scheduler_stepped_after_every_update():
+    """``scheduler_interval="step"``: a cosine over every step of the run, as a hand-written
+    loop that calls ``scheduler.step()`` after ``optimizer.step()`` would give."""
+    model, optimizer, train, _ = setup()
+    steps = 2 * len(train)
+    scheduler = sj.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    history = sj.train.fit(model, train, loss=nll, optimizer=optimizer, epochs=2,
+                           scheduler=scheduler, scheduler_interval="step", verbose=False)
+    cosine = [0.025 * (1 + math.cos(math.pi * k / steps)) for k in (len(train), steps)]
+    assert history["lr"] == pytest.approx(cosine)
+    assert history["lr"][-1] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="scheduler_interval must be 'epoch' or 'step'"):
+        sj.train.fit(model, train, loss=nll, optimizer=optimizer, scheduler=scheduler,
+                     scheduler_interval="batch", verbose=False)
+    plateau = sj.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.*once an epoch"):
+        sj.train.fit(model, train, loss=nll, optimizer=optimizer, scheduler=plateau,
+                     scheduler_interval="step", verbose=False)
+
+
+def test_callbacks_see_the_gradients_before_clipping():
+    class Norms(sj.train.Callback):
+        def __init__(self):
+            self.after_backward, self.after_step = [], []
+
+        def on_after_backward(self, state):
+            self.after_backward.append(_global_norm(state.model))
+
+        def on_batch_end(self, state, logs):
+            self.after_step.append(_global_norm(state.model))
+
+    model, optimizer, train, _ = setup()
+    norms = Norms()
+    sj.train.fit(model, train, loss=nll, optimizer=optimizer, callbacks=[norms],
+                 clip_grad_norm=1e-3, verbose=False)
+    assert len(norms.after_backward) == len(norms.after_step) == len(train)
+    assert min(norms.after_backward) > 1e-3  # what backward made
+    assert max(norms.after_step) == pytest.approx(1e-3, rel=1e-4)  # what the update used
+
+
+def _global_norm(model) -> float:
+    return math.sqrt(sum(float((p.grad * p.grad).sum()) for p in model.parameters()))
+
+
 def test_history_round_trips_through_json(tmp_path):
     history = sj.train.History()
     history.append(1, {"loss": 1.0, "val_loss": math.nan})

@@ -141,6 +141,18 @@ def test_checkpoint_of_the_best_validation_loss_and_early_stopping(tmp_path):
     assert len(history.epochs) == 3 and stopper.stopped_epoch == 3
 
 
+def test_a_scheduler_stepped_after_every_chunk():
+    vocab, train = batches()
+    model = CharLM(len(vocab), 8, 16)
+    optimizer = sj.optim.Adam(model.parameters(), lr=0.01)
+    steps = 3 * len(train)
+    scheduler = sj.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
+    history = fit_sequence(model, train, optimizer=optimizer, epochs=3, scheduler=scheduler,
+                           scheduler_interval="step", verbose=False)
+    expected = [0.005 * (1 + math.cos(math.pi * k * len(train) / steps)) for k in (1, 2, 3)]
+    assert history["lr"] == pytest.approx(expected)
+
+
 def test_a_non_finite_loss_names_the_epoch_and_step():
     vocab, loader = batches()
     model = CharLM(len(vocab), 8, 16)

@@ -15,6 +15,9 @@ class Callback:
     def on_epoch_begin(self, state) -> None:
         pass
 
+    def on_after_backward(self, state) -> None:
+        """Called when the step's gradients are computed, before clipping and the update."""
+
     def on_batch_end(self, state, logs: dict) -> None:
         pass
 

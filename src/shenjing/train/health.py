@@ -64,7 +64,8 @@ class GradientHealth(Callback):
         self._step = 0
         self._layers: dict = {}
         self._relus: dict = {}
-        self._last_output: dict = {}
+        self._outputs: dict = {}  # each ReLU's outputs of the current step
+        self._norms: dict = {}  # the gradient norms of the current step, before clipping
         self._before: dict = {}
         self._removers: list = []
         self._warned: set = set()
@@ -90,14 +91,22 @@ class GradientHealth(Callback):
     def on_epoch_begin(self, state) -> None:
         self._epoch_start = len(self.steps)
 
+    def on_after_backward(self, state) -> None:
+        # The gradients as backward made them: clipping, which comes next, would hide a blow-up.
+        if (self._step + 1) % self.every == 0:
+            self._norms = {name: _norm(layer.weight.grad) if layer.weight.grad is not None
+                           else 0.0 for name, layer in self._layers.items()}
+
     def on_batch_end(self, state, logs: dict) -> None:
         self._step += 1
         if self._step % self.every == 0:
             self.steps.append(self._step)
             for name, layer in self._layers.items():
                 weight = layer.weight
-                self.grad_norm[name].append(_norm(weight.grad) if weight.grad is not None
-                                            else 0.0)
+                norm = self._norms.get(name)
+                if norm is None:  # a loop that does not call on_after_backward
+                    norm = _norm(weight.grad) if weight.grad is not None else 0.0
+                self.grad_norm[name].append(norm)
                 before = self._before.get(name)
                 if before is not None:
                     xp = array_module(before)
@@ -108,6 +117,7 @@ class GradientHealth(Callback):
                     self.update_ratio[name].append(math.nan)
             for name in self._relus:
                 self.dead_fraction[name].append(self._dead(name))
+        self._outputs, self._norms = {}, {}
         if (self._step + 1) % self.every == 0:
             self._snapshot()
 
@@ -118,7 +128,7 @@ class GradientHealth(Callback):
     def on_train_end(self, state) -> None:
         for remove in self._removers:
             remove()
-        self._removers, self._before, self._last_output = [], {}, {}
+        self._removers, self._before, self._outputs = [], {}, {}
 
     # -- measuring ------------------------------------------------------------------------------
     def _snapshot(self) -> None:
@@ -127,20 +137,31 @@ class GradientHealth(Callback):
     def _catch(self, name: str):
         def hook(module, inputs, output):
             if module.training:  # validation passes are not training health
-                self._last_output[name] = output._data  # the array: the graph may go
+                # the arrays, not the tensors (the graph may go); a ReLU used more than once
+                # in a step (ResNet's blocks) is judged on all its outputs
+                self._outputs.setdefault(name, []).append(output._data)
 
         return hook
 
     def _dead(self, name: str) -> float:
-        data = self._last_output.get(name)
-        if data is None:
+        """The fraction of a ReLU's units that were never positive in this step's outputs.
+
+        A unit is a feature (N, F) or a channel (N, C, H, W); a ReLU used more than once counts
+        each use's units: a channel can be dead in one block and alive in another.
+        """
+        outputs = self._outputs.get(name)
+        if not outputs:
             return math.nan
-        xp = array_module(data)
-        # A unit is a feature (N, F) or a channel (N, C, H, W): dead when never positive.
-        alive = data > 0
-        if data.ndim > 2:
-            alive = alive.reshape(data.shape[0], data.shape[1], -1).any(axis=2)
-        return float(1.0 - xp.mean(alive.any(axis=0)))
+        dead = units = 0
+        for data in outputs:
+            xp = array_module(data)
+            alive = data > 0
+            if data.ndim > 2:
+                alive = alive.reshape(data.shape[0], data.shape[1], -1).any(axis=2)
+            alive = alive.any(axis=0)
+            units += alive.size
+            dead += int(alive.size - xp.count_nonzero(alive))
+        return dead / units if units else math.nan
 
     # -- judging --------------------------------------------------------------------------------
     def check(self, since: int = 0) -> list[str]:

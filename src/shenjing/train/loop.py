@@ -85,16 +85,18 @@ def _progress(iterable, total: int | None, description: str, enabled: bool):
 
 def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = None, *,
         loss, optimizer, epochs: int = 1, metrics=("accuracy",),
-        callbacks: Iterable[Callback] = (), scheduler=None, clip_grad_norm: float | None = None,
-        verbose: bool = True) -> History:
+        callbacks: Iterable[Callback] = (), scheduler=None, scheduler_interval: str = "epoch",
+        clip_grad_norm: float | None = None, verbose: bool = True) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History.
 
     Each step: forward, ``loss(output, target)``, backward, optional gradient clipping,
     ``optimizer.step()``. After each epoch: the validation loss and metrics (``val_*``),
     the learning rate, the callbacks, and ``scheduler.step()`` (``ReduceLROnPlateau`` gets the
-    validation loss, or the training loss without a validation set). A NaN or infinite loss stops
-    training with ``NonFiniteLossError`` naming the epoch and the step. ``sj.manual_seed`` makes
-    the whole run repeat exactly (initialisation, shuffling, dropout).
+    validation loss, or the training loss without a validation set); with
+    ``scheduler_interval="step"`` the scheduler steps after every update instead (its periods,
+    such as ``T_max``, then count steps). A NaN or infinite loss stops training with
+    ``NonFiniteLossError`` naming the epoch and the step. ``sj.manual_seed`` makes the whole run
+    repeat exactly (initialisation, shuffling, dropout).
 
     Like Keras's ``model.fit``; PyTorch users write this loop by hand.
     """
@@ -104,11 +106,45 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     metric_fns = resolve(metrics)
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
+    update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval, "fit")
     return run_epochs(
-        state, callbacks, scheduler,
-        lambda: _train_epoch(state, train_loader, loss_fn, metric_fns, clip_grad_norm,
-                             callbacks),
+        state, callbacks, update.epoch_scheduler,
+        lambda: _train_epoch(state, train_loader, loss_fn, metric_fns, update, callbacks),
         None if val_loader is None else lambda: evaluate(model, val_loader, loss_fn, metric_fns))
+
+
+class Update:
+    """One training step's update after the forward pass, shared by ``fit`` and ``fit_sequence``:
+    backward, the callbacks' ``on_after_backward``, optional clipping by global norm,
+    ``optimizer.step()``, and the scheduler when it steps per update."""
+
+    def __init__(self, state: TrainingState, callbacks: list, clip_grad_norm, scheduler,
+                 interval: str, caller: str) -> None:
+        from shenjing.optim.lr_scheduler import ReduceLROnPlateau
+
+        if interval not in ("epoch", "step"):
+            raise ValueError(f"{caller}: scheduler_interval must be 'epoch' or 'step', got "
+                             f"{interval!r}")
+        if interval == "step" and isinstance(scheduler, ReduceLROnPlateau):
+            raise ValueError(f"{caller}: ReduceLROnPlateau steps on a validation loss, once an "
+                             "epoch: use scheduler_interval='epoch'")
+        self.state, self.callbacks, self.clip_grad_norm = state, callbacks, clip_grad_norm
+        self.step_scheduler = scheduler if interval == "step" else None
+        self.epoch_scheduler = scheduler if interval == "epoch" else None
+
+    def __call__(self, loss) -> None:
+        model, optimizer = self.state.model, self.state.optimizer
+        optimizer.zero_grad()
+        loss.backward()
+        for callback in self.callbacks:
+            callback.on_after_backward(self.state)
+        if self.clip_grad_norm is not None:
+            from shenjing.nn.utils import clip_grad_norm_
+
+            clip_grad_norm_(model.parameters(), self.clip_grad_norm)
+        optimizer.step()
+        if self.step_scheduler is not None:
+            self.step_scheduler.step()
 
 
 def run_epochs(state: TrainingState, callbacks: list, scheduler, train_epoch: Callable[[], dict],
@@ -148,9 +184,9 @@ def run_epochs(state: TrainingState, callbacks: list, scheduler, train_epoch: Ca
     return state.history
 
 
-def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, clip_grad_norm,
+def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, update: Update,
                  callbacks) -> dict:
-    model, optimizer = state.model, state.optimizer
+    model = state.model
     model.train()
     total = len(loader) if hasattr(loader, "__len__") else None
     bar = _progress(loader, total, f"epoch {state.epoch}/{state.epochs}", state.verbose)
@@ -168,13 +204,7 @@ def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, clip_grad_no
                 "lower learning rate, or sj.autograd.detect_anomaly() to find the operation "
                 "that made it"
             )
-        optimizer.zero_grad()
-        loss.backward()
-        if clip_grad_norm is not None:
-            from shenjing.nn.utils import clip_grad_norm_
-
-            clip_grad_norm_(model.parameters(), clip_grad_norm)
-        optimizer.step()
+        update(loss)
         n = len(target) if hasattr(target, "__len__") else 1
         seen += n
         sums["loss"] += value * n

@@ -22,6 +22,7 @@ from shenjing.train.history import History
 from shenjing.train.loop import (
     NonFiniteLossError,
     TrainingState,
+    Update,
     _loss_function,
     _progress,
     _split,
@@ -72,8 +73,8 @@ def _call(model: Module, inputs, state, where: str):
 
 def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable | None = None,
                  *, optimizer, epochs: int = 1, loss=None, callbacks: Iterable[Callback] = (),
-                 scheduler=None, clip_grad_norm: float | None = None,
-                 verbose: bool = True) -> History:
+                 scheduler=None, scheduler_interval: str = "epoch",
+                 clip_grad_norm: float | None = None, verbose: bool = True) -> History:
     """Train a stateful sequence model by truncated backpropagation through time.
 
     Each step: ``output, state = model(inputs, state)``, ``loss(output, target)`` (default: the
@@ -82,7 +83,8 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     and carried to the next chunk. The state is reset to ``None`` at every epoch. After each
     epoch: ``loss`` and ``bpc`` (training means, weighted by tokens), ``val_loss`` and
     ``val_bpc`` (``evaluate_sequence``), ``lr``, the callbacks (``EarlyStopping``,
-    ``ModelCheckpoint``) and ``scheduler.step()``. A NaN or infinite loss raises
+    ``ModelCheckpoint``) and ``scheduler.step()``, or after every update with
+    ``scheduler_interval="step"``, as in ``fit``. A NaN or infinite loss raises
     ``NonFiniteLossError`` naming the epoch and the step.
 
     PyTorch users write this loop by hand (its word_language_model example's ``train()``).
@@ -100,14 +102,16 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     loss_fn = sequence_cross_entropy if loss is None else _loss_function(loss)
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
+    update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval,
+                    "fit_sequence")
     return run_epochs(
-        state, callbacks, scheduler,
-        lambda: _train_epoch(state, train_batches, loss_fn, clip_grad_norm, callbacks),
+        state, callbacks, update.epoch_scheduler,
+        lambda: _train_epoch(state, train_batches, loss_fn, update, callbacks),
         None if val_batches is None else lambda: evaluate_sequence(model, val_batches, loss_fn))
 
 
-def _train_epoch(state: TrainingState, batches, loss_fn, clip_grad_norm, callbacks) -> dict:
-    model, optimizer = state.model, state.optimizer
+def _train_epoch(state: TrainingState, batches, loss_fn, update, callbacks) -> dict:
+    model = state.model
     model.train()
     total = len(batches) if hasattr(batches, "__len__") else None
     bar = _progress(batches, total, f"epoch {state.epoch}/{state.epochs}", state.verbose)
@@ -123,13 +127,7 @@ def _train_epoch(state: TrainingState, batches, loss_fn, clip_grad_norm, callbac
             raise NonFiniteLossError(
                 f"fit_sequence: the loss became {value} at epoch {state.epoch}, step {step}; try "
                 "a lower learning rate or stronger gradient clipping")
-        optimizer.zero_grad()
-        loss.backward()
-        if clip_grad_norm is not None:
-            from shenjing.nn.utils import clip_grad_norm_
-
-            clip_grad_norm_(model.parameters(), clip_grad_norm)
-        optimizer.step()
+        update(loss)
         # Keep the values, cut the history: the next backward stops at the next chunk's start.
         carried = detach_state(carried)
         n = target.numel()
