@@ -73,3 +73,22 @@ def test_scratch_buffers_reused_between_calls_never_corrupt_results():
         yt.sum().backward()
         np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), atol=1e-12)
         np.testing.assert_allclose(g, wt.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("padding", [1, (3, 1)], ids=["within reach", "beyond reach"])
+def test_an_infinite_weight_gives_torchs_input_gradient(padding):
+    """The input gradient by shifts (padding within the kernel's reach) also multiplies the
+    zeros that widen gy's rows by the weights: an infinite weight must not turn them into NaN
+    where they wrap onto real pixels. Beyond the reach, col2im does the work."""
+    import numpy as np
+    import torch
+
+    x = np.ones((1, 2, 4, 3), "f4")
+    w = np.ones((3, 2, 3, 3), "f4")
+    w[0, 0, 0, 0] = np.inf
+    ours = sj.tensor(x, requires_grad=True)
+    with np.errstate(invalid="ignore"):  # inf * 0 on the padding: NaN outputs, as in torch
+        sj.nn.functional.conv2d(ours, sj.tensor(w), padding=padding).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.conv2d(theirs, torch.tensor(w), padding=padding).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

@@ -109,8 +109,9 @@ def _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry):
     Each output row is widened to the padded input's width Wp, with zeros beyond OW. A kernel
     position (i, j) then reads the flattened padded input at one contiguous run of OH * Wp
     numbers from offset i*dh*Wp + j*dw, so col2im is KH*KW long additions instead of KH*KW*OH
-    rows of OW; where a run wraps into the next row it adds the widened zeros' columns, zero.
-    Images go in chunks whose columns stay in cache while they are added.
+    rows of OW; where a run wraps into the next row it adds the widened zeros' columns, which
+    are zero (set to zero when a weight is infinite, which would make them NaN). Images go in
+    chunks whose columns stay in cache while they are added.
     """
     n, c, height, width = input_shape
     kh, kw = weight.shape[2:]
@@ -125,8 +126,11 @@ def _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry):
     matrix = _weight_matrix(weight, groups).transpose(0, 2, 1)  # (G, C/G*KH*KW, O/G)
     padded = xp.zeros((n, c, hp * wp + (kw - 1) * dw), dtype=gy.dtype)
     chunk = max(1, _CHUNK_BYTES // (c * kh * kw * oh * wp * gy.itemsize))
+    finite = bool(xp.isfinite(weight).all())
     for start in range(0, n, chunk):
         columns = xp.matmul(matrix, rows[start:start + chunk])  # (b, G, C/G*KH*KW, OH*Wp)
+        if not finite:  # inf * 0 in the widened columns: NaN that the wrap would add
+            columns.reshape(columns.shape[:-1] + (oh, wp))[..., ow:] = 0
         blocks = columns.reshape(-1, c, kh, kw, oh * wp)
         target = padded[start:start + chunk]
         for i in range(kh):
@@ -218,11 +222,13 @@ class Conv2dInputGrad(Function):
         (dh, dw), (top, bottom, left, right) = geometry.dilation, geometry.padding
         full = (dh * (kh - 1) - top, dh * (kh - 1) - bottom, dw * (kw - 1) - left,
                 dw * (kw - 1) - right)
-        if geometry.stride == (1, 1) and input_shape[1] <= weight.shape[0]:
-            # Channels grow (the usual case): add W^T @ gy back by shifts, cheaper than the
-            # convolution below, whose im2col copies KH*KW times as many numbers as gy holds.
-            return _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry)
         if geometry.stride == (1, 1) and min(full) >= 0:
+            per_group_in, per_group_out = weight.shape[1], weight.shape[0] // geometry.groups
+            if 1 < per_group_out and per_group_in <= per_group_out:
+                # Channels grow (the usual case): W^T @ gy added back by shifts is cheaper than
+                # the convolution below, whose im2col copies KH*KW times as many numbers as gy
+                # holds. Not for depthwise layers: a product over one channel is slow in NumPy.
+                return _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry)
             # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
             # the flipped, transposed kernel. One matrix product, no scatter.
             adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)

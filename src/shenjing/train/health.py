@@ -3,9 +3,9 @@ callback for ``fit`` that records them and warns in the log when training looks 
 
 What it watches, and why:
 
-- the gradient norm of each layer's weight: when the first layer's is orders of magnitude below
-  the last layer's, gradients vanish on their way back (deep sigmoid networks) and the first
-  layers barely learn; far above, they explode;
+- the gradient norm of each layer's weight, as backward made it (before any clipping): when
+  the first layer's is orders of magnitude below the last layer's, gradients vanish on their
+  way back (deep sigmoid networks) and the first layers barely learn; far above, they explode;
 - the update-to-weight ratio ``|W_after - W_before| / |W_before|`` of each step: about 1e-3 is
   healthy (Karpathy's rule of thumb); much larger and the learning rate is too high, much
   smaller and the layer is not moving;
@@ -128,7 +128,7 @@ class GradientHealth(Callback):
     def on_train_end(self, state) -> None:
         for remove in self._removers:
             remove()
-        self._removers, self._before, self._outputs = [], {}, {}
+        self._removers, self._before, self._outputs, self._norms = [], {}, {}, {}
 
     # -- measuring ------------------------------------------------------------------------------
     def _snapshot(self) -> None:
@@ -136,7 +136,8 @@ class GradientHealth(Callback):
 
     def _catch(self, name: str):
         def hook(module, inputs, output):
-            if module.training:  # validation passes are not training health
+            # validation passes are not training health, nor steps that are not recorded
+            if module.training and (self._step + 1) % self.every == 0:
                 # the arrays, not the tensors (the graph may go); a ReLU used more than once
                 # in a step (ResNet's blocks) is judged on all its outputs
                 self._outputs.setdefault(name, []).append(output._data)

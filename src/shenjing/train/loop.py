@@ -89,14 +89,15 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
         clip_grad_norm: float | None = None, verbose: bool = True) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History.
 
-    Each step: forward, ``loss(output, target)``, backward, optional gradient clipping,
-    ``optimizer.step()``. After each epoch: the validation loss and metrics (``val_*``),
-    the learning rate, the callbacks, and ``scheduler.step()`` (``ReduceLROnPlateau`` gets the
-    validation loss, or the training loss without a validation set); with
-    ``scheduler_interval="step"`` the scheduler steps after every update instead (its periods,
-    such as ``T_max``, then count steps). A NaN or infinite loss stops training with
-    ``NonFiniteLossError`` naming the epoch and the step. ``sj.manual_seed`` makes the whole run
-    repeat exactly (initialisation, shuffling, dropout).
+    Each step: forward, ``loss(output, target)``, backward, the callbacks'
+    ``on_after_backward``, optional gradient clipping, ``optimizer.step()``. After each epoch:
+    the validation loss and metrics (``val_*``), the learning rate, the callbacks, and
+    ``scheduler.step()`` (``ReduceLROnPlateau`` gets the validation loss, or the training loss
+    without a validation set). With ``scheduler_interval="step"`` the scheduler steps after
+    every update instead (its periods, such as ``T_max``, then count steps), and the ``lr``
+    logged for an epoch is the rate after its last step, the next epoch's. A NaN or infinite
+    loss stops training with ``NonFiniteLossError`` naming the epoch and the step.
+    ``sj.manual_seed`` makes the whole run repeat exactly (initialisation, shuffling, dropout).
 
     Like Keras's ``model.fit``; PyTorch users write this loop by hand.
     """

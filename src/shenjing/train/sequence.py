@@ -79,12 +79,12 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
 
     Each step: ``output, state = model(inputs, state)``, ``loss(output, target)`` (default: the
     mean cross-entropy per token, ``sequence_cross_entropy``), backward through this chunk only,
-    optional gradient clipping by global norm, ``optimizer.step()``; then the state is detached
-    and carried to the next chunk. The state is reset to ``None`` at every epoch. After each
-    epoch: ``loss`` and ``bpc`` (training means, weighted by tokens), ``val_loss`` and
-    ``val_bpc`` (``evaluate_sequence``), ``lr``, the callbacks (``EarlyStopping``,
-    ``ModelCheckpoint``) and ``scheduler.step()``, or after every update with
-    ``scheduler_interval="step"``, as in ``fit``. A NaN or infinite loss raises
+    the callbacks' ``on_after_backward``, optional gradient clipping by global norm,
+    ``optimizer.step()``; then the state is detached and carried to the next chunk. The state is
+    reset to ``None`` at every epoch. After each epoch: ``loss`` and ``bpc`` (training means,
+    weighted by tokens), ``val_loss`` and ``val_bpc`` (``evaluate_sequence``), ``lr``, the
+    callbacks (``EarlyStopping``, ``ModelCheckpoint``) and ``scheduler.step()``, or after every
+    update with ``scheduler_interval="step"``, as in ``fit``. A NaN or infinite loss raises
     ``NonFiniteLossError`` naming the epoch and the step.
 
     PyTorch users write this loop by hand (its word_language_model example's ``train()``).
