@@ -20,9 +20,10 @@ from __future__ import annotations
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import windows
+from shenjing.backend import array_module, windows
 from shenjing.backend.pool import POOL
 from shenjing.ops.checks import pair, require_tensor
+from shenjing.ops.linalg import MatMul
 from shenjing.ops.reduce import Sum
 
 
@@ -207,8 +208,18 @@ class Conv2d(Function):
             gw = Conv2dWeightGrad.apply(x, gy, weight_shape=weight.shape,
                                         geometry=self.geometry, columns=self.columns)
         if self.needs_input_grad[2]:
-            gb = Sum.apply(gy, dims=(0, 2, 3), keepdim=False)
+            gb = _channel_sums(gy)
         return gx, gw, gb
+
+
+def _channel_sums(gy: Tensor) -> Tensor:
+    """(N, O, OH, OW) -> (O,): the bias gradient, summed over the pixels of each image as a
+    product with ones (BLAS is about three times faster here than NumPy's sum over the axes
+    (0, 2, 3)), then over the images. Differentiable, made of recorded operations."""
+    n, o, oh, ow = gy.shape
+    ones = Tensor._make(array_module(gy._data).ones((oh * ow, 1), dtype=gy.dtype))
+    per_image = MatMul.apply(gy.reshape(n * o, oh * ow), ones)  # (N*O, 1)
+    return Sum.apply(per_image.reshape(n, o), dims=(0,), keepdim=False)
 
 
 class Conv2dInputGrad(Function):
