@@ -168,7 +168,8 @@ class Kernel:
 
     @staticmethod
     def previous_states(xp, hs, reverse: bool):
-        """Each step's previous state as a (H, T*N) pool buffer, matching ``_columns``."""
+        """Each step's previous state as a (H, T*N) matrix laid out as ``_columns``' (a view
+        of a pool buffer: give back its ``base``)."""
         T, H, N = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         out, steps = _columns(xp, H, T, N, hs.dtype)
         steps[...] = (hs[1:] if reverse else hs[:-1]).transpose(1, 0, 2)
