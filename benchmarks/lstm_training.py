@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 import side_by_side
@@ -80,32 +79,16 @@ def initial_weights(vocab: int) -> dict:
     return {k: v.detach().numpy().copy() for k, v in network(torch, vocab).state_dict().items()}
 
 
-class Trainer:
-    """One library's model, optimizer and batches: ``steps(n)`` times n training steps."""
+class Trainer(side_by_side.Trainer):
+    """The character LSTM in one library, Adam 2e-3, on (SEQ_LEN, BATCH) code batches."""
 
     def __init__(self, m, vocab: int, weights: dict, batches: list):
-        self.m, self.vocab = m, vocab
-        self.model = network(m, vocab)
-        self.model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
-        self.optimizer = m.optim.Adam(self.model.parameters(), lr=2e-3)
-        self.batches = [(m.tensor(x), m.tensor(y)) for x, y in batches]
-        self.next, self.loss = 0, None
+        self.vocab = vocab
+        super().__init__(m, network(m, vocab), weights, 2e-3, batches)
 
-    def steps(self, n: int) -> list[float]:
-        times = []
-        for _ in range(n):
-            x, y = self.batches[self.next % len(self.batches)]
-            self.next += 1
-            start = time.perf_counter()
-            logits = self.model(x)
-            loss = self.m.nn.functional.cross_entropy(logits.reshape(-1, self.vocab),
-                                                      y.reshape(-1))
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            times.append(time.perf_counter() - start)
-            self.loss = loss.item()
-        return times
+    def loss(self, x, y):
+        logits = self.model(x)  # (T, N, vocab)
+        return self.m.nn.functional.cross_entropy(logits.reshape(-1, self.vocab), y.reshape(-1))
 
 
 def peak_rss(library: str, data: str, steps: int) -> None:
@@ -132,8 +115,8 @@ def main() -> None:
           f"sequence {SEQ_LEN}, batch {BATCH}, Adam, cross-entropy; {len(codes):,} characters")
     trainers = {m.__name__: Trainer(m, vocab, weights, batches) for m in (sj, torch)}
     report_times(alternate(trainers, args.rounds, args.steps))
-    print(f"loss after {trainers['torch'].next} steps: shenjing {trainers['shenjing'].loss:.4f}, "
-          f"PyTorch {trainers['torch'].loss:.4f}")
+    ours, theirs = trainers["shenjing"].last_loss, trainers["torch"].last_loss
+    print(f"loss after {trainers['torch'].next} steps: shenjing {ours:.4f}, PyTorch {theirs:.4f}")
     report_peak_memory(__file__, ["--data", args.data, "--threads", str(args.threads)])
 
 

@@ -27,6 +27,36 @@ def add_arguments(parser, rounds: int, steps: int) -> None:
                         help=argparse.SUPPRESS)
 
 
+class Trainer:
+    """One library's model, started from ``weights`` (a state dict of arrays), with Adam and
+    its batches: ``steps(n)`` trains n steps and returns each step's seconds. Subclasses
+    define ``loss(x, y)``, the forward pass and its loss."""
+
+    def __init__(self, m, model, weights: dict, lr: float, batches: list):
+        self.m, self.model = m, model
+        model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
+        self.optimizer = m.optim.Adam(model.parameters(), lr=lr)
+        self.batches = [(m.tensor(x), m.tensor(y)) for x, y in batches]
+        self.next, self.last_loss = 0, None
+
+    def loss(self, x, y):
+        raise NotImplementedError
+
+    def steps(self, n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            x, y = self.batches[self.next % len(self.batches)]
+            self.next += 1
+            start = time.perf_counter()
+            loss = self.loss(x, y)
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            times.append(time.perf_counter() - start)
+            self.last_loss = loss.item()
+        return times
+
+
 def alternate(trainers: dict, rounds: int, steps: int, warm_up: int = 5,
               pause: float = 0.25) -> dict:
     """Seconds of every step of each trainer, over ``rounds`` alternating turns of ``steps``.
@@ -62,12 +92,10 @@ def describe_blas() -> str:
         return "NumPy's BLAS: unknown (install threadpoolctl to see its kernel)"
     import numpy  # noqa: F401  (loads NumPy's BLAS, so that threadpoolctl finds it)
 
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"
-            and "numpy" in pool["filepath"]] or [pool for pool in threadpool_info()
-                                                 if pool["user_api"] == "blas"]
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     if not blas:
         return "NumPy's BLAS: none found"
-    pool = blas[0]
+    pool = next((pool for pool in blas if "numpy" in pool["filepath"]), blas[0])
     line = (f"NumPy's BLAS: {pool['internal_api']} {pool['version']}, kernel "
             f"{pool.get('architecture', 'unknown')}, {pool['num_threads']} threads")
     pinned = [f"{name}={os.environ[name]}" for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
