@@ -124,3 +124,258 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o644
+
+
+# -- strict reading: every malformed file is a CheckpointError that names it ----------------------
+def _safetensors_file(path, header, body=b""):
+    """A safetensors file with a hand-written header, for headers no writer would produce."""
+    import json
+    import struct
+
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    path.write_bytes(struct.pack("<Q", len(text)) + text + body)
+    return path
+
+
+def _with_structure(structure):
+    import json
+
+    text = structure if isinstance(structure, str) else json.dumps(structure)
+    return {"__metadata__": {"shenjing.structure": text}}
+
+
+_W = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+
+
+@pytest.mark.parametrize("header", [
+    {"__metadata__": {"shenjing.structure": 5}},  # the structure entry 5, not a JSON string
+    {"__metadata__": 5},
+    {"w": 5},
+    _with_structure({"__dict__": 5}),
+    _with_structure({"__dict__": [5]}),
+    _with_structure({"__dict__": [["w", {"__tensor__": "w"}, 3]]}),
+    _with_structure({"__dict__": [[1.5, 2]]}),
+    _with_structure({"__dict__": [[True, 2]]}),
+    _with_structure({"__dict__": [[["w"], 2]]}),
+    _with_structure({"__dict__": [["a", 1], ["a", 2]]}),
+    _with_structure({"__tensor__": 5}),
+    _with_structure({"__tensor__": ["w"]}),
+    _with_structure({"__tensor__": "missing"}),
+    _with_structure({"__tuple__": 5}),
+    _with_structure({"__tensor__": "w", "extra": 1}),
+    _with_structure({"something": 1}),
+    _with_structure("{not json"),
+    _with_structure("1" * 5000),  # an integer longer than Python converts
+], ids=lambda header: str(header)[:60])
+def test_malformed_entries_and_structures_are_checkpoint_errors(tmp_path, header):
+    path = _safetensors_file(tmp_path / "bad.safetensors", {**_W, **header}, b"\0" * 8)
+    with pytest.raises(CheckpointError, match="bad.safetensors"):
+        sj.load(path)
+
+
+@pytest.mark.parametrize("shape", [[True, 2], [2.0], [-1, 2], ["2"], [None], 5])
+def test_shapes_that_are_not_lists_of_counts_are_checkpoint_errors(tmp_path, shape):
+    header = {"w": {"dtype": "F32", "shape": shape, "data_offsets": [0, 8]}}
+    path = _safetensors_file(tmp_path / "shape.safetensors", header, b"\0" * 8)
+    with pytest.raises(CheckpointError, match="shape.safetensors"):
+        sj.load(path)
+
+
+@pytest.mark.parametrize("shape, offsets", [([2 ** 32, 2 ** 32], [0, 0]),  # wraps to 0 in int64
+                                            ([2 ** 62, 4], [0, 0]),
+                                            ([2 ** 40, 2 ** 40], [0, 8])])
+def test_shapes_whose_size_overflows_int64_are_checkpoint_errors(tmp_path, shape, offsets):
+    header = {"w": {"dtype": "F32", "shape": shape, "data_offsets": offsets}}
+    path = _safetensors_file(tmp_path / "huge.safetensors", header, b"\0" * offsets[1])
+    with pytest.raises(CheckpointError, match="huge.safetensors.*overflow"):
+        sj.load(path)
+
+
+@pytest.mark.parametrize("second", [[4, 8],    # overlaps the first tensor
+                                    [12, 16],  # leaves a gap of 4 bytes
+                                    [8, 12]])  # in order, but the file holds 4 more bytes
+def test_overlapping_or_gapped_offsets_are_refused(tmp_path, second):
+    header = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+              "b": {"dtype": "F32", "shape": [1], "data_offsets": second}}
+    path = _safetensors_file(tmp_path / "offsets.safetensors", header, b"\0" * 16)
+    with pytest.raises(CheckpointError, match="offsets.safetensors"):
+        sj.load(path)
+
+
+def test_the_data_must_fill_the_file_exactly(tmp_path):
+    header = {"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+    for body in (b"\0" * 4, b"\0" * 12):
+        path = _safetensors_file(tmp_path / "size.safetensors", header, body)
+        with pytest.raises(CheckpointError, match="size.safetensors"):
+            sj.load(path)
+
+
+def test_a_structure_nested_100000_deep_is_a_clear_checkpoint_error(tmp_path):
+    depth = 100_000
+    lists = "[" * depth + "]" * depth
+    dicts = '{"__dict__": [["a", ' * depth + "1" + "]]}" * depth
+    for structure in (lists, dicts):
+        path = _safetensors_file(tmp_path / "deep.safetensors", _with_structure(structure))
+        with pytest.raises(CheckpointError, match="deep.safetensors.*nested more than 100"):
+            sj.load(path)
+
+
+def test_nesting_depth_is_bounded_the_same_way_on_both_sides(tmp_path):
+    deep = 1
+    for _ in range(100):  # 100 lists around the 1: the most load reads
+        deep = [deep]
+    sj.save(deep, tmp_path / "ok.safetensors")
+    assert sj.load(tmp_path / "ok.safetensors") == deep
+    with pytest.raises(ValueError, match="nested more than 100 levels"):
+        sj.save([deep], tmp_path / "deeper.safetensors")
+    wrapped = sj.ones(1)
+    for _ in range(100):  # a tensor is a leaf, not one more level
+        wrapped = [wrapped]
+    sj.save(wrapped, tmp_path / "tensor.npz")
+    loaded = sj.load(tmp_path / "tensor.npz")
+    for _ in range(100):
+        (loaded,) = loaded
+    assert loaded.tolist() == [1.0]
+    path = _safetensors_file(tmp_path / "deeper.safetensors", _with_structure([deep]))
+    with pytest.raises(CheckpointError, match="deeper.safetensors.*nested more than 100"):
+        sj.load(path)
+
+
+def test_unsupported_dtypes_name_the_tensor(tmp_path):
+    header = {"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}
+    path = _safetensors_file(tmp_path / "bf16.safetensors", header, b"\0" * 4)
+    with pytest.raises(CheckpointError, match="bf16.safetensors: tensor 'w' has dtype BF16"):
+        sj.load(path)
+
+
+def test_corrupt_bools_come_back_as_true(tmp_path):
+    header = {"m": {"dtype": "BOOL", "shape": [3], "data_offsets": [0, 3]}}
+    path = _safetensors_file(tmp_path / "m.safetensors", header, b"\x00\x02\xff")
+    mask = sj.load(path)["m"].numpy()
+    assert mask.tolist() == [False, True, True]
+    assert mask.view(np.uint8).tolist() == [0, 1, 1]
+
+
+def test_torch_save_files_are_refused_with_a_reason(tmp_path):
+    import torch
+
+    zipped, legacy = tmp_path / "model.pt", tmp_path / "legacy.pt"
+    torch.save({"weight": torch.ones(2, 3)}, zipped)
+    torch.save({"weight": torch.ones(2, 3)}, legacy, _use_new_zipfile_serialization=False)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(zipped.read_bytes()[:200])
+    for path in (zipped, legacy, truncated):
+        with pytest.raises(CheckpointError, match=f"{path.name}: .*PyTorch.*reading PyTorch "
+                                                  "files is not supported yet"):
+            sj.load(path)
+
+
+def test_files_that_are_not_checkpoints_never_load_as_empty(tmp_path):
+    import pickle
+    import zipfile
+
+    pickle_path = tmp_path / "state.pkl"
+    pickle_path.write_bytes(pickle.dumps({"w": [1.0]}))
+    npy_path = tmp_path / "array.npy"
+    np.save(npy_path, np.ones(3))
+    zip_path = tmp_path / "notes.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    empty_zip = tmp_path / "empty.npz"
+    zipfile.ZipFile(empty_zip, "w").close()
+    empty = tmp_path / "empty.safetensors"
+    empty.write_bytes(b"")
+    for path, reason in ((pickle_path, "a pickle file"),
+                         (npy_path, r"a single NumPy array \(.npy\)"),
+                         (zip_path, "'notes.txt', which is not a .npy array"),
+                         (empty_zip, "without arrays"), (empty, "empty")):
+        with pytest.raises(CheckpointError, match=f"{path.name}: .*{reason}"):
+            sj.load(path)
+
+
+def test_an_npz_of_numpy_arrays_loads_as_a_flat_dict(tmp_path):
+    path = tmp_path / "arrays.npz"
+    np.savez(path, weight=np.eye(2, dtype=np.float32), steps=np.arange(3))
+    loaded = sj.load(path)
+    assert sorted(loaded) == ["steps", "weight"]
+    np.testing.assert_array_equal(loaded["weight"].numpy(), np.eye(2))
+    assert loaded["steps"].dtype == sj.int64
+
+
+@pytest.mark.parametrize("name, array, reason", [
+    ("tensor/w.npy", np.zeros(2, dtype=np.complex64), "dtype complex64"),
+    ("tensor/w.npy", np.array([1, None], dtype=object), "Python objects"),
+    ("shenjing.structure.npy", np.zeros(2, dtype=np.float32), "not JSON"),
+])
+def test_npz_entries_shenjing_cannot_hold_are_refused(tmp_path, name, array, reason):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    path = tmp_path / "entries.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(name, buffer.getvalue())
+    with pytest.raises(CheckpointError, match=f"entries.npz.*{reason}"):
+        sj.load(path)
+
+
+def test_npz_whose_structure_names_a_missing_tensor_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "ckpt.npz"
+    sj.save({"w": sj.ones(2), "b": sj.zeros(1)}, path)
+    entries = {}
+    with zipfile.ZipFile(path) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist() if n != "tensor/b.npy"}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    with pytest.raises(CheckpointError, match="ckpt.npz: corrupt structure at 'b': refers to a "
+                                              "missing tensor 'b'"):
+        sj.load(path)
+
+
+def test_npy_headers_that_claim_more_than_the_entry_holds_are_refused(tmp_path):
+    import zipfile
+
+    header = b"{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000,), }"
+    header += b" " * (-(len(header) + 11) % 64) + b"\n"
+    forged = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(16)
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("tensor/w.npy", forged)
+    with pytest.raises(CheckpointError, match=r"bomb.npz: entry 'tensor/w.npy': shape "
+                                              r"\(1000000000000,\) needs 4000000000000 bytes"):
+        sj.load(path)
+
+
+def test_files_of_the_previous_layout_still_load(tmp_path):
+    """Files written before the safetensors library wrote them: a flat state dict without a
+    structure entry, its tensors in the dict's order (not sorted), loads in that order."""
+    body = np.arange(3, dtype=np.float32).tobytes() + np.array([7], dtype=np.int64).tobytes()
+    header = {"z.weight": {"dtype": "F32", "shape": [3], "data_offsets": [0, 12]},
+              "a.steps": {"dtype": "I64", "shape": [1], "data_offsets": [12, 20]}}
+    path = _safetensors_file(tmp_path / "old.safetensors", header, body)
+    loaded = sj.load(path)
+    assert list(loaded) == ["z.weight", "a.steps"]
+    np.testing.assert_array_equal(loaded["z.weight"].numpy(), [0, 1, 2])
+    assert loaded["a.steps"].dtype == sj.int64 and loaded["a.steps"].tolist() == [7]
+
+
+def test_a_key_named_like_the_metadata_entry_round_trips(tmp_path):
+    state = {"__metadata__": sj.ones(2), "w": sj.zeros(1)}
+    sj.save(state, tmp_path / "m.safetensors")
+    loaded = sj.load(tmp_path / "m.safetensors")
+    assert list(loaded) == ["__metadata__", "w"]
+    np.testing.assert_array_equal(loaded["__metadata__"].numpy(), [1, 1])
+
+
+def test_import_shenjing_does_not_import_safetensors():
+    import subprocess
+    import sys
+
+    code = "import sys, shenjing; assert 'safetensors' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -4,20 +4,26 @@ A checkpoint may nest dicts, lists and tuples of tensors, numbers, strings, bool
 model's and an optimizer's state dicts, an epoch counter). Tensors are stored as raw arrays; the
 nesting is kept as JSON beside them. Loading therefore never executes code from the file.
 
-- ``.safetensors`` (the default): the format of Hugging Face's safetensors, written and read here
-  (the ``safetensors`` library reads shenjing's files, and shenjing reads its files);
-- ``.npz``: NumPy's zip of arrays, read with ``allow_pickle=False``.
+- ``.safetensors`` (the default): Hugging Face's format, written and read by the ``safetensors``
+  library, which validates every header (types, shapes, offsets that tile the data exactly, the
+  size against the file's) and is fuzzed upstream. The nesting is a JSON string in the header's
+  ``__metadata__`` under ``shenjing.structure``; a file without it (written by another library)
+  loads as a flat ``{name: tensor}`` dict;
+- ``.npz``: NumPy's zip of ``.npy`` arrays, read here entry by entry: only plain numeric arrays,
+  each checked against the size its entry holds, never a pickled object.
 
-Files are written to a temporary name in the same folder and renamed over the target, so a crash
-mid-write never leaves a half-written checkpoint behind.
+Anything else, a PyTorch file included, is a ``CheckpointError`` that names the file and says
+what is wrong. Files are written to a temporary name in the same folder and renamed over the
+target, so a crash mid-write never leaves a half-written checkpoint behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import math
 import os
-import struct
 import tempfile
 from pathlib import Path
 
@@ -26,12 +32,12 @@ import numpy
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import CPU, to_device
 
-# safetensors dtype names <-> NumPy dtypes
+# safetensors dtype names <-> the NumPy dtypes a shenjing tensor can hold
 _DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64", "I32": "int32",
            "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
 _NAMES = {numpy.dtype(v): k for k, v in _DTYPES.items()}
-_SKELETON_KEY = "shenjing.structure"  # metadata entry holding the nesting, as JSON
-_MAX_HEADER = 100 * 1024 * 1024
+_SKELETON_KEY = "shenjing.structure"  # metadata entry (or .npz entry) holding the nesting, as JSON
+_MAX_DEPTH = 100  # nesting levels of dicts, lists and tuples; far beyond any real checkpoint
 
 
 class CheckpointError(ValueError):
@@ -39,26 +45,30 @@ class CheckpointError(ValueError):
 
 
 # -- structure <-> (skeleton, arrays) --------------------------------------------------------------
-def _flatten(obj, arrays: dict, path: str):
+def _flatten(obj, arrays: dict, path: str, depth: int = 0):
     """Replace every tensor in ``obj`` by a reference into ``arrays``; return the JSON skeleton."""
     if isinstance(obj, Tensor):
         key = path or "tensor"
-        while key in arrays:  # a dict key containing "." could collide with a nested path
+        while key in arrays or key == "__metadata__":  # "a.b" could collide with a nested path
             key += "'"
         arrays[key] = numpy.require(to_device(obj.detach()._data, CPU), requirements="C")
         return {"__tensor__": key}
     if isinstance(obj, numpy.ndarray):
         raise TypeError(f"save: {path or 'the object'} is a NumPy array; wrap it with "
                         "sj.tensor() so that it is stored as a tensor")
+    if isinstance(obj, (dict, list, tuple)) and depth >= _MAX_DEPTH:
+        # load refuses deeper structures, so save never writes one
+        raise ValueError(f"save: the object is nested more than {_MAX_DEPTH} levels deep at "
+                         f"{path!r}")
     if isinstance(obj, dict):
         items = []
         for k, v in obj.items():
             if not isinstance(k, (str, int)) or isinstance(k, bool):
                 raise TypeError(f"save: dict keys must be str or int, got {k!r} at {path!r}")
-            items.append([k, _flatten(v, arrays, f"{path}.{k}" if path else str(k))])
+            items.append([k, _flatten(v, arrays, f"{path}.{k}" if path else str(k), depth + 1)])
         return {"__dict__": items}
     if isinstance(obj, (list, tuple)):
-        values = [_flatten(v, arrays, f"{path}.{i}" if path else str(i))
+        values = [_flatten(v, arrays, f"{path}.{i}" if path else str(i), depth + 1)
                   for i, v in enumerate(obj)]
         return {"__tuple__": values} if isinstance(obj, tuple) else values
     if obj is None or isinstance(obj, (bool, int, float, str)):
@@ -69,29 +79,60 @@ def _flatten(obj, arrays: dict, path: str):
                     "tensors, numbers, strings, bools, None, lists, tuples and dicts")
 
 
-def _unflatten(skeleton, arrays: dict, source: str):
-    if isinstance(skeleton, dict):
-        if "__tensor__" in skeleton:
-            key = skeleton["__tensor__"]
-            if key not in arrays:
-                raise CheckpointError(f"{source}: the structure refers to a missing tensor {key!r}")
-            return Tensor._make(arrays[key])
-        if "__dict__" in skeleton:
-            return {k: _unflatten(v, arrays, source) for k, v in skeleton["__dict__"]}
-        if "__tuple__" in skeleton:
-            return tuple(_unflatten(v, arrays, source) for v in skeleton["__tuple__"])
-        raise CheckpointError(f"{source}: unknown entry in the structure: {sorted(skeleton)}")
+def _parse_structure(text, source: str):
+    """The JSON skeleton stored in a file, or a ``CheckpointError`` saying why it is unreadable."""
+    if not isinstance(text, (str, bytes)):
+        raise CheckpointError(f"{source}: corrupt structure (not a JSON string)")
+    try:
+        return json.loads(text)
+    except RecursionError:  # the decoder recurses once per level
+        raise CheckpointError(f"{source}: corrupt structure (nested more than {_MAX_DEPTH} "
+                              "levels deep)") from None
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer of too many digits
+        raise CheckpointError(f"{source}: corrupt structure ({exc})") from None
+
+
+def _unflatten(skeleton, arrays: dict, source: str, path: str = "", depth: int = 0):
+    """Rebuild the saved object from its skeleton; anything malformed is a ``CheckpointError``."""
+    where = f"{source}: corrupt structure" + (f" at {path!r}" if path else "")
+    container = isinstance(skeleton, list) or (isinstance(skeleton, dict)
+                                                and "__tensor__" not in skeleton)
+    if container and depth >= _MAX_DEPTH:  # the same bound as save's
+        raise CheckpointError(f"{where}: nested more than {_MAX_DEPTH} levels deep")
     if isinstance(skeleton, list):
-        return [_unflatten(v, arrays, source) for v in skeleton]
-    return skeleton
+        return [_unflatten(v, arrays, source, _join(path, i), depth + 1)
+                for i, v in enumerate(skeleton)]
+    if not isinstance(skeleton, dict):
+        return skeleton  # JSON gives only None, bools, numbers and strings here
+    if len(skeleton) != 1 or next(iter(skeleton)) not in ("__tensor__", "__dict__", "__tuple__"):
+        raise CheckpointError(f"{where}: expected one of __tensor__, __dict__, __tuple__, got "
+                              f"{sorted(skeleton)[:5]}")
+    ((kind, value),) = skeleton.items()
+    if kind == "__tensor__":
+        if not isinstance(value, str) or value not in arrays:
+            raise CheckpointError(f"{where}: refers to a missing tensor {value!r:.80}")
+        return Tensor._make(arrays[value])
+    if not isinstance(value, list):
+        raise CheckpointError(f"{where}: {kind} holds {type(value).__name__}, not a list")
+    if kind == "__tuple__":
+        return tuple(_unflatten(v, arrays, source, _join(path, i), depth + 1)
+                     for i, v in enumerate(value))
+    result = {}
+    for item in value:
+        if not (isinstance(item, list) and len(item) == 2):
+            raise CheckpointError(f"{where}: __dict__ items must be [key, value] pairs, got "
+                                  f"{item!r:.80}")
+        key, entry = item
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise CheckpointError(f"{where}: dict keys must be str or int, got {key!r:.80}")
+        if key in result:
+            raise CheckpointError(f"{where}: the key {key!r:.80} appears twice")
+        result[key] = _unflatten(entry, arrays, source, _join(path, key), depth + 1)
+    return result
 
 
-def _is_flat_state(skeleton) -> bool:
-    """True for a plain {name: tensor} dict, stored without a structure entry (as others do)."""
-    return isinstance(skeleton, dict) and "__dict__" in skeleton and all(
-        isinstance(k, str) and isinstance(v, dict) and v.get("__tensor__") == k
-        for k, v in skeleton["__dict__"]
-    )
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -110,6 +151,10 @@ def save(obj, path: str | os.PathLike) -> None:
     path = Path(path)
     arrays: dict = {}
     skeleton = _flatten(obj, arrays, "")
+    for key, array in arrays.items():
+        if array.dtype not in _NAMES:
+            raise TypeError(f"save: tensor {key!r} has dtype {array.dtype}, which checkpoints "
+                            f"do not store (they hold {', '.join(map(str, _NAMES))})")
     if path.suffix == ".npz":
         payload = _npz_bytes(skeleton, arrays)
     else:
@@ -118,28 +163,14 @@ def save(obj, path: str | os.PathLike) -> None:
 
 
 def _safetensors_bytes(skeleton, arrays: dict) -> bytes:
-    header: dict = {}
-    if not _is_flat_state(skeleton):
-        header["__metadata__"] = {_SKELETON_KEY: json.dumps(skeleton)}
-    offset = 0
-    blobs = []
-    for key, array in arrays.items():
-        if array.dtype not in _NAMES:
-            raise TypeError(f"save: tensor {key!r} has dtype {array.dtype}, which safetensors "
-                            "cannot store")
-        data = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
-        header[key] = {"dtype": _NAMES[array.dtype], "shape": list(array.shape),
-                       "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)  # safetensors aligns the data to 8 bytes
-    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+    import safetensors.numpy  # imported here: `import shenjing` stays light
+
+    # The structure goes in even for a flat state dict: the library writes tensors sorted by
+    # name, and the structure keeps the dict's own order, as torch.save does.
+    return safetensors.numpy.save(arrays, metadata={_SKELETON_KEY: json.dumps(skeleton)})
 
 
 def _npz_bytes(skeleton, arrays: dict) -> bytes:
-    import io
-
     buffer = io.BytesIO()
     entries = {f"tensor/{key}": array for key, array in arrays.items()}
     entries[_SKELETON_KEY] = numpy.frombuffer(json.dumps(skeleton).encode(), dtype=numpy.uint8)
@@ -193,83 +224,156 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------
-def load(path: str | os.PathLike):
-    """Read what ``save`` wrote (or any safetensors file); tensors come back on the CPU.
+_NO_PYTORCH = "reading PyTorch files is not supported yet; save the state dict with safetensors " \
+              "(safetensors.torch.save_file) and load that"
 
-    Equivalent of ``torch.load(path, weights_only=True)``.
+
+def load(path: str | os.PathLike):
+    """Read what ``save`` wrote, any safetensors file, or an .npz of arrays; tensors come back on
+    the CPU.
+
+    Equivalent of ``torch.load(path, weights_only=True)``. A file that is none of these, or is
+    corrupt or truncated, raises ``CheckpointError`` (a ``ValueError``) naming the file.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"load: no checkpoint at {path}")
     with open(path, "rb") as file:
-        data = file.read()
-    if data[:2] == b"PK":
-        return _load_npz(path)
-    return _load_safetensors(data, str(path))
+        head = file.read(64)
+    if not head:
+        raise CheckpointError(f"{path}: the file is empty")
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first record, or an empty zip
+        if _first_zip_name(head).endswith(b"data.pkl"):  # even a truncated one is PyTorch's
+            raise CheckpointError(f"{path}: a PyTorch file (torch.save's zip format); "
+                                  f"{_NO_PYTORCH}")
+        return _load_zip(path)
+    return _load_safetensors(path, head)
 
 
-def _load_safetensors(data: bytes, source: str):
-    if len(data) < 8:
-        raise CheckpointError(f"{source}: too short to be a checkpoint ({len(data)} bytes)")
-    (size,) = struct.unpack("<Q", data[:8])
-    if size > min(len(data) - 8, _MAX_HEADER):
-        raise CheckpointError(f"{source}: corrupt or truncated (header of {size} bytes in a file "
-                              f"of {len(data)})")
+def _first_zip_name(head: bytes) -> bytes:
+    """The name in a zip's first local file header (bytes 26-29 give its length)."""
+    size = int.from_bytes(head[26:28], "little")
+    return head[30:30 + size]
+
+
+def _not_safetensors(head: bytes) -> str | None:
+    """What a file that is not safetensors looks like, when its first bytes say so.
+
+    Asked only after the safetensors header failed to parse: a header's length may begin with
+    the same bytes (0x80 0x02 is a 640-byte header), but a header then begins with "{".
+    """
+    protocol = head[1] if len(head) > 1 else 0
+    if head[0] == 0x80 and 2 <= protocol <= 5 and head[8:9] != b"{":
+        return (f"a pickle file (PyTorch's legacy torch.save format, or another pickle); "
+                f"shenjing never unpickles, and {_NO_PYTORCH}")
+    if head.startswith(b"\x93NUMPY"):
+        return ("a single NumPy array (.npy), not a checkpoint; read it with numpy.load and wrap "
+                "it with sj.tensor()")
+    return None
+
+
+def _load_safetensors(path: Path, head: bytes):
+    import safetensors  # imported here: `import shenjing` stays light
+
+    source = str(path)
     try:
-        header = json.loads(data[8:8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{source}: corrupt header ({exc})") from None
-    if not isinstance(header, dict):
-        raise CheckpointError(f"{source}: corrupt header (not a JSON object)")
-    metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict):
-        raise CheckpointError(f"{source}: corrupt header (__metadata__ is not an object)")
-    body = memoryview(data)[8 + size:]
-    arrays = {}
-    for key, entry in header.items():
-        try:
-            dtype = numpy.dtype(_DTYPES[entry["dtype"]]).newbyteorder("<")
-            start, end = (int(v) for v in entry["data_offsets"])
-            shape = tuple(entry["shape"])
-            if not all(isinstance(n, int) and n >= 0 for n in shape):
-                raise ValueError(shape)
-        except (KeyError, TypeError, ValueError):
-            raise CheckpointError(f"{source}: corrupt entry for tensor {key!r}") from None
-        count = int(numpy.prod(shape, dtype=numpy.int64))
-        if end > len(body) or end - start != count * dtype.itemsize or start < 0:
-            raise CheckpointError(f"{source}: tensor {key!r} is truncated or its size does not "
-                                  f"match its shape {shape}")
-        array = numpy.frombuffer(body[start:end], dtype=dtype).reshape(shape)
-        arrays[key] = array.astype(dtype.newbyteorder("="), copy=True)
+        with safetensors.safe_open(source, framework="numpy") as file:
+            metadata = file.metadata() or {}
+            # file order: a flat file of another writer keeps its order
+            names = file.offset_keys() if hasattr(file, "offset_keys") else file.keys()
+            for name in names:
+                dtype = file.get_slice(name).get_dtype()
+                if dtype not in _DTYPES:
+                    raise CheckpointError(f"{source}: tensor {name!r} has dtype {dtype}, which "
+                                          f"shenjing cannot hold (it holds {', '.join(_DTYPES)})")
+            arrays = {name: _native(file.get_tensor(name)) for name in names}
+    except safetensors.SafetensorError as exc:
+        reason = str(exc).removeprefix("Error while deserializing header: ")
+        raise CheckpointError(f"{source}: " + (_not_safetensors(head) or "corrupt, truncated or "
+                              f"not a safetensors file ({reason})")) from None
     if _SKELETON_KEY in metadata:
-        try:
-            skeleton = json.loads(metadata[_SKELETON_KEY])
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{source}: corrupt structure ({exc})") from None
-        return _restore(skeleton, arrays, source)
-    return {key: Tensor._make(array) for key, array in arrays.items()}
-
-
-def _load_npz(path: Path):
-    import zipfile
-
-    try:
-        with numpy.load(path, allow_pickle=False) as archive:
-            arrays = {name[len("tensor/"):]: archive[name] for name in archive.files
-                      if name.startswith("tensor/")}
-            if _SKELETON_KEY not in archive.files:
-                return {key: Tensor._make(array) for key, array in arrays.items()}
-            skeleton = json.loads(archive[_SKELETON_KEY].tobytes())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise CheckpointError(f"{path}: corrupt or truncated .npz checkpoint ({exc})") from None
-    return _restore(skeleton, arrays, str(path))
-
-
-def _restore(skeleton, arrays: dict, source: str):
-    """``_unflatten``, with a malformed structure reported as a corrupt file."""
-    try:
+        skeleton = _parse_structure(metadata[_SKELETON_KEY], source)
         return _unflatten(skeleton, arrays, source)
+    return {name: Tensor._make(array) for name, array in arrays.items()}
+
+
+def _native(array):
+    """``array`` in native byte order, writable, with bools that are exactly 0 or 1."""
+    if array.dtype == bool:
+        return array.view(numpy.uint8) != 0  # a corrupt byte could hold 2..255
+    return numpy.require(array.astype(array.dtype.newbyteorder("="), copy=False),
+                         requirements=("C", "W"))
+
+
+def _load_zip(path: Path):
+    """An .npz of arrays (what ``save`` writes, or ``numpy.savez``); a PyTorch zip is refused."""
+    import zipfile
+    import zlib
+
+    source = str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if any(name.endswith("data.pkl") for name in archive.namelist()):
+                raise CheckpointError(f"{source}: a PyTorch file (torch.save's zip format); "
+                                      f"{_NO_PYTORCH}")
+            entries = {}
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    raise CheckpointError(f"{source}: not an .npz checkpoint (it holds "
+                                          f"{info.filename!r:.80}, which is not a .npy array)")
+                with archive.open(info) as member:
+                    entries[info.filename[:-4]] = _read_npy(member, info, source)
     except CheckpointError:
         raise
-    except (TypeError, ValueError, KeyError) as exc:
-        raise CheckpointError(f"{source}: corrupt structure ({exc})") from None
+    # What a corrupt zip raises: damaged records, bad CRCs, data that does not inflate, an
+    # unknown compression method, an encrypted entry.
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:
+        raise CheckpointError(f"{source}: corrupt or truncated .npz file ({str(exc):.200})") \
+            from None
+    if not entries:
+        raise CheckpointError(f"{source}: a zip file without arrays, not an .npz checkpoint")
+    structure = entries.pop(_SKELETON_KEY, None)
+    arrays = {name.removeprefix("tensor/"): array for name, array in entries.items()}
+    if len(arrays) != len(entries):
+        raise CheckpointError(f"{source}: a tensor is stored twice (with and without 'tensor/')")
+    if structure is None:  # an .npz of arrays written by numpy.savez: a flat dict
+        return {name: Tensor._make(array) for name, array in arrays.items()}
+    if structure.dtype != numpy.uint8 or structure.ndim != 1:
+        raise CheckpointError(f"{source}: corrupt structure (not JSON text)")
+    return _unflatten(_parse_structure(structure.tobytes(), source), arrays, source)
+
+
+def _read_npy(member, info, source: str):
+    """One .npy entry of a zip, checked before anything is allocated: a plain numeric dtype, a
+    shape of non-negative ints whose size is exactly what the entry holds."""
+    import tokenize
+
+    from numpy.lib import format as npy
+
+    where = f"{source}: entry {info.filename!r:.80}"
+    try:
+        version = npy.read_magic(member)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f"unsupported .npy version {version}")
+        reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, fortran_order, dtype = reader(member)
+    except (ValueError, TypeError, KeyError, SyntaxError, RecursionError, MemoryError,
+            tokenize.TokenError) as exc:  # what numpy's header parser can raise on garbage
+        raise CheckpointError(f"{where}: corrupt .npy header ({str(exc):.200})") from None
+    if dtype.hasobject:
+        raise CheckpointError(f"{where}: an array of Python objects, which only pickle can read; "
+                              "shenjing never unpickles")
+    if dtype.newbyteorder("=") not in _NAMES:
+        raise CheckpointError(f"{where}: dtype {dtype} is not one shenjing holds")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise CheckpointError(f"{where}: corrupt shape {shape!r:.80}")
+    size = math.prod(shape) * dtype.itemsize
+    if size != info.file_size - member.tell():
+        raise CheckpointError(f"{where}: shape {shape} needs {size} bytes, the entry holds "
+                              f"{info.file_size - member.tell()}")
+    data = member.read(size)
+    if len(data) != size or member.read(1):  # reading to the end also checks the CRC
+        raise CheckpointError(f"{where}: truncated")
+    array = numpy.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
+    return _native(numpy.array(array, order="C"))  # a copy: frombuffer's array is read-only
