@@ -63,3 +63,12 @@ def test_a_file_that_is_not_word_vectors(tmp_path, capsys):
     path.write_text("just some notes\n")
     assert main(["similar", str(path), "king"]) == 2
     assert "notes.txt: not a word2vec file" in capsys.readouterr().err
+
+
+def test_a_binary_header_claiming_more_than_the_file_holds(tmp_path, capsys):
+    path = tmp_path / "vectors.bin"
+    path.write_bytes(b"1000000 100000\nking " + bytes(400))
+    assert main(["similar", str(path), "king"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("shenjing similar: ")  # no traceback
+    assert "vectors.bin: the header announces 1,000,000 words of dimension 100,000" in err

@@ -80,3 +80,37 @@ def serve(directory: str | os.PathLike):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def write_gzip_bomb(path: str | os.PathLike, header: bytes, zeros: int) -> Path:
+    """Write ``header`` then ``zeros`` zero bytes gzipped to ``path``, compressing in chunks so
+    the test never holds the expanded bytes itself: 100 MB of zeros make a file of about 100 KB.
+    (Zeros also end a tar archive, so a tar header as ``header`` makes a valid archive.)"""
+    import zlib
+
+    path = Path(path)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 16 + 15: a gzip container
+    chunk = bytes(1 << 20)
+    with open(path, "wb") as out:
+        out.write(compressor.compress(header))
+        for start in range(0, zeros, len(chunk)):
+            out.write(compressor.compress(chunk[: min(len(chunk), zeros - start)]))
+        out.write(compressor.flush())
+    return path
+
+
+def peak_traced_bytes(function, *args, **kwargs) -> tuple[BaseException | None, int]:
+    """Call ``function``; return the exception it raised (or None) and the peak of memory that
+    Python and NumPy allocated meanwhile (tracemalloc counts NumPy's array buffers too)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        function(*args, **kwargs)
+        error = None
+    except Exception as exc:  # the caller asserts on it
+        error = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return error, peak

@@ -4,6 +4,7 @@ unpickler against malicious pickles, and the download and safe extraction of the
 import io
 import os
 import pickle
+import re
 import struct
 import tarfile
 
@@ -22,7 +23,8 @@ from shenjing.datasets import (
     UnsafePickleError,
 )
 from shenjing.datasets.cifar import extract_tar, load_pickle
-from tests.datasets import serve
+from shenjing.datasets.download import file_md5
+from tests.datasets import peak_traced_bytes, serve, write_gzip_bomb
 
 N = 4  # images per batch file
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -253,7 +255,7 @@ def test_download_of_a_corrupt_archive_is_refused(tmp_path, monkeypatch):
 
         with pytest.raises(DownloadError, match="md5"):
             CIFAR10(tmp_path / "root", download=True, verify=False)
-    assert list((tmp_path / "root").iterdir()) == []
+    assert not (tmp_path / "root").exists()  # no folder where nothing was kept
 
 
 @pytest.mark.parametrize("evil", ["../escaped.txt", "/tmp/absolute.txt",
@@ -285,3 +287,89 @@ def test_extraction_of_a_truncated_archive_is_an_error(tmp_path):
     archive.write_bytes(archive.read_bytes()[:2000])
     with pytest.raises(CorruptFileError, match="cifar-10-python.tar.gz: cannot extract"):
         extract_tar(archive, tmp_path / "dest", "cifar-10-batches-py")
+
+
+# -- archives and files larger than CIFAR-10's own ---------------------------------------------
+
+MB = 1 << 20
+
+
+def download_crafted(tmp_path, monkeypatch, header: bytes, zeros: int):
+    """Serve a crafted cifar-10-python.tar.gz (``header`` then ``zeros`` zero bytes), whose md5
+    the class is told to expect, and download it; return the error and the peak memory."""
+    served = tmp_path / "served"
+    served.mkdir()
+    archive = write_gzip_bomb(served / "cifar-10-python.tar.gz", header, zeros)
+    monkeypatch.setattr(CIFAR10, "tgz_md5", file_md5(archive))
+    with serve(served) as (url, _):
+        monkeypatch.setattr(CIFAR10, "mirrors", [f"{url}/good/"])
+        return peak_traced_bytes(CIFAR10, tmp_path / "root", download=True, verify=False)
+
+
+def tar_header(name: str, size: int, kind: bytes = tarfile.REGTYPE) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.size, info.type = size, kind
+    return info.tobuf(tarfile.USTAR_FORMAT)
+
+
+def test_a_member_larger_than_its_canonical_file_is_refused_unwritten(tmp_path, monkeypatch):
+    size = CIFAR10.file_sizes["data_batch_1"] + 2 * MB
+    error, peak = download_crafted(tmp_path, monkeypatch,
+                                   tar_header("cifar-10-batches-py/data_batch_1", size),
+                                   size + 1024)
+    assert isinstance(error, CorruptFileError)
+    assert re.search(r"refusing member 'cifar-10-batches-py/data_batch_1': 33,\S+ bytes, more "
+                     r"than the 32,\S+ that this file may have", str(error))
+    root = tmp_path / "root"
+    assert sorted(p.name for p in root.iterdir()) == ["cifar-10-python.tar.gz"]
+    assert peak < 8 * MB
+
+
+def test_a_metadata_record_bomb_is_refused_within_a_few_mb(tmp_path, monkeypatch):
+    # a pax record that claims 100 MB: tarfile reads such a record whole into memory
+    error, peak = download_crafted(tmp_path, monkeypatch,
+                                   tar_header("././@PaxHeader", 100_000_000, tarfile.XHDTYPE),
+                                   100_000_000)
+    assert isinstance(error, CorruptFileError) and "cifar-10-python.tar.gz: a record of" in str(
+        error)
+    assert peak < 8 * MB
+    assert not (tmp_path / "root" / "cifar-10-batches-py").exists()
+
+
+def test_extraction_with_sizes_admits_only_the_known_files(tmp_path):
+    archive = make_archive(tmp_path)
+    sizes = {name: 1 * MB for name in ["batches.meta", "test_batch"] +
+             [f"data_batch_{i}" for i in range(1, 6)]}
+    folder = extract_tar(archive, tmp_path / "dest", "cifar-10-batches-py", sizes)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(sizes)
+    del sizes["data_batch_3"]
+    with pytest.raises(CorruptFileError, match="refusing member 'cifar-10-batches-py/"
+                                               "data_batch_3': not one of the files"):
+        extract_tar(archive, tmp_path / "other", "cifar-10-batches-py", sizes)
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_batch_file_larger_than_the_canonical_one_is_refused_unread(tmp_path):
+    write_cifar(tmp_path)
+    with open(tmp_path / "cifar-10-batches-py" / "data_batch_2", "r+b") as f:
+        f.truncate(40_000_000)  # sparse: 40 MB that take no disk
+    error, peak = peak_traced_bytes(CIFAR10, tmp_path, verify=False)
+    assert isinstance(error, CorruptFileError)
+    assert re.search(r"data_batch_2: 40,000,000 bytes, more than the \S+ that this file may have",
+                     str(error))
+    assert peak < 4 * MB
+
+
+def test_a_pickle_cannot_make_numpy_allocate_what_the_file_does_not_hold(tmp_path):
+    class Huge:
+        def __reduce__(self):  # NumPy's own reconstructor, asked for a 3 GB array
+            return RECONSTRUCT, (np.ndarray, (10**6, 3072), b"b")
+
+    path = tmp_path / "huge"
+    path.write_bytes(pickle.dumps({b"data": Huge(), b"labels": []}, protocol=2))
+    with pytest.raises(UnsafePickleError, match=r"_reconstruct called with shape \(1000000, "
+                                                r"3072\)"):
+        load_pickle(path)
+    # NumPy's own pickles of arrays still load
+    path.write_bytes(pickle.dumps({"a": np.arange(6, dtype=np.uint8).reshape(2, 3)}, protocol=2))
+    assert load_pickle(path)["a"].tolist() == [[0, 1, 2], [3, 4, 5]]

@@ -1,15 +1,26 @@
-"""Downloads through a local HTTP server: progress, md5, mirror fallback, atomic writes; and where
-data lives (argument, then $SHENJING_DATA, then ~/.cache/shenjing)."""
+"""Downloads through a local HTTP server: progress, md5, mirror fallback, atomic writes, each
+mirror's reason in the error, bounded sizes; where data lives (argument, then $SHENJING_DATA,
+then ~/.cache/shenjing); and that reading data never makes folders."""
 
 import gzip
 import hashlib
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
-from shenjing.datasets import MNIST, DatasetNotFoundError, DownloadError, data_root, download_url
-from tests.datasets import MNIST_DIR, requires_mnist, serve
+from shenjing.datasets import (
+    CIFAR10,
+    MNIST,
+    DatasetNotFoundError,
+    DownloadError,
+    FashionMNIST,
+    TinyShakespeare,
+    data_root,
+    download_url,
+)
+from tests.datasets import MNIST_DIR, peak_traced_bytes, requires_mnist, serve, write_gzip_bomb
 
 LABELS = "t10k-labels-idx1-ubyte"
 LABELS_MD5 = "27ae3e4e09519cfbb04c329615203637"  # of the uncompressed content
@@ -110,8 +121,44 @@ def test_offline_error_says_which_file_to_put_where(tmp_path):
     with pytest.raises(DownloadError) as info:
         download_url(urls, tmp_path / "mnist" / f"{LABELS}.gz", progress=False, timeout=5)
     message = str(info.value)
-    assert "offline" in message and f"{LABELS}.gz" in message
-    assert str(tmp_path / "mnist") in message and urls[0] in message
+    assert "machine offline" in message and f"{LABELS}.gz" in message
+    assert str(tmp_path / "mnist") in message and f"{urls[0]}: cannot connect" in message
+    assert info.value.offline and [url for url, _ in info.value.failures] == urls
+
+
+def test_every_mirrors_reason_is_kept(server, tmp_path):
+    url, _ = server
+    urls = [f"{url}/missing/{LABELS}.gz", f"{url}/corrupt/{LABELS}.gz"]
+    with pytest.raises(DownloadError) as info:
+        download_url(urls, tmp_path / f"{LABELS}.gz", LABELS_MD5, md5_of="content",
+                     progress=False)
+    message = str(info.value)
+    assert f"{urls[0]}: HTTP 404" in message
+    assert re.search(f"{re.escape(urls[1])}: (md5 mismatch: expected {LABELS_MD5}, got "
+                     "[0-9a-f]{32}|damaged or not a gzip file)", message)
+    assert "machine offline" not in message and not info.value.offline  # the mirrors answered
+    assert [u for u, _ in info.value.failures] == urls
+
+
+def test_offline_only_when_no_mirror_was_reached(server, tmp_path):
+    url, _ = server
+    file_md5 = hashlib.md5((MNIST_DIR / f"{LABELS}.gz").read_bytes()).hexdigest()
+    urls = [f"http://127.0.0.1:{closed_port()}/{LABELS}.gz", f"{url}/good/{LABELS}.gz"]
+    with pytest.raises(DownloadError) as info:
+        download_url(urls, tmp_path / "a.gz", "0" * 32, progress=False, timeout=5)
+    message = str(info.value)
+    assert f"{urls[0]}: cannot connect" in message
+    assert f"{urls[1]}: md5 mismatch: expected {'0' * 32}, got {file_md5}" in message
+    assert "machine offline" not in message and not info.value.offline
+
+
+def test_a_mirror_sending_more_than_the_file_has_is_refused(server, tmp_path):
+    url, _ = server
+    size = (MNIST_DIR / f"{LABELS}.gz").stat().st_size
+    with pytest.raises(DownloadError, match=f"announces {size:,} bytes, more than the 1,000"):
+        download_url(f"{url}/good/{LABELS}.gz", tmp_path / "x.gz", max_bytes=1000,
+                     progress=False)
+    assert leftovers(tmp_path) == []
 
 
 def test_mnist_download_uses_mirrors_in_order(server, tmp_path, monkeypatch):
@@ -135,6 +182,74 @@ def test_mnist_download_offline_names_files_and_folder(tmp_path, monkeypatch):
         MNIST(tmp_path, train=False, download=True)
     assert "t10k-images-idx3-ubyte.gz" in str(info.value)
     assert str(tmp_path / "mnist") in str(info.value)
+    assert "machine offline" in str(info.value) and "cannot connect" in str(info.value)
+
+
+def test_mnist_download_error_keeps_each_mirrors_reason(server, tmp_path, monkeypatch):
+    url, _ = server
+    monkeypatch.setattr(MNIST, "mirrors", [f"{url}/missing/", f"{url}/corrupt/"])
+    with pytest.raises(DownloadError) as info:
+        MNIST(tmp_path, train=False, download=True)
+    message = str(info.value)
+    for name in ("t10k-images-idx3-ubyte", LABELS):
+        assert f"{url}/missing/{name}.gz: HTTP 404" in message
+        assert re.search(f"{re.escape(url)}/corrupt/{name}.gz: (md5 mismatch: expected "
+                         f"{MNIST.content_md5[name]}, got [0-9a-f]{{32}}|damaged)", message)
+    assert "machine offline" not in message and str(tmp_path / "mnist") in message
+    assert not (tmp_path / "mnist").exists()  # nothing was kept, so no folder either
+
+
+def test_a_gzip_bomb_from_a_mirror_is_refused_within_a_few_mb(tmp_path, monkeypatch):
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("t10k-images-idx3-ubyte", LABELS):  # 100 MB of zeros each, ~100 KB served
+        write_gzip_bomb(served / f"{name}.gz", b"", 100_000_000)
+    with serve(served) as (url, _):
+        monkeypatch.setattr(MNIST, "mirrors", [f"{url}/good/"])
+        error, peak = peak_traced_bytes(MNIST, tmp_path / "root", train=False, download=True)
+    assert isinstance(error, DownloadError)
+    assert "t10k-images-idx3-ubyte.gz: decompresses to more than 7,840,016 bytes" in str(error)
+    # the labels' gzip file alone is larger than their 10,008 bytes can take: refused unread
+    assert f"{LABELS}.gz: announces" in str(error)
+    assert peak < 8 << 20  # about two chunks, where the whole 100 MB used to be gunzipped
+    assert not (tmp_path / "root").exists()
+
+
+# -- reading data never makes folders --------------------------------------------------------
+
+@pytest.mark.parametrize("dataset, folder", [(MNIST, "mnist"), (FashionMNIST, "fashion-mnist"),
+                                             (CIFAR10, "cifar-10-batches-py"),
+                                             (TinyShakespeare, "tinyshakespeare")])
+def test_a_missing_data_set_is_file_not_found_and_makes_no_folder(tmp_path, dataset, folder):
+    root = tmp_path / "dta"  # a mistyped --data
+    with pytest.raises(FileNotFoundError) as info:
+        dataset(root, download=False)
+    assert str(root / folder) in str(info.value)  # where it looked
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_download_makes_no_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{closed_port()}/"])
+    with pytest.raises(DownloadError):
+        MNIST(tmp_path / "shared" / "dta", download=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_a_read_only_data_folder_is_never_written(tmp_path, monkeypatch, download):
+    read_only = tmp_path / "data"
+    read_only.mkdir()
+    (read_only / "notes.txt").write_text("mine")
+    monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{closed_port()}/"])
+    read_only.chmod(0o555)  # as root, writes would still succeed: the test sees any attempt
+    try:
+        with pytest.raises(FileNotFoundError if not download else DownloadError):
+            MNIST(read_only, download=download)
+        with pytest.raises(FileNotFoundError):
+            MNIST(read_only / "mnist", download=False)  # root given one level too deep
+        assert sorted(p.name for p in read_only.rglob("*")) == ["notes.txt"]
+    finally:
+        read_only.chmod(0o755)
 
 
 # -- where data lives ---------------------------------------------------------------------------

@@ -20,7 +20,13 @@ from shenjing.datasets import (
     parse_idx,
     read_idx,
 )
-from tests.datasets import MNIST_DIR, SHARED_DATA, requires_mnist
+from tests.datasets import (
+    MNIST_DIR,
+    SHARED_DATA,
+    peak_traced_bytes,
+    requires_mnist,
+    write_gzip_bomb,
+)
 
 TEST_IMAGES = "t10k-images-idx3-ubyte"
 TEST_LABELS = "t10k-labels-idx1-ubyte"
@@ -183,14 +189,13 @@ def test_a_truncated_gzip_file(tmp_path):
 @pytest.mark.parametrize("verify", [True, False])
 @requires_mnist
 def test_a_truncated_raw_file(tmp_path, verify):
+    # the length is checked against the header before anything is read, md5 or not
     folder = copy_test_split(tmp_path, raw=True)
     path = folder / TEST_IMAGES
     path.write_bytes(path.read_bytes()[:-28])
-    error = ChecksumError if verify else CorruptFileError
-    with pytest.raises(error, match=re.escape(str(path))) as info:
+    with pytest.raises(CorruptFileError, match=re.escape(str(path))) as info:
         MNIST(tmp_path, train=False, verify=verify)
-    if not verify:
-        assert "truncated" in str(info.value) and "7840000 bytes" in str(info.value)
+    assert "truncated" in str(info.value) and "7840000 bytes" in str(info.value)
 
 
 @requires_mnist
@@ -218,6 +223,100 @@ def test_one_missing_file_is_named_alone(tmp_path):
     (folder / f"{TEST_LABELS}.gz").unlink()
     with pytest.raises(DatasetNotFoundError, match=f"1 file\\(s\\) missing .*\n  {TEST_LABELS}"):
         MNIST(tmp_path, train=False)
+
+
+# -- gzip bombs and forged headers: refused within the size of the file they pose as ----------
+
+MB = 1 << 20
+ZEROS = 100_000_000  # what the bombs expand to, from about 100 KB on disk
+
+
+def idx_header(code: int, *shape: int) -> bytes:
+    return bytes([0, 0, code, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+
+
+def small_labels(folder, name="train-labels-idx1-ubyte"):
+    (folder / f"{name}.gz").write_bytes(gzip.compress(idx_header(8, 3) + bytes(3)))
+
+
+@pytest.mark.parametrize("dataset", [MNIST, FashionMNIST])
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_bomb_with_the_canonical_header_stops_at_the_announced_size(tmp_path, dataset,
+                                                                        verify):
+    folder = tmp_path / dataset.folder
+    folder.mkdir()
+    # a valid header for the 60,000 training images, then 100 MB of zeros instead of 47 MB
+    bomb = write_gzip_bomb(folder / "train-images-idx3-ubyte.gz", idx_header(8, 60000, 28, 28),
+                           ZEROS)
+    assert bomb.stat().st_size < 200_000
+    small_labels(folder)
+    error, peak = peak_traced_bytes(dataset, tmp_path, verify=verify)
+    assert isinstance(error, CorruptFileError) and str(bomb) in str(error)
+    if not (verify and dataset is FashionMNIST):  # else the md5 of the .gz refuses it unread
+        assert "more data follows the 47,040,000 bytes announced" in str(error)
+    # no more than the 47 MB array that the real file needs, where all 100 MB used to be read
+    assert peak < 47_040_016 + 8 * MB
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_bomb_posing_as_a_small_file_stays_small(tmp_path, verify):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    bomb = write_gzip_bomb(folder / f"{TEST_IMAGES}.gz", idx_header(8, 10, 28, 28), ZEROS)
+    small_labels(folder, TEST_LABELS)
+    error, peak = peak_traced_bytes(MNIST, tmp_path, train=False, verify=verify)
+    assert isinstance(error, CorruptFileError) and str(bomb) in str(error)
+    assert "more data follows the 7,840 bytes announced for shape (10, 28, 28)" in str(error)
+    assert peak < 4 * MB
+
+
+@pytest.mark.parametrize("shape", [(2**32 - 1, 28, 28), (70000, 28, 28), (2**32 - 1,) * 40])
+def test_a_header_announcing_more_than_the_canonical_file_is_refused_unread(tmp_path, shape):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    bomb = write_gzip_bomb(folder / "train-images-idx3-ubyte.gz", idx_header(8, *shape), ZEROS)
+    small_labels(folder)
+    error, peak = peak_traced_bytes(MNIST, tmp_path, verify=False)
+    assert isinstance(error, CorruptFileError)
+    assert str(error).startswith(f"{bomb}: the header announces shape {shape}")
+    assert "more than the 47,040,016 bytes of this file" in str(error)
+    assert peak < 4 * MB
+
+
+def test_read_idx_refuses_what_a_gzip_file_cannot_hold(tmp_path):
+    # without a known size, deflate's 1032-fold bound still refuses a forged shape unallocated
+    bomb = write_gzip_bomb(tmp_path / "x-idx3-ubyte.gz", idx_header(8, 60000, 1000, 1000), ZEROS)
+    error, peak = peak_traced_bytes(read_idx, bomb)
+    assert isinstance(error, CorruptFileError) and "more than a gzip file of" in str(error)
+    assert peak < 4 * MB
+    bounded = write_gzip_bomb(tmp_path / "y-idx1-ubyte.gz", idx_header(8, 100), ZEROS)
+    error, peak = peak_traced_bytes(read_idx, bounded)
+    assert isinstance(error, CorruptFileError) and "more data follows the 100 bytes" in str(error)
+    assert peak < 4 * MB
+
+
+def test_a_raw_file_longer_than_its_header_is_refused_unread(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    with open(folder / TEST_IMAGES, "wb") as f:
+        f.write(idx_header(8, 10000, 28, 28))
+        f.truncate(ZEROS)  # sparse: 100 MB of zeros that take no disk
+    small_labels(folder, TEST_LABELS)
+    error, peak = peak_traced_bytes(MNIST, tmp_path, train=False, verify=False)
+    assert isinstance(error, CorruptFileError)
+    assert "unexpected bytes after the 7840000" in str(error)
+    assert peak < 4 * MB
+
+
+@requires_mnist
+def test_the_real_files_read_the_same_through_the_bounded_reader(tmp_path, test):
+    folder = copy_test_split(tmp_path)
+    images = read_idx(folder / f"{TEST_IMAGES}.gz", MNIST.content_md5[TEST_IMAGES],
+                      MNIST.content_sizes[TEST_IMAGES])
+    assert images.shape == (10000, 28, 28) and np.array_equal(images, test.data.numpy())
+    assert images.flags.writeable and images.flags.c_contiguous
+    content = gzip.decompress((folder / f"{TEST_LABELS}.gz").read_bytes())
+    assert np.array_equal(read_idx(folder / f"{TEST_LABELS}.gz"), parse_idx(content))
 
 
 # -- the IDX parser ----------------------------------------------------------------------------

@@ -141,3 +141,31 @@ def test_a_text_file_with_the_wrong_count_of_numbers_is_an_error_not_binary(tmp_
     path.write_text("2 1\nab 1 2\ncd 3 4\n")
     with pytest.raises(FormatError, match="line 2: expected 1 numbers after the word 'ab'"):
         KeyedVectors.load_word2vec_format(path)
+
+
+@pytest.mark.parametrize("told", [True, False], ids=["told", "recognised"])
+def test_a_header_claiming_more_than_the_file_holds_is_refused_before_allocating(tmp_path, told):
+    path = tmp_path / "v.bin"
+    # a header that claims 400 GB of vectors over one small entry
+    path.write_bytes(b"1000000 100000\nab " + np.ones(3, dtype="<f4").tobytes())
+    with pytest.raises(FormatError, match=r"v.bin: the header announces 1,000,000 words of "
+                                          r"dimension 100,000, which need at least [\d,]+ bytes "
+                                          r"in the binary format, but only 15 follow it"):
+        load_word2vec_format(path, binary=True if told else None)
+    # the text format, where the count of lines looks right but the dimension is forged
+    text = tmp_path / "v.txt"
+    text.write_text("2 1000000000000\na 1\nb 2\n")
+    with pytest.raises(ValueError, match=r"v.txt: the header announces 2 words of dimension "
+                                         r"1,000,000,000,000, .* text format, but only 8 follow"):
+        load_word2vec_format(text, binary=False if told else None)
+
+
+def test_the_size_check_admits_the_smallest_valid_files(tmp_path):
+    # one-digit values, empty-ish words, no final line break: exactly the least the check allows
+    text = tmp_path / "v.txt"
+    text.write_bytes(b"2 3\na 1 2 3\nb 4 5 6")
+    assert load_word2vec_format(text)[1].tolist() == [[1, 2, 3], [4, 5, 6]]
+    binary = tmp_path / "v.bin"
+    binary.write_bytes(b"1 2\n " + np.array([1, 2], dtype="<f4").tobytes())
+    keys, values = load_word2vec_format(binary, binary=True)
+    assert keys == [""] and values.tolist() == [[1, 2]]

@@ -4,25 +4,34 @@ Files are read gzipped (``train-images-idx3-ubyte.gz``) or raw (``train-images-i
 ``<root>/mnist/`` or ``<root>/fashion-mnist/``. Every file is checked before its bytes become an
 array: the md5 (for MNIST of the uncompressed content, so a recompressed file still passes), the
 IDX magic number, the dims and the exact length, so a truncated or corrupt file is an error that
-names it, never a garbage array.
+names it, never a garbage array. Gzip data is decompressed only up to the size its IDX header
+announces, and never past the known size of the canonical file, so a small file that expands to
+gigabytes (a gzip bomb) is refused without being held in memory.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import math
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy
 
 from shenjing.autograd.tensor import Tensor
 from shenjing.data.dataset import Dataset
 from shenjing.datasets.download import (
+    CHUNK,
+    DEFLATE_MAX_RATIO,
     CorruptFileError,
     DatasetNotFoundError,
     DownloadError,
-    check_md5,
+    check_file_md5,
+    checksum_error,
     download_url,
-    gunzip,
+    gzip_errors,
     missing_files_message,
 )
 from shenjing.datasets.root import data_root
@@ -38,6 +47,43 @@ _IDX_TYPES = {
 }
 
 
+def _idx_header(stream: BinaryIO, name) -> tuple[bytes, numpy.dtype, tuple[int, ...], int]:
+    """Read an IDX header from ``stream``: its bytes, the element type, the shape, and the
+    number of data bytes it announces (a Python int: a forged shape cannot overflow it)."""
+    head = stream.read(4)
+    if len(head) < 4:
+        raise CorruptFileError(f"{name}: {len(head)} bytes is too short for an IDX header")
+    zero0, zero1, code, ndim = head
+    if zero0 or zero1 or code not in _IDX_TYPES or ndim == 0:
+        raise CorruptFileError(
+            f"{name}: bad IDX magic number 0x{head.hex()}: expected 0x0000TTDD with a type "
+            "code TT in (08, 09, 0b, 0c, 0d, 0e) and DD >= 1 dims; this is not an IDX file, or it "
+            "is corrupt"
+        )
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
+        raise CorruptFileError(f"{name}: truncated IDX header ({4 + len(dims)} bytes, the "
+                               f"{ndim} dims need {4 + 4 * ndim})")
+    shape = tuple(int.from_bytes(dims[4 * i: 4 * i + 4], "big") for i in range(ndim))
+    dtype = _IDX_TYPES[code]
+    return head + dims, dtype, shape, dtype.itemsize * math.prod(shape)
+
+
+def _check_length(name, shape: tuple[int, ...], expected: int, found: int) -> None:
+    """Refuse data shorter or longer than the ``expected`` bytes the header announced."""
+    if found < expected:
+        raise CorruptFileError(f"{name}: truncated: the header announces shape {shape}, "
+                               f"{expected} bytes of data, but only {found} follow")
+    if found > expected:
+        raise CorruptFileError(f"{name}: {found - expected} unexpected bytes after the "
+                               f"{expected} bytes of data announced for shape {shape}")
+
+
+def _native(data: numpy.ndarray, dtype: numpy.dtype, shape: tuple[int, ...]) -> numpy.ndarray:
+    """The raw bytes ``data`` as an array of ``shape`` in native byte order."""
+    return data.view(dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=False)
+
+
 def parse_idx(content: bytes, name: str | os.PathLike = "<bytes>") -> numpy.ndarray:
     """Decode the bytes of an IDX file into an array, checking magic number, dims and length.
 
@@ -48,49 +94,70 @@ def parse_idx(content: bytes, name: str | os.PathLike = "<bytes>") -> numpy.ndar
     >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])).tolist()
     [7, 8, 9]
     """
-    if len(content) < 4:
-        raise CorruptFileError(f"{name}: {len(content)} bytes is too short for an IDX header")
-    zero0, zero1, code, ndim = content[:4]
-    if zero0 or zero1 or code not in _IDX_TYPES or ndim == 0:
-        raise CorruptFileError(
-            f"{name}: bad IDX magic number 0x{content[:4].hex()}: expected 0x0000TTDD with a type "
-            "code TT in (08, 09, 0b, 0c, 0d, 0e) and DD >= 1 dims; this is not an IDX file, or it "
-            "is corrupt"
-        )
-    header = 4 + 4 * ndim
-    if len(content) < header:
-        raise CorruptFileError(f"{name}: truncated IDX header ({len(content)} bytes, the "
-                               f"{ndim} dims need {header})")
-    shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = _IDX_TYPES[code]
-    expected = dtype.itemsize
-    for size in shape:
-        expected *= size
-    found = len(content) - header
-    if found < expected:
-        raise CorruptFileError(f"{name}: truncated: the header announces shape {shape}, "
-                               f"{expected} bytes of data, but only {found} follow")
-    if found > expected:
-        raise CorruptFileError(f"{name}: {found - expected} unexpected bytes after the "
-                               f"{expected} bytes of data announced for shape {shape}")
-    array = numpy.frombuffer(content, dtype=dtype, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="), copy=False)
+    header, dtype, shape, nbytes = _idx_header(io.BytesIO(content), name)
+    _check_length(name, shape, nbytes, len(content) - len(header))
+    return _native(numpy.frombuffer(content, dtype=numpy.uint8, offset=len(header)), dtype,
+                   shape)
 
 
-def read_idx(path: str | os.PathLike, md5: str | None = None) -> numpy.ndarray:
+def read_idx(path: str | os.PathLike, md5: str | None = None,
+             max_bytes: int | None = None) -> numpy.ndarray:
     """Read an IDX file, gzipped (``.gz``) or raw, optionally checking the md5 of its content.
 
-    Equivalent of torchvision's ``read_image_file`` / ``read_label_file``.
+    The file is read in chunks into an array of the size its header announces; a header that
+    announces more than ``max_bytes`` (header included), more than a gzip file of this size can
+    hold, or more than a raw file holds, is a ``CorruptFileError`` before anything is allocated,
+    and gzip data beyond the announced size is refused unread. Equivalent of torchvision's
+    ``read_image_file`` / ``read_label_file``.
     """
+    import gzip
+
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        file = open(path, "rb")
     except FileNotFoundError:
         raise DatasetNotFoundError(f"{path}: no such file") from None
-    content = gunzip(raw, path) if path.suffix == ".gz" else raw
-    if md5 is not None:
-        check_md5(content, md5, path, "uncompressed content")
-    return parse_idx(content, path)
+    with file:
+        size = os.fstat(file.fileno()).st_size
+        if path.suffix != ".gz":
+            return _read_idx_stream(file, path, md5, max_bytes, raw_size=size)
+        with gzip_errors(path), gzip.GzipFile(fileobj=file, mode="rb") as stream:
+            return _read_idx_stream(stream, path, md5, max_bytes, gzip_size=size)
+
+
+def _read_idx_stream(stream: BinaryIO, path: Path, md5: str | None, max_bytes: int | None, *,
+                     raw_size: int | None = None, gzip_size: int | None = None) -> numpy.ndarray:
+    """Read an IDX header, then exactly the data it announces, from a raw file of ``raw_size``
+    bytes or a gzip stream from a file of ``gzip_size`` bytes; refuse more before reading it."""
+    header, dtype, shape, nbytes = _idx_header(stream, path)
+    total = len(header) + nbytes
+    if max_bytes is not None and total > max_bytes:
+        raise CorruptFileError(f"{path}: the header announces shape {shape}, {total:,} bytes, "
+                               f"more than the {max_bytes:,} bytes of this file; it is corrupt "
+                               "or not this data set's file")
+    if raw_size is not None:
+        _check_length(path, shape, nbytes, raw_size - len(header))
+    elif total > DEFLATE_MAX_RATIO * gzip_size:
+        raise CorruptFileError(f"{path}: the header announces shape {shape}, {total:,} bytes, "
+                               f"more than a gzip file of {gzip_size:,} bytes can hold; it is "
+                               "truncated or corrupt")
+    digest = hashlib.md5(header, usedforsecurity=False)
+    data = numpy.empty(nbytes, dtype=numpy.uint8)
+    view = memoryview(data)
+    filled = 0
+    while filled < nbytes:
+        n = stream.readinto(view[filled:filled + CHUNK])
+        if not n:
+            break
+        digest.update(view[filled:filled + n])
+        filled += n
+    _check_length(path, shape, nbytes, filled)
+    if stream.read(1):  # also makes gzip check the stream's CRC and length
+        raise CorruptFileError(f"{path}: more data follows the {nbytes:,} bytes announced for "
+                               f"shape {shape}; the file is corrupt or not an IDX file")
+    if md5 is not None and digest.hexdigest() != md5:
+        raise checksum_error(path, digest.hexdigest(), md5, "uncompressed content")
+    return _native(data, dtype, shape)
 
 
 class ImageArrayDataset(Dataset):
@@ -176,6 +243,14 @@ class MNIST(ImageArrayDataset):
     # md5 of the published .gz files, for data sets whose uncompressed md5s are not published
     gz_md5: dict[str, str] = {}
     sizes = {"train": 60000, "test": 10000}
+    # bytes of each uncompressed file: 16 header bytes + N 28x28 images, 8 + N labels; Fashion-MNIST
+    # has the same. Nothing longer is ever decompressed or read.
+    content_sizes = {
+        "train-images-idx3-ubyte": 16 + 60000 * 28 * 28,
+        "train-labels-idx1-ubyte": 8 + 60000,
+        "t10k-images-idx3-ubyte": 16 + 10000 * 28 * 28,
+        "t10k-labels-idx1-ubyte": 8 + 10000,
+    }
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
                "7 - seven", "8 - eight", "9 - nine"]
 
@@ -195,16 +270,18 @@ class MNIST(ImageArrayDataset):
                 wanted = {n + ".gz": [m + n + ".gz" for m in self.mirrors] for n in missing}
                 raise DatasetNotFoundError(
                     missing_files_message(type(self).__name__, self.raw_folder, wanted))
-            failed = []
+            errors = {}
             for name in missing:
                 try:
                     self._download(name)
-                except DownloadError:
-                    failed.append(name)
-            if failed:  # one message that lists every file to put where
-                wanted = {n + ".gz": [m + n + ".gz" for m in self.mirrors] for n in failed}
+                except DownloadError as exc:
+                    errors[name + ".gz"] = exc
+            if errors:  # one message that lists every file to put where, and why each failed
+                wanted = {n: [m + n for m in self.mirrors] for n in errors}
                 raise DownloadError(missing_files_message(type(self).__name__, self.raw_folder,
-                                                          wanted, downloading=True))
+                                                          wanted, errors),
+                                    [f for e in errors.values() for f in e.failures],
+                                    all(e.offline for e in errors.values()))
         images, images_verified = self._read(image_name)
         labels, labels_verified = self._read(label_name)
         # without a published md5 for a file (raw Fashion-MNIST), check the split's size instead
@@ -230,25 +307,25 @@ class MNIST(ImageArrayDataset):
     def _download(self, name: str) -> None:
         urls = [m + name + ".gz" for m in self.mirrors]
         dest = self.raw_folder / (name + ".gz")
+        size = self.content_sizes[name]
+        # a gzip file is at most a little larger than its content (stored blocks)
+        limits = {"max_bytes": size + size // 100 + 4096, "max_content_bytes": size}
         if name in self.content_md5:
-            download_url(urls, dest, self.content_md5[name], md5_of="content")
+            download_url(urls, dest, self.content_md5[name], md5_of="content", **limits)
         else:
-            download_url(urls, dest, self.gz_md5.get(name + ".gz"), md5_of="file")
+            download_url(urls, dest, self.gz_md5.get(name + ".gz"), md5_of="file", **limits)
 
     def _read(self, name: str) -> tuple[numpy.ndarray, bool]:
-        """Parse one file; also say whether an md5 vouched for it."""
+        """Parse one file, never reading past its known size; also say whether an md5 vouched
+        for it."""
         path = self._find(name)
-        raw = path.read_bytes()
-        gzipped = path.suffix == ".gz"
         verified = False
-        if self.verify and gzipped and name + ".gz" in self.gz_md5:
-            check_md5(raw, self.gz_md5[name + ".gz"], path, "gzip file")
+        if self.verify and path.suffix == ".gz" and name + ".gz" in self.gz_md5:
+            check_file_md5(path, self.gz_md5[name + ".gz"], "gzip file")
             verified = True
-        content = gunzip(raw, path) if gzipped else raw
-        if self.verify and name in self.content_md5:
-            check_md5(content, self.content_md5[name], path, "uncompressed content")
-            verified = True
-        return parse_idx(content, path), verified
+        md5 = self.content_md5.get(name) if self.verify else None
+        array = read_idx(path, md5, max_bytes=self.content_sizes[name])
+        return array, verified or md5 is not None
 
     def _check(self, images, labels, image_name: str, label_name: str, split: str,
                check_size: bool) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shenjing.datasets.download import (
     DatasetNotFoundError,
-    check_md5,
+    check_file_md5,
     download_url,
     missing_files_message,
 )
@@ -47,11 +47,10 @@ class TinyShakespeare:
                 raise DatasetNotFoundError(
                     missing_files_message(type(self).__name__, self.raw_folder, wanted))
             # On failure, the error gives each mirror's reason and the folder to put it in.
-            download_url(wanted[self.filename], path, self.md5)
-        raw = path.read_bytes()
-        if verify:
-            check_md5(raw, self.md5, path)
-        self.text = raw.decode("utf-8")
+            download_url(wanted[self.filename], path, self.md5, max_bytes=self.size)
+        if verify:  # in chunks, before reading: a huge wrong file costs no memory
+            check_file_md5(path, self.md5)
+        self.text = path.read_bytes().decode("utf-8")
 
     @property
     def raw_folder(self) -> Path:

@@ -8,7 +8,9 @@ Both start with a header line ``"<number of words> <dimension>\\n"``, then one e
   (word2vec.c puts a newline after each vector; readers, this one included, skip it).
 
 Files are written to a temporary name in the same folder and renamed over the target, so an
-interrupted export never leaves half a file. Reading never executes anything from the file.
+interrupted export never leaves half a file. Reading never executes anything from the file, and
+checks the header's counts against the file's size before it allocates the vectors, so a forged
+header is an error, not a MemoryError.
 """
 
 from __future__ import annotations
@@ -81,6 +83,24 @@ def load_word2vec_format(path: str | os.PathLike,
     return _drop_repeated_words(keys, vectors, path)
 
 
+def _check_size(path: Path, binary: bool, count: int, dimension: int, available: int) -> None:
+    """Refuse a header that announces more than the bytes after it can hold.
+
+    The smallest binary entry is a space and D float32s (an empty word); the smallest text line
+    is D one-digit numbers each after a space, with a line break between lines.
+    """
+    if binary:
+        needed = count * (1 + FLOAT32_LE.itemsize * dimension)
+    else:
+        needed = max(count * (2 * dimension + 1) - 1, 0)
+    if needed > available:
+        kind = "binary" if binary else "text"
+        raise FormatError(f"{path}: the header announces {count:,} words of dimension "
+                          f"{dimension:,}, which need at least {needed:,} bytes in the {kind} "
+                          f"format, but only {available:,} follow it; the file is truncated or "
+                          "its header is wrong")
+
+
 def _looks_like_text(data: bytes, start: int, dimension: int) -> bool:
     """Whether the first entry reads as a word and numbers: text, even with the wrong count of
     numbers (which the text reader then reports), never binary garbage."""
@@ -99,6 +119,7 @@ def _read_text(data: bytes, start: int, count: int, dimension: int, path: Path):
     if len(lines) < count:
         raise FormatError(f"{path}: the header announces {count:,} words, the file holds only "
                           f"{len(lines):,} lines after it")
+    _check_size(path, False, count, dimension, len(data) - start)
     keys = []
     vectors = numpy.empty((count, dimension), dtype=numpy.float32)
     for i, line in enumerate(lines[:count]):
@@ -120,6 +141,7 @@ def _read_text(data: bytes, start: int, count: int, dimension: int, path: Path):
 
 
 def _read_binary(data: bytes, start: int, count: int, dimension: int, path: Path):
+    _check_size(path, True, count, dimension, len(data) - start)
     width = dimension * FLOAT32_LE.itemsize
     keys = []
     vectors = numpy.empty((count, dimension), dtype=numpy.float32)
