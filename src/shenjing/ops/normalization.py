@@ -11,12 +11,30 @@ from collections.abc import Sequence
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend.dtype import float16, float32
 from shenjing.ops.checks import require_tensor
 
 
 def _channel_shape(x: Tensor) -> tuple[int, ...]:
     """(C,) parameters broadcast over (N, C, *): shape (1, C, 1, ..., 1)."""
     return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _check_dtypes(op: str, input: Tensor, **others: Tensor | None) -> bool:
+    """Raise a RuntimeError, as PyTorch does, unless every tensor given has ``input``'s dtype.
+
+    Returns True for the one mix PyTorch accepts: float16 input with float32 parameters and
+    statistics (mixed precision), which is normalised in float32 and returned in float16.
+    """
+    given = {name: t.dtype for name, t in others.items() if t is not None}
+    if input.dtype == float16 and given and all(d == float32 for d in given.values()):
+        return True
+    mixed = {name: dtype for name, dtype in given.items() if dtype != input.dtype}
+    if mixed:
+        listed = ", ".join(f"{name} of dtype {dtype}" for name, dtype in mixed.items())
+        raise RuntimeError(f"{op}: input of dtype {input.dtype} and {listed} differ; convert "
+                           f"the input, e.g. x.to({next(iter(mixed.values()))}), or the others")
+    return False
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -39,11 +57,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     require_tensor("batch_norm", input)
     if input.ndim < 2:
         raise ShapeError(f"batch_norm: expected input of shape (N, C, *), got {input.shape}")
+    if _check_dtypes("batch_norm", input, running_mean=running_mean, running_var=running_var,
+                     weight=weight, bias=bias):
+        return batch_norm(input.float(), running_mean, running_var, weight, bias, training,
+                          momentum, eps).to(input.dtype)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = _channel_shape(input)
-    count = input.numel() // input.shape[1]
-    if training:
-        if count <= 1:
+    count = input.numel() // input.shape[1] if input.shape[1] else 0
+    if training and count == 0:
+        # An empty batch has no statistics: PyTorch returns an empty output and leaves the
+        # running ones as they are. Zeros of the statistics' shape keep the graph, so weight and
+        # bias get zero gradients, as in PyTorch.
+        mean = var = input.sum(dim=dims, keepdim=True)
+    elif training:
+        if count == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel in training, "
                              f"got input of shape {input.shape}")
         mean = input.mean(dim=dims, keepdim=True)
@@ -81,6 +108,8 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     if k == 0 or input.shape[input.ndim - k:] != normalized_shape:
         raise ShapeError(f"layer_norm: normalized_shape {normalized_shape} does not match the "
                          f"last dims of input of shape {input.shape}")
+    if _check_dtypes("layer_norm", input, weight=weight, bias=bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     dims = tuple(range(input.ndim - k, input.ndim))
     mean = input.mean(dim=dims, keepdim=True)
     var = input.var(dim=dims, correction=0, keepdim=True)

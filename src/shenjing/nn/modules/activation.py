@@ -83,6 +83,7 @@ class PReLU(Module):
         self.weight = Parameter(full((num_parameters,), float(init), dtype=dtype, device=device))
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_dtype(input)
         return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:

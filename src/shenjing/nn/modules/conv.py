@@ -63,12 +63,13 @@ class Conv2d(Module):
         init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_dtype(input)
         try:
             return conv2d(input, self.weight, self.bias, self.stride, self.padding,
                           self.dilation, self.groups)
         except ShapeError as exc:  # name the layer, not only the function
             raise ShapeError(f"{self!r}: {exc}") from None
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RuntimeError) as exc:
             raise type(exc)(f"{self!r}: {exc}") from None
 
     def extra_repr(self) -> str:

@@ -41,6 +41,7 @@ class Linear(Module):
         init.layer_defaults_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_dtype(input)
         return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:

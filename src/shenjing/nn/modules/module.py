@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterator
 from shenjing.autograd.anomaly import module_stack as _call_stack
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import is_floating
+from shenjing.backend.dtype import float16, float32, float64
 from shenjing.nn.parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
+# The method of Tensor and Module that converts to each floating dtype, for error messages.
+_CONVERTERS = {float16: "half()", float32: "float()", float64: "double()"}
 
 
 class Module:
@@ -305,6 +308,33 @@ class Module:
     def cuda(self, device: int | None = None) -> Module:
         """Move every parameter and buffer to a CUDA GPU (needs CuPy)."""
         return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def _check_dtype(self, input: Tensor, name: str = "input",
+                     error: type[Exception] = RuntimeError, mixed_precision: bool = False) -> None:
+        """Raise ``error`` unless ``input`` has the dtype of this layer's parameters.
+
+        PyTorch refuses to mix dtypes in a layer (a silent cast would hide a float64 or integer
+        tensor fed by mistake, and cost a copy each call); so do we, naming the layer, both
+        dtypes and the fix. The reference dtype is the first parameter's, else the first
+        floating-point buffer's (BatchNorm without affine); a layer with neither takes any.
+        ``mixed_precision`` accepts float16 input in a float32 layer, as PyTorch's normalisation
+        layers do.
+        """
+        parameters = [p for p in self._parameters.values() if p is not None]
+        buffers = [b for b in self._buffers.values() if b is not None and is_floating(b.dtype)]
+        reference = parameters or buffers
+        if not reference or not isinstance(input, Tensor) or input.dtype == reference[0].dtype:
+            return  # no dtype to match, or not a tensor (which the operation itself refuses)
+        if mixed_precision and input.dtype == float16 and reference[0].dtype == float32:
+            return
+        expected, kind = reference[0].dtype, "parameters" if parameters else "buffers"
+        target = _CONVERTERS.get(expected, f"to({expected})")
+        variable = "x" if name == "input" else name
+        fix = f"convert the {name} with {variable}.{target}"
+        if is_floating(input.dtype) and input.dtype in _CONVERTERS:
+            fix += f" or the model with model.{_CONVERTERS[input.dtype]}"
+        raise error(f"{self!r}: {name} of dtype {input.dtype} does not match the layer's "
+                    f"{expected} {kind}; {fix}")
 
     # -- state -----------------------------------------------------------------------------------
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> OrderedDict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import is_floating
 from shenjing.backend.dtype import int64
 from shenjing.creation import ones, tensor, zeros
 from shenjing.nn.modules.module import Module
@@ -59,6 +60,9 @@ class BatchNorm1d(Module):
                 f"{' or '.join(f'{d}-D' for d in self._input_dims)} with {self.num_features} "
                 f"channels in dim 1, got shape {input.shape}"
             )
+        # As PyTorch: integer input has no batch norm; floats of another dtype must be converted.
+        self._check_dtype(input, error=RuntimeError if is_floating(input.dtype)
+                          else NotImplementedError, mixed_precision=True)
         momentum = self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
@@ -117,6 +121,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input: Tensor) -> Tensor:
+        self._check_dtype(input, mixed_precision=True)
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

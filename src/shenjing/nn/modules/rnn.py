@@ -111,6 +111,7 @@ class RNNBase(Module):
                 kind = "batched 3-D" if batched else "unbatched 2-D"
                 raise ShapeError(f"{self!r}: for {kind} input of shape {input.shape}, {name} "
                                  f"must have shape {expected}, got {state.shape}")
+            self._check_dtype(state, name)
             checked.append(state if batched else state.unsqueeze(1))
         return tuple(checked) if self.mode == "LSTM" else checked[0]
 
@@ -124,6 +125,8 @@ class RNNBase(Module):
         if input.shape[-1] != self.input_size:
             raise ShapeError(f"{self!r}: expected input_size {self.input_size} in the last dim "
                              f"of the input, got shape {input.shape}")
+        # ValueError, as PyTorch's recurrent layers (their cells raise RuntimeError).
+        self._check_dtype(input, error=ValueError)
         batched = input.ndim == 3
         hx = self._states(hx, input, batched)
         batch_dim = 0 if self.batch_first else 1
@@ -263,6 +266,7 @@ class RNNCellBase(Module):
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
             raise ShapeError(f"{self!r}: expected input of shape (batch, {self.input_size}) or "
                              f"({self.input_size},), got {input.shape}")
+        self._check_dtype(input)
         batched = input.ndim == 2
         shape = input.shape[:-1] + (self.hidden_size,)
         if hx is None:
@@ -277,10 +281,9 @@ class RNNCellBase(Module):
                 got = state.shape if isinstance(state, Tensor) else type(state).__name__
                 raise ShapeError(f"{self!r}: for input of shape {input.shape}, the state must "
                                  f"have shape {shape}, got {got}")
+            self._check_dtype(state, "state")
         if not batched:
             input, hx = input.unsqueeze(0), tuple(s.unsqueeze(0) for s in hx)
-        if input.dtype != self.weight_ih.dtype:
-            input = input.to(self.weight_ih.dtype)
         out = cell(input, hx if states == 2 else hx[0], self.weight_ih, self.weight_hh,
                    self.bias_ih, self.bias_hh)
         if not batched:
