@@ -1,6 +1,7 @@
 """The command line: train, eval and predict, end to end, on real data."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -16,7 +17,8 @@ def test_train_then_eval_a_2d_set(tmp_path, capsys):
     out = tmp_path / "quadrants"
     assert main(["train", "quadrants", "--epochs", "20", "--out", str(out), "--quiet"]) == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "best.safetensors", "config.json", "history.json", "metrics.json", "model.safetensors"]
+        "best.safetensors", "config.json", "history.json", "last.safetensors", "metrics.json",
+        "model.safetensors"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= 0.95 and metrics["epochs"] == 20
     config = json.loads((out / "config.json").read_text())
@@ -33,15 +35,18 @@ def test_train_then_eval_a_2d_set(tmp_path, capsys):
 def test_train_mnist_subset_then_predict_an_image_file(tmp_path, capsys, monkeypatch):
     from PIL import Image
 
-    monkeypatch.setenv("SHENJING_DATA", str(tmp_path / "empty"))  # eval must not look there
+    monkeypatch.delenv("SHENJING_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "mnist"
     code = main(["train", "mnist", "--limit", "4000", "--epochs", "3", "--val-size", "500",
-                 "--data", str(SHARED_DATA), "--out", str(out), "--quiet"])
+                 "--data", os.path.relpath(SHARED_DATA), "--out", "mnist", "--quiet"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.85
     capsys.readouterr()
-    assert main(["eval", str(out)]) == 0  # finds the data folder the run was trained with
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # eval finds the run's data from anywhere
+    assert main(["eval", str(out)]) == 0
     assert f"accuracy {100 * metrics['test_accuracy']:.2f} %" in capsys.readouterr().out
     test = sj.datasets.MNIST(SHARED_DATA, train=False)
     hits = 0
@@ -132,15 +137,52 @@ def test_train_a_cnn_on_an_mnist_subset(tmp_path):
 
 def test_augmented_training_images_pad_with_black():
     """Normalised images shift within a frame of black, (0 - mean) / std, not of the mean."""
-    from shenjing.cli.tasks import AugmentedImages, Config
+    from shenjing.cli.tasks import Config, ImageSet
 
     config = Config("cifar10", mean=[0.5, 0.4, 0.3], std=[0.25, 0.2, 0.1])
-    images = config.normalise(sj.ones(32, 3, 8, 8))  # white images
+    images = sj.full((32, 3, 8, 8), 255, dtype=sj.uint8)  # white images, stored as uint8
     sj.manual_seed(0)
-    batch, _ = AugmentedImages(images, sj.zeros(32, dtype=sj.int64),
-                               fill=[-m / s for m, s in zip(config.mean, config.std)],
-                               ).get_batch(list(range(32)))
+    batch, _ = ImageSet(images, sj.zeros(32, dtype=sj.int64), config,
+                        augment=True).get_batch(list(range(32)))
+    assert batch.dtype == sj.float32
     pixels = batch * sj.tensor(config.std).reshape(1, 3, 1, 1) + sj.tensor(
         config.mean).reshape(1, 3, 1, 1)  # back to [0, 1]
     values = np.unique(np.round(pixels.numpy(), 5))
     assert set(values) == {0.0, 1.0}  # white image, black frame, nothing else
+
+
+def test_image_statistics_are_those_of_the_float_images():
+    from shenjing.cli.tasks import channel_statistics
+
+    sj.manual_seed(0)
+    images = (sj.rand(50, 3, 5, 5) * 255).to(sj.uint8)
+    mean, std = channel_statistics(images, chunk=7)
+    floats = images.numpy().astype(np.float64) / 255
+    np.testing.assert_allclose(mean, floats.mean(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(std, floats.std(axis=(0, 2, 3), ddof=1), rtol=1e-12)
+
+
+def test_a_runs_data_folder_is_the_option_then_the_environment_then_the_recorded_one(
+        monkeypatch):
+    from shenjing.cli.tasks import data_folder
+
+    monkeypatch.delenv("SHENJING_DATA", raising=False)
+    assert data_folder(None, "/recorded") == "/recorded"
+    assert data_folder("/given", "/recorded") == "/given"
+    monkeypatch.setenv("SHENJING_DATA", "/environment")
+    assert data_folder(None, "/recorded") == "/environment"
+    assert data_folder("/given", "/recorded") == "/given"
+
+
+@requires_mnist
+def test_image_sets_stay_uint8_in_memory_and_become_floats_a_batch_at_a_time():
+    """60,000 MNIST images as float32 are 188 MB, as stored (uint8) 47 MB."""
+    from shenjing.cli.tasks import prepare
+
+    splits, config = prepare("mnist", SHARED_DATA, val_size=500, limit=2000)
+    assert splits.train.images.dtype == sj.uint8 and len(splits.train) == 1600  # 400 held out
+    assert splits.val.images.dtype == sj.uint8 and splits.test.images.dtype == sj.uint8
+    images, labels = splits.train.get_batch([0, 5, 7])
+    assert images.dtype == sj.float32 and images.shape == (3, 1, 28, 28)
+    expected = (splits.train.images[[0, 5, 7]].numpy() / 255.0 - config.mean[0]) / config.std[0]
+    np.testing.assert_allclose(images.numpy(), expected, rtol=1e-5, atol=1e-6)

@@ -28,7 +28,8 @@ def run(tmp_path_factory):
 
 def test_train_writes_the_run_folder(run):
     assert sorted(p.name for p in run.iterdir()) == [
-        "best.safetensors", "config.json", "history.json", "metrics.json", "model.safetensors",
+        "best.safetensors", "config.json", "history.json", "last.safetensors", "metrics.json",
+        "model.safetensors",
         "vocab.json"]
     config = json.loads((run / "config.json").read_text())
     vocab = sj.data.CharVocab.load(run / "vocab.json")
@@ -115,9 +116,9 @@ def test_train_charlm_reads_tiny_shakespeare_from_a_data_folder(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # the second run diverges
-def test_a_new_run_into_the_same_folder_never_mixes_with_the_old_one(tmp_path, capsys):
-    """A run stopped early must not leave the previous run's weights and metrics beside its own
-    config and vocabulary, for sample to take as this run's."""
+def test_an_overwriting_run_never_mixes_with_the_old_one(tmp_path, capsys):
+    """A run that replaces another and stops early leaves the old weights on disk (nothing is
+    lost before the new run has something), but sample never takes them for the new run's."""
     first, second = tmp_path / "ab.txt", tmp_path / "xy.txt"
     first.write_text("abab" * 60)
     second.write_text("xyxy" * 60)
@@ -125,14 +126,16 @@ def test_a_new_run_into_the_same_folder_never_mixes_with_the_old_one(tmp_path, c
     common = ["--hidden", "8", "--layers", "1", "--embedding", "4", "--seq-len", "8",
               "--batch-size", "2", "--out", str(out), "--quiet"]
     assert main(["train", "charlm", "--text", str(first), "--epochs", "1", *common]) == 0
-    assert (out / "model.safetensors").exists()
-    # The second run diverges at once: one line, and nothing of the first run is left.
+    old_weights = (out / "model.safetensors").read_bytes()
+    # The second run diverges at once: one line; the first run's files stay until replaced.
     code = main(["train", "charlm", "--text", str(second), "--epochs", "2", "--optimizer", "sgd",
-                 "--momentum", "0", "--lr", "1e38", *common])
+                 "--momentum", "0", "--lr", "1e38", "--overwrite", *common])
     assert code == 2
     assert "the loss became" in capsys.readouterr().err
-    assert not (out / "model.safetensors").exists() and not (out / "metrics.json").exists()
+    assert (out / "model.safetensors").read_bytes() == old_weights
     assert sj.data.CharVocab.load(out / "vocab.json").chars == ["x", "y"]
+    assert main(["sample", str(out), "--length", "5"]) == 2
+    assert "no weights of this run yet" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("option", [["--clip", "-0.5"], ["--clip", "0"], ["--lr", "0"],

@@ -19,7 +19,13 @@ from shenjing.backend.device import (
     to_device,
 )
 from shenjing.backend.dtype import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, infer_dtype, is_floating
-from shenjing.backend.random import generator, initial_seed, manual_seed
+from shenjing.backend.random import (
+    generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    set_rng_state,
+)
 from shenjing.backend.special import erf, expected_float_errors, scatter_add, windows
 
 __all__ = [
@@ -42,6 +48,8 @@ __all__ = [
     "initial_seed",
     "is_floating",
     "manual_seed",
+    "get_rng_state",
+    "set_rng_state",
     "module_for",
     "scatter_add",
     "to_device",

@@ -40,3 +40,34 @@ def generator(device: Device = CPU):
                 gen = xp.random.default_rng(_seed)
         _generators[device] = gen
     return gen
+
+
+def get_rng_state() -> dict:
+    """The state of every generator that ``manual_seed`` governs, as plain JSON-able values.
+
+    Restoring it with ``set_rng_state`` makes the draws that follow repeat exactly: what a
+    resumed training run needs for the same shuffles and dropout masks as one left alone.
+    A device whose generator has not drawn yet is recorded as the seed it would start from.
+    """
+    devices = {}
+    for device, gen in _generators.items():
+        state = getattr(getattr(gen, "bit_generator", None), "state", None)
+        if state is None:  # CuPy's generators keep their state on the GPU, out of reach
+            continue
+        devices[str(device)] = state
+    return {"seed": _seed, "devices": devices}
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what ``get_rng_state`` returned."""
+    from shenjing.backend.device import as_device
+
+    global _seed
+    if not isinstance(state, dict) or not isinstance(state.get("devices"), dict):
+        raise ValueError(f"set_rng_state: not a state from get_rng_state: {state!r:.80}")
+    _seed = state.get("seed")
+    _generators.clear()
+    for name, device_state in state["devices"].items():
+        device = as_device(name)
+        gen = generator(device)
+        gen.bit_generator.state = device_state

@@ -67,12 +67,22 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = parser().parse_args(argv)
+    from shenjing.cli.run_folder import AlreadyFinished, RunInterrupted
     from shenjing.datasets import DownloadError
     from shenjing.serialization import CheckpointError
     from shenjing.viz.canvas import MissingExtraError
 
     try:
         return args.func(args)
+    except AlreadyFinished as exc:
+        print(f"shenjing {args.command}: {exc}", file=sys.stderr)
+        return 0
+    except RunInterrupted as exc:
+        print(f"shenjing {args.command}: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"shenjing {args.command}: interrupted", file=sys.stderr)
+        return 130
     except (OSError, ValueError, DownloadError, CheckpointError, FloatingPointError,
             MissingExtraError) as exc:
         # A user's mistake, a missing file or extra, a diverging loss: one line, no traceback.

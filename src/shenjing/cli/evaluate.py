@@ -14,40 +14,53 @@ def add_arguments(parser) -> None:
 
 def load_run(folder: Path):
     """The model of a run folder, with its trained weights, and its config."""
-    import shenjing as sj
+    from shenjing.cli.run_folder import finished, unfinished_message
     from shenjing.cli.tasks import Config, build_model
 
     config = Config.load(folder / "config.json")
+    if not finished(folder):
+        raise ValueError(unfinished_message(folder, config.dataset))
     model = build_model(config)
     try:
-        model.load_state_dict(sj.load(folder / "model.safetensors"))
+        model.load_state_dict(read_state_dict(folder / "model.safetensors"))
     except RuntimeError as exc:
         raise ValueError(f"{folder}: the weights do not fit its config.json ({exc})") from None
     return model.eval(), config
 
 
+def read_state_dict(path: Path) -> dict:
+    """A state dict from ``path``; a checkpoint that holds something else is a CheckpointError."""
+    import shenjing as sj
+    from shenjing.serialization import CheckpointError
+
+    state = sj.load(path)
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: holds a {type(state).__name__}, not a state dict")
+    return state
+
+
 def run(args) -> int:
     import shenjing as sj
-    from shenjing.cli.tasks import IMAGE_SETS, load_images
-    from shenjing.data import DataLoader, TensorDataset
+    from shenjing.cli.tasks import IMAGE_SETS, ImageSet, data_folder, load_images
+    from shenjing.data import DataLoader
 
     folder = Path(args.run)
     model, config = load_run(folder)
     train = config.train
     if config.dataset in IMAGE_SETS:
-        images, labels, _ = load_images(config.dataset, args.data or train.get("data"),
+        images, labels, _ = load_images(config.dataset, data_folder(args.data, train.get("data")),
                                         train=False)
         if train.get("limit"):  # the same test subset that `train` reported on
             images, labels = images[: train["limit"]], labels[: train["limit"]]
-        inputs = config.normalise(images)
+        test = ImageSet(images, labels, config)
     else:
         from shenjing.cli.tasks import prepare
 
         splits, _ = prepare(config.dataset, None, limit=train.get("limit"),
                             noise=train.get("noise"), seed=train.get("seed", 0))
-        inputs, labels = splits.test
-    scores = sj.train.evaluate(model, DataLoader(TensorDataset(inputs, labels), batch_size=1024),
+        test = splits.test
+    scores = sj.train.evaluate(model, DataLoader(test, batch_size=1024),
                                loss=sj.nn.functional.cross_entropy)
-    print(f"{config.dataset} test set ({len(labels):,} samples): accuracy "
+    print(f"{config.dataset} test set ({len(test):,} samples): accuracy "
           f"{100 * scores['accuracy']:.2f} %, loss {scores['loss']:.4f}")
     return 0

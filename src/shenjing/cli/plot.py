@@ -33,17 +33,17 @@ def train_quadrants(epochs: int = 30, seed: int = 0):
     quadrants`` does; returns (model, history, test points, test labels, test accuracy)."""
     import shenjing as sj
     from shenjing.cli.tasks import prepare
-    from shenjing.data import DataLoader, TensorDataset
+    from shenjing.data import DataLoader
 
     sj.manual_seed(seed)
     splits, _ = prepare("quadrants", seed=seed)
     model = sj.models.quadrants_net()
     optimizer = sj.optim.Adam(model.parameters(), lr=0.05)
-    train_loader = DataLoader(TensorDataset(*splits.train), batch_size=32, shuffle=True)
-    val_loader = DataLoader(TensorDataset(*splits.val), batch_size=1024)
+    train_loader = DataLoader(splits.train, batch_size=32, shuffle=True)
+    val_loader = DataLoader(splits.val, batch_size=1024)
     history = sj.train.fit(model, train_loader, val_loader, loss=sj.nn.functional.cross_entropy,
                            optimizer=optimizer, epochs=epochs, verbose=False)
-    x_test, y_test = splits.test
+    x_test, y_test = splits.test.tensors
     score = sj.train.evaluate(model, [(x_test, y_test)])["accuracy"]
     return model, history, x_test, y_test, score
 
@@ -253,7 +253,7 @@ def _plot_weights(args) -> int:
 
 def _plot_features(args) -> int:
     import shenjing as sj
-    from shenjing.cli.tasks import load_images
+    from shenjing.cli.tasks import data_folder, load_images
     from shenjing.viz.features import conv_filters, feature_maps
 
     model, config = _load_run(args.run)
@@ -266,8 +266,8 @@ def _plot_features(args) -> int:
         image = sj.tensor(read_image(Path(args.image), config.in_channels, config.image_size))
         source = args.image
     else:
-        images, labels, classes = load_images(config.dataset,
-                                              args.data or config.train.get("data"), train=False)
+        images, labels, classes = load_images(
+            config.dataset, data_folder(args.data, config.train.get("data")), train=False)
         if not 0 <= args.index < len(labels):
             raise ValueError(f"--index {args.index} is outside the {len(labels)} test images")
         image = images[args.index]
@@ -295,7 +295,7 @@ def _plot_surface(args) -> int:
         train = config.train
         splits, _ = prepare(config.dataset, limit=train.get("limit"), noise=train.get("noise"),
                             seed=train.get("seed", 0))
-        x, y = splits.test
+        x, y = splits.test.tensors
         score = surfaces.accuracy(model, x, y)
         path = _out(args, Path(args.source) / "surface.png")
         surfaces.decision_surface(model, x, y, path,

@@ -29,9 +29,11 @@ def load_charlm(folder: Path):
     Reads model.safetensors, or, for a run that was stopped before it ended, the model in its
     last best.safetensors checkpoint.
     """
-    import shenjing as sj
+    from shenjing.cli.evaluate import read_state_dict
+    from shenjing.cli.run_folder import finished, written_by_this_run
     from shenjing.cli.tasks import CharLMConfig
     from shenjing.data import CharVocab
+    from shenjing.serialization import CheckpointError
 
     config = CharLMConfig.load(folder / "config.json")
     vocab = CharVocab.load(folder / "vocab.json")
@@ -40,16 +42,19 @@ def load_charlm(folder: Path):
                          f"{config.vocab_size}")
     model = config.build_model()
     weights = folder / "model.safetensors"
-    if weights.exists():
-        state = sj.load(weights)
-    elif (folder / "best.safetensors").exists():
-        checkpoint = sj.load(folder / "best.safetensors")
+    if finished(folder) and weights.exists():
+        state = read_state_dict(weights)
+    elif written_by_this_run(folder, "best.safetensors"):
+        checkpoint = read_state_dict(folder / "best.safetensors")
         print(f"{folder}: no model.safetensors (training did not finish); using the checkpoint "
-              f"of epoch {checkpoint['epoch']}", file=sys.stderr)
-        state = checkpoint["model"]
+              f"of epoch {checkpoint.get('epoch')}", file=sys.stderr)
+        state = checkpoint.get("model")
+        if not isinstance(state, dict):
+            raise CheckpointError(f"{folder / 'best.safetensors'}: holds no model state dict")
     else:
-        raise FileNotFoundError(f"{folder}: no weights (model.safetensors or best.safetensors); "
-                                "has training finished an epoch?")
+        raise FileNotFoundError(f"{folder}: no weights of this run yet (model.safetensors, or "
+                                "best.safetensors of an unfinished run); has training finished "
+                                "an epoch?")
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:

@@ -34,6 +34,7 @@ class Config:
     std: list = field(default_factory=lambda: [1.0])  # fitted on the training split
     classes: list = field(default_factory=list)
     train: dict = field(default_factory=dict)  # the training arguments, for the record
+    run_id: str = ""  # names this run in its files (metrics.json), to tell runs apart
 
     def save(self, path: Path) -> None:
         save_json(asdict(self), path)
@@ -44,12 +45,18 @@ class Config:
         if data.get("dataset") in TEXT_TASKS:
             raise ValueError(f"{path.parent} is a {data['dataset']} run (a character language "
                              f"model): sample it with `shenjing sample {path.parent}`")
-        return cls(**data)
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise ValueError(f"{path}: not a run's config ({exc})") from None
 
     def normalise(self, images: Tensor) -> Tensor:
-        """Images (N, C, H, W) in [0, 1] -> normalised with this run's per-channel statistics."""
+        """Images (N, C, H, W), as stored (uint8) or in [0, 1] -> float32 normalised with this
+        run's per-channel statistics."""
         from shenjing.creation import tensor
 
+        if images.dtype == "uint8":
+            images = images.float() / 255.0
         shape = (1, -1, 1, 1)
         mean = tensor(self.mean, dtype=images.dtype, device=images.device).reshape(shape)
         std = tensor(self.std, dtype=images.dtype, device=images.device).reshape(shape)
@@ -80,6 +87,7 @@ class CharLMConfig:
     corpus: str  # the text file it learned from
     val_fraction: float = 0.1  # the last part of the corpus, held out
     train: dict = field(default_factory=dict)  # the training arguments, for the record
+    run_id: str = ""  # names this run in its files (metrics.json), to tell runs apart
 
     def save(self, path: Path) -> None:
         save_json(asdict(self), path)
@@ -119,11 +127,11 @@ def load_corpus(text_file: str | None, data_dir: str | None) -> tuple[str, str]:
 
 @dataclass
 class Splits:
-    """Inputs (already normalised) and integer labels of each split."""
+    """The data sets of each split: batches of inputs, normalised, and integer labels."""
 
-    train: tuple[Tensor, Tensor]
-    val: tuple[Tensor, Tensor] | None
-    test: tuple[Tensor, Tensor]
+    train: object
+    val: object | None
+    test: object
 
 
 def build_model(config: Config):
@@ -148,23 +156,60 @@ def build_model(config: Config):
     raise ValueError(f"unknown model {config.model!r}; available: {', '.join(MODELS)}")
 
 
+def data_folder(given: str | None, recorded: str | None):
+    """Where a run's data is: ``--data``, else ``$SHENJING_DATA``, else the folder the run was
+    trained with (recorded as an absolute path), else the default cache."""
+    import os
+
+    from shenjing.datasets.root import ENV_VAR
+
+    return given or os.environ.get(ENV_VAR) or recorded
+
+
 def load_images(name: str, root, train: bool):
-    """An image set as float32 images in [0, 1] (N, C, H, W), int64 labels and class names."""
+    """An image set as stored: uint8 images (N, C, H, W), int64 labels and class names.
+
+    Images stay uint8 (a quarter of float32's memory) and become floats a batch at a time
+    (``Config.normalise``).
+    """
     from shenjing.datasets import CIFAR10, MNIST, FashionMNIST
 
     if name == "cifar10":
         dataset = CIFAR10(root, train=train, download=True, channels_first=True)
-        images = dataset.data.float() / 255.0
+        images = dataset.data
     else:
         dataset = (MNIST if name == "mnist" else FashionMNIST)(root, train=train, download=True)
-        images = (dataset.data.float() / 255.0).unsqueeze(1)
+        images = dataset.data.unsqueeze(1)
     return images, dataset.targets, list(dataset.classes)
 
 
+def channel_statistics(images: Tensor, chunk: int = 4096) -> tuple[list, list]:
+    """Per-channel mean and standard deviation (unbiased) of uint8 images (N, C, H, W) in
+    [0, 1] units, in float64 a chunk at a time: no float copy of the whole set."""
+    from shenjing.creation import zeros
+
+    channels = images.shape[1]
+    total, count = zeros(channels, dtype="float64"), images.numel() // channels
+    for start in range(0, len(images), chunk):
+        total = total + images[start:start + chunk].double().sum(dim=(0, 2, 3))
+    mean = total / (255.0 * count)
+    squares = zeros(channels, dtype="float64")
+    centre = mean.reshape(1, -1, 1, 1)
+    for start in range(0, len(images), chunk):
+        deviation = images[start:start + chunk].double() / 255.0 - centre
+        squares = squares + (deviation * deviation).sum(dim=(0, 2, 3))
+    std = (squares / max(count - 1, 1)).sqrt()
+    return mean.tolist(), std.tolist()
+
+
 def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None,
-            noise: float | None = None, seed: int = 0) -> tuple[Splits, Config]:
+            noise: float | None = None, seed: int = 0, augment: bool = False,
+            ) -> tuple[Splits, Config]:
     """Load a data set by name, fit the normalisation on its training split, split off a
-    validation set, and return the splits with the matching (partial) config."""
+    validation set, and return the splits (data sets to batch) with the matching (partial)
+    config. ``augment`` crops and flips the training images (the CIFAR-10 recipe)."""
+    from shenjing.data import TensorDataset
+
     if name in IMAGE_SETS:
         images, labels, classes = load_images(name, root, train=True)
         test_images, test_labels, _ = load_images(name, root, train=False)
@@ -172,16 +217,15 @@ def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None
             images, labels = images[:limit], labels[:limit]
             test_images, test_labels = test_images[:limit], test_labels[:limit]
         n_fit = len(labels) - min(val_size, len(labels) // 5)
-        fit_part = images[:n_fit]
         channels, size = images.shape[1], images.shape[2]
+        mean, std = channel_statistics(images[:n_fit])
         config = Config(name, in_features=channels * size * size, in_channels=channels,
                         image_size=size, out_features=len(classes), classes=classes,
-                        mean=fit_part.mean(dim=(0, 2, 3)).tolist(),
-                        std=fit_part.std(dim=(0, 2, 3)).tolist())
-        train = (config.normalise(images[:n_fit]), labels[:n_fit])
-        val = ((config.normalise(images[n_fit:]), labels[n_fit:])
+                        mean=mean, std=std)
+        train = ImageSet(images[:n_fit], labels[:n_fit], config, augment=augment)
+        val = (ImageSet(images[n_fit:], labels[n_fit:], config)
                if n_fit < len(labels) else None)
-        return Splits(train, val, (config.normalise(test_images), test_labels)), config
+        return Splits(train, val, ImageSet(test_images, test_labels, config)), config
     if name in TOY_SETS:
         from shenjing import datasets
 
@@ -198,33 +242,43 @@ def prepare(name: str, root=None, val_size: int = 5000, limit: int | None = None
         classes = sorted({int(c) for c in y.tolist()})
         config = Config(name, in_features=2, out_features=len(classes),
                         classes=[str(c) for c in classes])
-        return Splits((x, y), (x_val, y_val), (x_test, y_test)), config
+        splits = Splits(TensorDataset(x, y), TensorDataset(x_val, y_val),
+                        TensorDataset(x_test, y_test))
+        return splits, config
     raise ValueError(f"unknown dataset {name!r}; available: {', '.join(IMAGE_SETS + TOY_SETS)}")
 
 
-class AugmentedImages:
-    """Images and labels whose training batches are augmented on the fly (random crops with
-    padding and horizontal flips: the CIFAR-10 recipe), one batch at a time.
+class ImageSet:
+    """Stored images (uint8, N C H W) and their labels, normalised a batch at a time as they
+    are drawn; with ``augment``, batches are also randomly cropped (padding 4) and flipped
+    horizontally (the CIFAR-10 recipe).
 
-    The images are already normalised, so the padding is black in normalised units: ``fill``,
-    one value per channel.
+    The padding is black in normalised units, one value per channel.
     """
 
-    def __init__(self, images: Tensor, labels: Tensor, fill: list, pad: int = 4):
+    def __init__(self, images: Tensor, labels: Tensor, config: Config, augment: bool = False,
+                 pad: int = 4):
         from shenjing.data.transforms import Compose, RandomCrop, RandomHorizontalFlip
 
-        self.images, self.labels = images, labels
-        self.transform = Compose([RandomCrop(images.shape[-1], padding=pad, fill=fill),
-                                  RandomHorizontalFlip()])
+        self.images, self.labels, self.config = images, labels, config
+        self.transform = None
+        if augment:
+            black = [-mean / std for mean, std in zip(config.mean, config.std)]
+            self.transform = Compose([RandomCrop(images.shape[-1], padding=pad, fill=black),
+                                      RandomHorizontalFlip()])
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: int):
-        return self.get_batch([index])
+        images, labels = self.get_batch([index])
+        return images[0], labels[0]
 
     def get_batch(self, indices):
         from shenjing.creation import tensor
 
         index = tensor(indices, dtype="int64")
-        return self.transform.batched(self.images[index]), self.labels[index]
+        images = self.config.normalise(self.images[index])
+        if self.transform is not None:
+            images = self.transform.batched(images)
+        return images, self.labels[index]

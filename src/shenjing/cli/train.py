@@ -77,6 +77,12 @@ def add_arguments(parser) -> None:
                         help="random crops and flips of training images (default: on for "
                              "cifar10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last finished epoch "
+                             "(last.safetensors), with the options it was started with")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run in --out: its files are replaced one by one, "
+                             "each when its new version is complete")
     text = parser.add_argument_group("character language model (charlm)")
     text.add_argument("--text", default=None, metavar="FILE",
                       help="learn this UTF-8 text file (default: tiny-shakespeare, downloaded "
@@ -115,17 +121,62 @@ def _scheduler(args, optimizer):
     return None
 
 
+# Options that may differ when a run is resumed: where things are, and how it reports.
+RESUME_FREE = {"data", "out", "quiet", "resume", "overwrite", "func", "command"}
+
+
+def _recorded_args(args, recorded: dict) -> None:
+    """On ``--resume``: take the options the run was started with, refusing any given now that
+    would change it (a resumed run must end as the run left alone would)."""
+    defaults = argparse.ArgumentParser()
+    add_arguments(defaults)
+    default = vars(defaults.parse_args([args.dataset]))
+    train = recorded.get("train", {})
+    if recorded.get("dataset") != args.dataset:
+        raise ValueError(f"--resume: {args.out} holds a {recorded.get('dataset')} run, not "
+                         f"{args.dataset}")
+    changed = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
+               if name not in RESUME_FREE and value != default.get(name)
+               and value != train.get(name)]
+    if changed:
+        raise ValueError(f"--resume continues {args.out} with the options it was started with; "
+                         f"{', '.join(changed)} would change them (start a new run with "
+                         "another --out, or --overwrite)")
+    for name, value in train.items():
+        if name not in RESUME_FREE and hasattr(args, name):
+            setattr(args, name, value)
+
+
+def _start(args, default_out: str):
+    """Open the run folder as asked; returns it, the recorded config to resume (or None), and
+    the data folder (absolute, so that the run can be resumed and evaluated from anywhere)."""
+    from shenjing.cli.run_folder import open_run_folder
+    from shenjing.cli.tasks import data_folder
+    from shenjing.datasets import data_root
+
+    args.out = args.out or default_out
+    out = Path(args.out)
+    command = f"shenjing train {args.dataset}"
+    recorded = open_run_folder(out, command, args.resume, args.overwrite)
+    if recorded is not None:
+        from shenjing.cli.run_folder import AlreadyFinished, finished
+
+        if finished(out):
+            raise AlreadyFinished(f"{out} holds a finished run: nothing to resume (its test "
+                                  "results are in metrics.json)")
+        given_data = args.data
+        _recorded_args(args, recorded)
+        args.data = data_folder(given_data, recorded.get("train", {}).get("data"))
+    if args.dataset not in ("charlm",) or args.text is None:
+        args.data = str(data_root(args.data).resolve())
+    return out, recorded
+
+
 def run(args) -> int:
     import shenjing as sj
-    from shenjing.cli.tasks import (
-        CELLS,
-        IMAGE_SETS,
-        TEXT_TASKS,
-        AugmentedImages,
-        build_model,
-        prepare,
-    )
-    from shenjing.data import DataLoader, TensorDataset
+    from shenjing.cli.run_folder import new_run_id
+    from shenjing.cli.tasks import CELLS, IMAGE_SETS, TEXT_TASKS, build_model, prepare
+    from shenjing.data import DataLoader
 
     if args.dataset in TEXT_TASKS:
         return run_charlm(args)
@@ -133,10 +184,12 @@ def run(args) -> int:
     if args.model in CELLS:
         raise ValueError(f"--model {args.model} is a recurrent language model: train it with "
                          "`shenjing train charlm`")
+    default_model = "resnet20" if args.dataset == "cifar10" else "mlp"
+    out, recorded = _start(args, f"runs/{args.dataset}-{args.model or default_model}")
     sj.manual_seed(args.seed)
     image_set = args.dataset in IMAGE_SETS
     if args.model is None:
-        args.model = "resnet20" if args.dataset == "cifar10" else "mlp"
+        args.model = default_model
     if args.augment is None:
         args.augment = args.dataset == "cifar10"
     if args.epochs is None:
@@ -150,25 +203,21 @@ def run(args) -> int:
     if args.batch_size is None:
         args.batch_size = 128 if image_set else 32
     splits, config = prepare(args.dataset, args.data, args.val_size, args.limit, args.noise,
-                             args.seed)
+                             args.seed, augment=args.augment and image_set)
     config.model = args.model
     config.hidden = args.hidden or ([100] if image_set else [6])
     config.activation = args.activation or ("relu" if image_set else "tanh")
     # Only the mlp and cnn models have dropout layers: the others record none.
     config.dropout = args.dropout if args.model in ("mlp", "cnn") else 0.0
-    config.train = {k: v for k, v in vars(args).items() if k not in ("func", "command")}
+    config.train = _recordable(args)
+    config.run_id = recorded["run_id"] if recorded else new_run_id()
     model = build_model(config)
     optimizer = _optimizer(args, model.parameters())
-    out = _start_run_folder(Path(args.out or f"runs/{args.dataset}-{args.model}"))
+    if recorded is None:  # before the first step: the run can always be resumed
+        config.save(out / "config.json")
 
-    if args.augment and image_set:
-        black = [-mean / std for mean, std in zip(config.mean, config.std)]
-        training_set = AugmentedImages(*splits.train, fill=black)
-    else:
-        training_set = TensorDataset(*splits.train)
-    train_loader = DataLoader(training_set, batch_size=args.batch_size, shuffle=True)
-    val_loader = (DataLoader(TensorDataset(*splits.val), batch_size=1024)
-                  if splits.val is not None else None)
+    train_loader = DataLoader(splits.train, batch_size=args.batch_size, shuffle=True)
+    val_loader = (DataLoader(splits.val, batch_size=1024) if splits.val is not None else None)
     callbacks = []
     if args.patience is not None and val_loader is not None:
         callbacks.append(sj.train.EarlyStopping("val_loss", patience=args.patience))
@@ -181,43 +230,60 @@ def run(args) -> int:
     else:
         name = args.model
     print(f"training a {size:,}-parameter {name} on {args.dataset} "
-          f"({len(splits.train[1]):,} training samples)", flush=True)
+          f"({len(splits.train):,} training samples)", flush=True)
     start = time.perf_counter()
-    history = sj.train.fit(model, train_loader, val_loader,
-                           loss=sj.nn.functional.cross_entropy, optimizer=optimizer,
-                           epochs=args.epochs, callbacks=callbacks,
-                           scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
-                           verbose=not args.quiet)
+    history = _fit(sj.train.fit, out, args, model, train_loader, val_loader,
+                   loss=sj.nn.functional.cross_entropy, optimizer=optimizer,
+                   epochs=args.epochs, callbacks=callbacks,
+                   scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
+                   verbose=not args.quiet)
     seconds = time.perf_counter() - start
-    test = sj.train.evaluate(model, DataLoader(TensorDataset(*splits.test), batch_size=1024),
+    test = sj.train.evaluate(model, DataLoader(splits.test, batch_size=1024),
                              loss=sj.nn.functional.cross_entropy)
     sj.save(model.state_dict(), out / "model.safetensors")
-    config.save(out / "config.json")
     history.save(out / "history.json")
     results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
                "epochs": len(history.epochs), "train_seconds": round(seconds, 1)}
-    save_json(results, out / "metrics.json")
+    _finish(out, config.run_id, results, {"config.json", "model.safetensors", "history.json",
+                                          "last.safetensors"}
+            | ({"best.safetensors"} if val_loader is not None else set()))
     print(f"test accuracy {100 * test['accuracy']:.2f} %, test loss {test['loss']:.4f} after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s; wrote {out}/")
     return 0
 
 
-# What a run leaves in its folder.
-RUN_FILES = ("config.json", "model.safetensors", "best.safetensors", "history.json",
-             "metrics.json", "vocab.json")
+def _recordable(args) -> dict:
+    """The training options, as config.json records them."""
+    return {k: v for k, v in vars(args).items()
+            if k not in ("func", "command", "resume", "overwrite")}
 
 
-def _start_run_folder(out: Path) -> Path:
-    """Make the run folder, clearing what an earlier run left there.
+def _fit(fit, out: Path, args, *positional, **options):
+    """``fit`` or ``fit_sequence`` with the run folder's last.safetensors: written after every
+    epoch, resumed from with ``--resume``; Ctrl-C ends in one line that says what was kept."""
+    from shenjing.cli.run_folder import LAST, RunInterrupted
+    from shenjing.train import TrainingInterrupted
 
-    A run that ends early (Ctrl-C, a diverging loss) must not leave the earlier run's weights
-    and metrics beside the new config, where ``sample``, ``eval`` or ``predict`` would take them
-    for this run's.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    for name in RUN_FILES:
-        (out / name).unlink(missing_ok=True)
-    return out
+    last = out / LAST
+    resume_from = last if args.resume and last.exists() else None
+    try:
+        return fit(*positional, save_last=last, resume_from=resume_from, **options)
+    except KeyboardInterrupt as exc:
+        where = (f"at epoch {exc.epoch}, step {exc.step}"
+                 if isinstance(exc, TrainingInterrupted) else "")
+        kept = (f"{last} holds the epochs before it" if last.exists()
+                else "no epoch had finished")
+        raise RunInterrupted(f"interrupted {where}; {kept}: continue with `shenjing train "
+                             f"{args.dataset} --out {out} --resume`") from None
+
+
+def _finish(out: Path, run_id: str, results: dict, written: set[str]) -> None:
+    """Write metrics.json last, naming the run: from then on the folder holds a finished run.
+    An overwritten run's files that this run did not write again are removed."""
+    from shenjing.cli.run_folder import METRICS, remove_stale
+
+    save_json({**results, "run_id": run_id}, out / METRICS)
+    remove_stale(out, written | {METRICS})
 
 
 def _refuse(args, options: dict, why: str) -> None:
@@ -235,6 +301,7 @@ def run_charlm(args) -> int:
     history.json and metrics.json (validation loss in nats and bits per character).
     """
     import shenjing as sj
+    from shenjing.cli.run_folder import new_run_id
     from shenjing.cli.tasks import CELLS, CharLMConfig, load_corpus
     from shenjing.data import BPTTLoader, CharVocab, split_text
 
@@ -242,6 +309,9 @@ def run_charlm(args) -> int:
     if args.text is not None and args.data is not None:
         raise ValueError("--text and --data both given: learn a text file (--text) or "
                          "tiny-shakespeare from a data folder (--data)")
+    out, recorded = _start(args, "runs/charlm")
+    if args.text is not None:
+        args.text = str(Path(args.text).resolve())
     args.model = args.model or "lstm"
     if args.model not in CELLS:
         raise ValueError(f"--model {args.model}: charlm's recurrent layer is one of "
@@ -274,13 +344,13 @@ def run_charlm(args) -> int:
     val_batches = BPTTLoader(vocab.encode(val_text), min(args.batch_size, len(val_text) - 1),
                              args.seq_len)
     config = CharLMConfig("charlm", args.model, len(vocab), args.embedding, args.hidden[0],
-                          args.layers, args.dropout, source, VAL_FRACTION,
-                          {k: v for k, v in vars(args).items() if k not in ("func", "command")})
+                          args.layers, args.dropout, source, VAL_FRACTION, _recordable(args),
+                          recorded["run_id"] if recorded else new_run_id())
     model = config.build_model()
     optimizer = _optimizer(args, model.parameters())
-    out = _start_run_folder(Path(args.out or "runs/charlm"))
-    config.save(out / "config.json")
-    vocab.save(out / "vocab.json")
+    if recorded is None:  # before the first step: the run can always be resumed
+        config.save(out / "config.json")
+        vocab.save(out / "vocab.json")
 
     best_path = out / "best.safetensors"
     callbacks = [sj.train.ModelCheckpoint(best_path, "val_loss")]
@@ -292,10 +362,10 @@ def run_charlm(args) -> int:
           f"{source}: {len(train_text):,} training and {len(val_text):,} validation characters, "
           f"{len(vocab)} distinct", flush=True)
     start = time.perf_counter()
-    history = sj.train.fit_sequence(model, train_batches, val_batches, optimizer=optimizer,
-                                    epochs=args.epochs, callbacks=callbacks,
-                                    scheduler=_scheduler(args, optimizer),
-                                    clip_grad_norm=args.clip, verbose=not args.quiet)
+    history = _fit(sj.train.fit_sequence, out, args, model, train_batches, val_batches,
+                   optimizer=optimizer, epochs=args.epochs, callbacks=callbacks,
+                   scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
+                   verbose=not args.quiet)
     seconds = time.perf_counter() - start
     checkpoint = sj.load(best_path)  # the best epoch's weights, whatever came after
     model.load_state_dict(checkpoint["model"])
@@ -306,7 +376,9 @@ def run_charlm(args) -> int:
                "best_epoch": checkpoint["epoch"], "epochs": len(history.epochs),
                "train_seconds": round(seconds, 1), "train_characters": len(train_text),
                "val_characters": len(val_text), "parameters": size}
-    save_json(results, out / "metrics.json")
+    _finish(out, config.run_id, results, {"config.json", "vocab.json", "model.safetensors",
+                                          "best.safetensors", "last.safetensors",
+                                          "history.json"})
     print(f"validation loss {final['loss']:.4f} nats/char ({final['bpc']:.4f} bits/char) at epoch "
           f"{checkpoint['epoch']} of {len(history.epochs)}, {seconds:.1f} s; wrote {out}/")
     return 0

@@ -4,6 +4,7 @@
 from shenjing.train.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from shenjing.train.health import GradientHealth
 from shenjing.train.history import History
+from shenjing.train.interrupt import TrainingInterrupted
 from shenjing.train.loop import NonFiniteLossError, TrainingState, evaluate, fit, predict
 from shenjing.train.metrics import accuracy
 from shenjing.train.sequence import (
@@ -20,6 +21,7 @@ __all__ = [
     "History",
     "ModelCheckpoint",
     "NonFiniteLossError",
+    "TrainingInterrupted",
     "TrainingState",
     "accuracy",
     "detach_state",

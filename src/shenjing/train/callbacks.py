@@ -27,6 +27,16 @@ class Callback:
     def on_train_end(self, state) -> None:
         """Called however training ends: epochs used up, stopped early, or an error."""
 
+    def state_dict(self) -> dict:
+        """What a resumed run needs of this callback (saved with ``fit(..., save_last=...)``).
+
+        Like PyTorch Lightning's ``Callback.state_dict``; stateless callbacks keep ``{}``.
+        """
+        return {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` returned; called after ``on_train_begin`` on resume."""
+
 
 class _Monitor(Callback):
     """Shared by callbacks that watch one logged value for improvement."""
@@ -92,6 +102,15 @@ class EarlyStopping(_Monitor):
                       f"for {self.patience} epochs (best {self.best:.4f} at epoch "
                       f"{self.best_epoch})")
 
+    def state_dict(self) -> dict:
+        return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
+                "stopped_epoch": self.stopped_epoch, "best_state": self._best_state}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.best, self.wait = float(state_dict["best"]), int(state_dict["wait"])
+        self.best_epoch, self.stopped_epoch = state_dict["best_epoch"], state_dict["stopped_epoch"]
+        self._best_state = state_dict["best_state"]
+
     def on_train_end(self, state) -> None:
         if self.restore_best_weights and self._best_state is not None:
             state.model.load_state_dict(self._best_state)
@@ -133,3 +152,9 @@ class ModelCheckpoint(_Monitor):
         path = self.path.format(epoch=state.epoch)
         save(checkpoint, path)
         self.saved.append(path)
+
+    def state_dict(self) -> dict:
+        return {"best": self.best, "saved": list(self.saved)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.best, self.saved = float(state_dict["best"]), list(state_dict["saved"])

@@ -8,6 +8,7 @@ callbacks (early stopping, checkpoints), a learning-rate scheduler and gradient 
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from shenjing.nn.modules.module import Module
 from shenjing.ops.shape import cat
 from shenjing.train.callbacks import Callback
 from shenjing.train.history import History
+from shenjing.train.interrupt import TrainingInterrupted, deferred_interrupts
 from shenjing.train.metrics import resolve
 
 
@@ -37,6 +39,7 @@ class TrainingState:
     stop_training: bool = False
     history: History = field(default_factory=History)
     verbose: bool = True
+    interrupt_requested: bool = False  # set by the first Ctrl-C; the loop stops after the step
 
     def log(self, message: str) -> None:
         """Print a line without breaking a progress bar."""
@@ -86,7 +89,9 @@ def _progress(iterable, total: int | None, description: str, enabled: bool):
 def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = None, *,
         loss, optimizer, epochs: int = 1, metrics=("accuracy",),
         callbacks: Iterable[Callback] = (), scheduler=None, scheduler_interval: str = "epoch",
-        clip_grad_norm: float | None = None, verbose: bool = True) -> History:
+        clip_grad_norm: float | None = None, verbose: bool = True,
+        save_last: str | os.PathLike | None = None,
+        resume_from: str | os.PathLike | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History.
 
     Each step: forward, ``loss(output, target)``, backward, the callbacks'
@@ -99,6 +104,13 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     loss stops training with ``NonFiniteLossError`` naming the epoch and the step.
     ``sj.manual_seed`` makes the whole run repeat exactly (initialisation, shuffling, dropout).
 
+    ``save_last`` writes a training checkpoint after every epoch (atomically): the model, the
+    optimizer, the scheduler, the history, the callbacks' state and every random generator's.
+    ``resume_from`` continues from such a file, with the same arguments as the run that wrote it:
+    the run then ends exactly as it would have without the interruption. Ctrl-C stops after the
+    current step with ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second Ctrl-C stops
+    at once.
+
     Like Keras's ``model.fit``; PyTorch users write this loop by hand.
     """
     if epochs < 1:
@@ -109,9 +121,10 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
     update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval, "fit")
     return run_epochs(
-        state, callbacks, update.epoch_scheduler,
+        state, callbacks, update,
         lambda: _train_epoch(state, train_loader, loss_fn, metric_fns, update, callbacks),
-        None if val_loader is None else lambda: evaluate(model, val_loader, loss_fn, metric_fns))
+        None if val_loader is None else lambda: evaluate(model, val_loader, loss_fn, metric_fns),
+        loaders=[train_loader], save_last=save_last, resume_from=resume_from)
 
 
 class Update:
@@ -130,6 +143,7 @@ class Update:
             raise ValueError(f"{caller}: ReduceLROnPlateau steps on a validation loss, once an "
                              "epoch: use scheduler_interval='epoch'")
         self.state, self.callbacks, self.clip_grad_norm = state, callbacks, clip_grad_norm
+        self.scheduler = scheduler
         self.step_scheduler = scheduler if interval == "step" else None
         self.epoch_scheduler = scheduler if interval == "epoch" else None
 
@@ -146,39 +160,53 @@ class Update:
         optimizer.step()
         if self.step_scheduler is not None:
             self.step_scheduler.step()
+        if self.state.interrupt_requested:
+            raise TrainingInterrupted(self.state.epoch, self.state.step)
 
 
-def run_epochs(state: TrainingState, callbacks: list, scheduler, train_epoch: Callable[[], dict],
-               validate: Callable[[], dict] | None) -> History:
+def run_epochs(state: TrainingState, callbacks: list, update: Update,
+               train_epoch: Callable[[], dict], validate: Callable[[], dict] | None, *,
+               loaders: list = (), save_last=None, resume_from=None) -> History:
     """The epochs around a training pass, shared by ``fit`` and ``fit_sequence``.
 
     Each epoch: the callbacks' ``on_epoch_begin``, ``train_epoch()`` (its logs), ``validate()``
     (logged as ``val_*``), the learning rate, the history and the log line, ``on_epoch_end``,
-    the scheduler; stops early when a callback sets ``state.stop_training``. ``on_train_end``
-    runs however training ends.
+    the scheduler, then the training checkpoint (``save_last``); stops early when a callback
+    sets ``state.stop_training``. With ``resume_from`` the epochs continue after the last one
+    that file holds. ``on_train_end`` runs however training ends.
     """
+    from shenjing.train.resume import restore_training, save_training
+
+    scheduler = update.epoch_scheduler
+    loaders = [loader for loader in loaders if loader is not None]
     for callback in callbacks:
         callback.on_train_begin(state)
     try:
-        for epoch in range(1, state.epochs + 1):
-            state.epoch = epoch
-            for callback in callbacks:
-                callback.on_epoch_begin(state)
-            logs = train_epoch()
-            if validate is not None:
-                logs.update({f"val_{k}": v for k, v in validate().items()})
-            optimizer = state.optimizer
-            if optimizer is not None and getattr(optimizer, "param_groups", None):
-                logs["lr"] = float(optimizer.param_groups[0]["lr"])
-            state.history.append(epoch, logs)
-            state.log(f"epoch {epoch}/{state.epochs}: "
-                      + ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
-            for callback in callbacks:
-                callback.on_epoch_end(state, logs)
-            if scheduler is not None:
-                _step_scheduler(scheduler, logs)
-            if state.stop_training:
-                break
+        if resume_from is not None:
+            restore_training(resume_from, state, callbacks, update.scheduler, loaders)
+            state.log(f"resumed after epoch {state.epoch} from {resume_from}")
+        with deferred_interrupts(state):
+            for epoch in range(state.epoch + 1, state.epochs + 1):
+                if state.stop_training:
+                    break
+                state.epoch, state.step = epoch, 0
+                for callback in callbacks:
+                    callback.on_epoch_begin(state)
+                logs = train_epoch()
+                if validate is not None:
+                    logs.update({f"val_{k}": v for k, v in validate().items()})
+                optimizer = state.optimizer
+                if optimizer is not None and getattr(optimizer, "param_groups", None):
+                    logs["lr"] = float(optimizer.param_groups[0]["lr"])
+                state.history.append(epoch, logs)
+                state.log(f"epoch {epoch}/{state.epochs}: "
+                          + ", ".join(f"{k} {v:.4g}" for k, v in logs.items()))
+                for callback in callbacks:
+                    callback.on_epoch_end(state, logs)
+                if scheduler is not None:
+                    _step_scheduler(scheduler, logs)
+                if save_last is not None:
+                    save_training(save_last, state, callbacks, update.scheduler, loaders)
     finally:
         for callback in callbacks:
             callback.on_train_end(state)

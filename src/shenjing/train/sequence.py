@@ -12,6 +12,7 @@ character for a character model: nats / ln 2) beside them.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 
 from shenjing.autograd.grad_mode import no_grad
@@ -74,7 +75,9 @@ def _call(model: Module, inputs, state, where: str):
 def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable | None = None,
                  *, optimizer, epochs: int = 1, loss=None, callbacks: Iterable[Callback] = (),
                  scheduler=None, scheduler_interval: str = "epoch",
-                 clip_grad_norm: float | None = None, verbose: bool = True) -> History:
+                 clip_grad_norm: float | None = None, verbose: bool = True,
+                 save_last: str | os.PathLike | None = None,
+                 resume_from: str | os.PathLike | None = None) -> History:
     """Train a stateful sequence model by truncated backpropagation through time.
 
     Each step: ``output, state = model(inputs, state)``, ``loss(output, target)`` (default: the
@@ -85,7 +88,8 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     weighted by tokens), ``val_loss`` and ``val_bpc`` (``evaluate_sequence``), ``lr``, the
     callbacks (``EarlyStopping``, ``ModelCheckpoint``) and ``scheduler.step()``, or after every
     update with ``scheduler_interval="step"``, as in ``fit``. A NaN or infinite loss raises
-    ``NonFiniteLossError`` naming the epoch and the step.
+    ``NonFiniteLossError`` naming the epoch and the step. ``save_last``, ``resume_from`` and
+    Ctrl-C work as in ``fit``.
 
     PyTorch users write this loop by hand (its word_language_model example's ``train()``).
 
@@ -105,9 +109,10 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval,
                     "fit_sequence")
     return run_epochs(
-        state, callbacks, update.epoch_scheduler,
+        state, callbacks, update,
         lambda: _train_epoch(state, train_batches, loss_fn, update, callbacks),
-        None if val_batches is None else lambda: evaluate_sequence(model, val_batches, loss_fn))
+        None if val_batches is None else lambda: evaluate_sequence(model, val_batches, loss_fn),
+        loaders=[train_batches], save_last=save_last, resume_from=resume_from)
 
 
 def _train_epoch(state: TrainingState, batches, loss_fn, update, callbacks) -> dict:
