@@ -8,12 +8,19 @@ and plain values), and tolerances. ``check_case`` then runs, for one case:
 2. forward and backward against PyTorch in float32, with a random output gradient;
 3. ``gradgradcheck`` in float64 for operations that support second derivatives.
 
+``check_extremes`` runs a case again with 0, +-inf, +-1e30 and NaN among the float inputs and
+compares with PyTorch which outputs and gradient entries are finite, and their values where
+both are (``tests/ops/test_extremes.py`` runs it over every spec).
+
 PyTorch is a test-only oracle; it is imported unconditionally so that a missing install fails
 loudly instead of skipping.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -103,6 +110,9 @@ class Mask:
 
 Descriptor = (Float, Index, Mask)
 
+# The values the extreme-input pass puts among the float inputs.
+EXTREMES = (0.0, math.inf, -math.inf, 1e30, -1e30, math.nan)
+
 
 @dataclass
 class OpSpec:
@@ -120,6 +130,9 @@ class OpSpec:
     grad_atol: float = 1e-5  # finite differences in float64
     grad_rtol: float = 1e-3
     tags: tuple = field(default_factory=tuple)
+    extremes: tuple = EXTREMES  # the extreme-input pass: values put among the float inputs
+    no_extremes: str = ""  # why the extreme-input pass cannot apply to this op, if it cannot
+    finer_than_torch: str = ""  # why a result may be finite where PyTorch's is NaN
 
     def case_ids(self):
         return [f"{self.name}-{i}" for i in range(len(self.cases))]
@@ -228,6 +241,158 @@ def run_forward_and_backward(spec: OpSpec, case, dtype, seed: int = 0) -> None:
             used = [g for g in grads if g is not None and g.requires_grad]
             if used:
                 sj.autograd.grad([g.sum() for g in used], inputs, allow_unused=True)
+
+
+# -- extreme inputs ------------------------------------------------------------------------------
+def has_float_input(case) -> bool:
+    return any(isinstance(arg, Float) for arg in case)
+
+
+def extreme_variants(spec: OpSpec) -> list[tuple]:
+    """The pools of values the variants of the extreme-input pass use, one pool a variant.
+
+    Infinities, NaN and 0 take turns in some variants; each large finite value (1e30, -1e30)
+    has a variant of its own, since what +1e30 - 1e30 leaves depends on the order of a sum, and
+    so do its finiteness and the values around it.
+    """
+    large = [v for v in spec.extremes if math.isfinite(v) and v != 0]
+    rest = tuple(v for v in spec.extremes if v not in large)
+    return [rest[v:] + rest[:v] for v in range(len(rest))] + [(v,) for v in large]
+
+
+def extreme_arrays(case, seed: int, pool: tuple, variant: int) -> list:
+    """The case's inputs with about half of each float input's elements replaced by ``pool``.
+
+    The values of the pool in turn; a 0-d input takes its first value.
+    """
+    rng = np.random.default_rng([seed, variant])
+    values = np.asarray(pool, dtype=np.float64)
+    arrays = []
+    for arg, a in zip(case, _arrays(case, seed)):
+        if isinstance(arg, Float):
+            flat = np.array(a, dtype=np.float64).reshape(-1)
+            chosen = rng.random(flat.size) < 0.5
+            if flat.size == 1:
+                chosen[:] = True
+            picks = values[np.arange(flat.size) % len(values)]
+            flat[chosen] = picks[chosen]
+            a = flat.reshape(np.shape(a))
+        arrays.append(a)
+    return arrays
+
+
+def check_extremes(spec: OpSpec, case, seed: int = 0) -> None:
+    """Extreme inputs (0, +-inf, +-1e30, NaN): finite where PyTorch is, equal where both are.
+
+    For each pool of ``extreme_variants``, in float32 against PyTorch:
+
+    1. which outputs are finite, and their values where both are (integer and bool outputs
+       equal); where PyTorch raises, shenjing must raise too;
+    2. with a random finite output gradient: which gradient entries are finite, and their
+       values where both are.
+
+    ``spec.finer_than_torch`` (a reason) lets an output or gradient entry be anything where
+    PyTorch's is NaN. Last,
+
+    3. with an output gradient that is +-inf at random entries: every entry PyTorch gives
+       finite is finite here, with its value, and every infinite one is not finite. A finite
+       gradient alone cannot show the NaN of a gradient multiplied by a mask (inf * 0) where
+       PyTorch selects; PyTorch's own products give NaN in places, which are not compared.
+    """
+    with np.errstate(all="ignore"):  # overflow and NaN are the point here, not a warning
+        for variant, pool in enumerate(extreme_variants(spec)):
+            arrays = extreme_arrays(case, seed, pool, variant)
+            where = f"{spec.name} on extreme inputs {_describe(case, arrays)}"
+            # What is left where large values cancel is rounding, which a division by a small
+            # number (a standard deviation) can make large: only values within 0.1% of the
+            # large ones are compared there.
+            largest = max((abs(v) for v in pool if math.isfinite(v)), default=0.0)
+            atol = spec.atol + 1e-3 * largest
+            _check_extreme_variant(spec, case, arrays, seed, atol, where)
+
+
+def _describe(case, arrays) -> str:
+    return "(" + ", ".join(
+        np.array2string(np.asarray(a), precision=3, threshold=24) if isinstance(arg, Float)
+        else repr(arg) for arg, a in zip(case, arrays)) + ")"
+
+
+def _check_extreme_variant(spec: OpSpec, case, arrays, seed: int, atol: float, where: str):
+    ours = _to_module(sj, case, arrays, np.float32)
+    theirs = _to_module(torch, case, arrays, np.float32)
+    try:
+        ref = flatten_outputs((spec.ref or spec.fn)(torch, *theirs))
+    except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+        try:
+            spec.fn(sj, *ours)
+        except Exception:  # noqa: BLE001 - any error will do where PyTorch raises
+            return
+        raise AssertionError(f"{where}: PyTorch raises ({exc}), shenjing does not") from None
+    out = flatten_outputs(spec.fn(sj, *ours))
+    assert len(out) == len(ref), f"{where}: {len(out)} outputs, PyTorch gives {len(ref)}"
+    for k, (y, r) in enumerate(zip(out, ref)):
+        y_np, r_np = y.detach().numpy(), r.detach().numpy()
+        if r_np.dtype.kind != "f":
+            np.testing.assert_array_equal(y_np, r_np, err_msg=f"{where}: output {k}")
+            continue
+        _same_where_finite(y_np, r_np, atol, spec.rtol, f"{where}: output {k}",
+                           finer=bool(spec.finer_than_torch))
+    pairs = [(y, r) for y, r in zip(out, ref) if r.requires_grad]
+    our_inputs = _differentiable_inputs(case, ours)
+    their_inputs = _differentiable_inputs(case, theirs)
+    if not (spec.differentiable and pairs and our_inputs):
+        return
+    rng = np.random.default_rng(seed + 1000)
+    finite = [rng.standard_normal(r.shape).astype(np.float32) for _, r in pairs]
+    infinite = []
+    for d in finite:
+        d = d.copy()
+        d[rng.random(d.shape) < 0.3] = np.inf
+        infinite.append(d * np.sign(rng.standard_normal(d.shape)).astype(np.float32))
+    for directions, upstream in ((finite, "a finite"), (infinite, "an infinite")):
+        our_grads = sj.autograd.grad([y for y, _ in pairs], our_inputs,
+                                     [sj.tensor(d) for d in directions], retain_graph=True,
+                                     allow_unused=True)
+        their_grads = torch.autograd.grad([r for _, r in pairs], their_inputs,
+                                          [torch.tensor(d) for d in directions],
+                                          retain_graph=True, allow_unused=True)
+        for k, (g, h) in enumerate(zip(our_grads, their_grads)):
+            what = f"{where}: gradient of input {k} from {upstream} output gradient"
+            if h is None:
+                assert g is None or not np.any(g.numpy()), f"{what}: PyTorch gives none"
+                continue
+            assert g is not None, f"{what}: missing"
+            finer = bool(spec.finer_than_torch) or upstream == "an infinite"
+            _same_where_finite(g.numpy(), h.numpy(), atol * 10, spec.rtol * 10, what,
+                               finer=finer)
+
+
+def _same_where_finite(ours, theirs, atol, rtol, what, finer=False) -> None:
+    """Finite exactly where PyTorch is, equal where both are; ``finer`` lets a NaN of PyTorch's
+    be anything here (the NaN of a product with a mask, where shenjing selects)."""
+    ours_finite, theirs_finite = np.isfinite(ours), np.isfinite(theirs)
+    wrong = ours_finite != theirs_finite
+    if finer:
+        wrong &= ~np.isnan(theirs)
+    if wrong.any():
+        i = tuple(int(n) for n in np.argwhere(wrong)[0])
+        raise AssertionError(f"{what}: {ours[i]} where PyTorch gives {theirs[i]} (at index {i} "
+                             f"of {int(wrong.sum())} such entries)\nshenjing: {ours}\n"
+                             f"PyTorch:  {theirs}")
+    both = ours_finite & theirs_finite
+    np.testing.assert_allclose(ours[both], theirs[both], atol=atol, rtol=rtol,
+                               err_msg=f"{what}\nshenjing: {ours}\nPyTorch:  {theirs}")
+
+
+# -- collecting specs ----------------------------------------------------------------------------
+def all_specs() -> list:
+    """Every spec of every tests/ops/test_*.py that declares SPECS."""
+    import tests.ops
+
+    modules = [importlib.import_module(f"tests.ops.{info.name}")
+               for info in pkgutil.iter_modules(tests.ops.__path__)
+               if info.name.startswith("test_")]
+    return [spec for module in modules for spec in getattr(module, "SPECS", [])]
 
 
 def parametrize(specs):

@@ -13,20 +13,22 @@ def spec(name, cases, fn=None):
 
 
 SPECS = [
-    spec("eq", INTS),
-    spec("ne", INTS),
+    spec("eq", INTS + FLOATS),
+    spec("ne", INTS + FLOATS),
     spec("lt", FLOATS),
     spec("le", FLOATS + INTS),
     spec("gt", FLOATS),
     spec("ge", FLOATS + INTS),
-    spec("eq:operator", INTS, lambda m, a, b: a == b),
+    spec("eq:operator", INTS + FLOATS[:1], lambda m, a, b: a == b),
     spec("lt:operator", FLOATS, lambda m, a, b: a < b),
     spec("gt:reflected", [(F(3),)], lambda m, a: 0.0 > a),
-    spec("logical_and", MASKS),
-    spec("logical_or", MASKS),
-    spec("logical_xor", MASKS),
-    spec("logical_not", [(Mask((2, 3)),)]),
-    spec("logical:operators", MASKS, lambda m, a, b: (a & b, a | b, a ^ b, ~a)),
+    spec("logical_and", MASKS + FLOATS[:2]),  # floats: true where nonzero (NaN too)
+    spec("logical_or", MASKS + FLOATS[:2]),
+    spec("logical_xor", MASKS + FLOATS[:2]),
+    spec("logical_not", [(Mask((2, 3)),), (F(2, 3),)]),
+    OpSpec("logical:operators", lambda m, a, b: (a & b, a | b, a ^ b, ~a), MASKS,
+           differentiable=False, no_extremes="bitwise operators take bool and integer "
+                                             "tensors only: no float input to make extreme"),
     spec("isnan", [(G([1.0, float("nan"), float("inf")]),)]),
     spec("isinf", [(G([1.0, float("-inf"), float("nan")]),)]),
     spec("isfinite", [(G([1.0, float("inf"), float("nan")]),)]),

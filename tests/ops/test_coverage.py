@@ -9,17 +9,11 @@ import numpy as np
 import pytest
 
 import shenjing.ops
-import tests.ops
 from shenjing.autograd.function import Function
-from tests.ops.harness import run_forward_and_backward
+from tests.ops.harness import all_specs, run_forward_and_backward
 
-# Every tests/ops/test_*.py that declares SPECS, and every module of shenjing/ops.
-SPEC_MODULES = [
-    importlib.import_module(f"tests.ops.{info.name}")
-    for info in pkgutil.iter_modules(tests.ops.__path__)
-    if info.name.startswith("test_")
-]
-ALL_SPECS = [spec for module in SPEC_MODULES for spec in getattr(module, "SPECS", [])]
+# Every spec of tests/ops/test_*.py, and every module of shenjing/ops.
+ALL_SPECS = all_specs()
 OP_MODULES = [
     importlib.import_module(f"shenjing.ops.{info.name}")
     for info in pkgutil.iter_modules(shenjing.ops.__path__)
@@ -31,8 +25,6 @@ NOT_OPS = {
     "sum_to": "the engine's un-broadcasting step; checked through every broadcasting spec",
     "to_device": "needs a second device (CuPy and a GPU): the GPU issue tests it",
     "getitem": "the implementation of Tensor.__getitem__, specced as getitem",
-    "dropout": "random masks cannot match PyTorch's: tests/nn/test_dropout.py checks it",
-    "dropout2d": "random masks cannot match PyTorch's: tests/nn/test_pooling_modules.py",
 }
 # Function subclasses that need hardware this test does not have.
 NOT_RUN = {"ToDevice": "needs a second device (CuPy and a GPU)"}

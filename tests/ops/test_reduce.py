@@ -30,6 +30,11 @@ def reduce(name):
     return fn
 
 
+# PyTorch's amax and amin share the gradient among the elements equal to the result, and none
+# of a slice holding NaN is (NaN != NaN): NaN for the whole slice. shenjing shares it among the
+# NaNs, as PyTorch's max() and min() do, and selects rather than multiplying by the tie mask.
+AMAX_NAN = "a slice holding NaN: PyTorch's amax gives it NaN gradients, shenjing its max()'s"
+
 SPECS = [
     OpSpec("sum", lambda m, x, dim, keepdim: m.sum(x, dim, keepdim) if dim is not None
            else m.sum(x), DIMS),
@@ -44,11 +49,13 @@ SPECS = [
     OpSpec("std:correction", lambda m, x, dim, c: x.std(dim=dim, correction=c),
            [(F(3, 4), 1, 0), (F(5), None, 0)]),
     OpSpec("amax", lambda m, x, dim, keepdim: m.amax(x, dim if dim is not None else (),
-                                                     keepdim), DISTINCT[:5]),
+                                                     keepdim), DISTINCT[:5],
+           finer_than_torch=AMAX_NAN),
     OpSpec("amin", lambda m, x, dim, keepdim: m.amin(x, dim if dim is not None else (),
-                                                     keepdim), DISTINCT[:5]),
+                                                     keepdim), DISTINCT[:5],
+           finer_than_torch=AMAX_NAN),
     OpSpec("amax:ties", lambda m, x: m.amax(x, 1), [(G([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]),)],
-           finite_differences=False),
+           finite_differences=False, finer_than_torch=AMAX_NAN),
     OpSpec("max", lambda m, x: m.max(x), [(F(2, 3, distinct=True),), (F(distinct=True),)]),
     OpSpec("max:ties", lambda m, x: x.max(), [(G([1.0, 3.0, 3.0]),)], finite_differences=False),
     OpSpec("max:dim", lambda m, x, dim, keepdim: m.max(x, dim, keepdim),

@@ -12,7 +12,7 @@ from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import erf as erf_array
 from shenjing.ops.checks import float_input, normalize_dim, require_tensor
-from shenjing.ops.elementwise import Mul, erf, exp, where
+from shenjing.ops.elementwise import erf, exp, where
 
 
 class Sigmoid(Function):
@@ -96,9 +96,9 @@ class ReLU(Function):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        # Gradient 0 at x = 0, as in PyTorch. A product with the mask, not where(): NumPy's where
-        # is several times slower, and the two differ only for an infinite incoming gradient.
-        return Mul.apply(gy, Tensor._make(y._data > 0))
+        # Selected, not multiplied by a mask: an infinite gy gives 0 where y <= 0 (x = 0
+        # included), not NaN; a NaN input passes gy, as in PyTorch.
+        return where(Tensor._make(y._data <= 0), 0.0, gy)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -132,6 +132,31 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(require_tensor("leaky_relu", input), negative_slope=negative_slope)
 
 
+class PReLU(Function):
+    """``x`` for x > 0, else ``weight * x``; the weight broadcasts over x.
+
+    One operation rather than a ``where`` of two branches: the branch not taken must pass no
+    gradient at all, where ``0 * inf`` from the product would give NaN (x = inf, say).
+    """
+
+    broadcasts = True
+
+    def forward(self, x, weight):
+        self.save_for_backward(x, weight)
+        return self.xp.where(x > 0, x, x * weight)
+
+    def backward(self, gy):
+        x, weight = self.saved_tensors
+        positive = Tensor._make(x._data > 0)
+        gx = gw = None
+        if self.needs_input_grad[0]:
+            gx = where(positive, gy, gy * weight)
+        if self.needs_input_grad[1]:
+            # both factors selected, so that no 0 * inf (x = inf, say) is ever formed
+            gw = where(positive, 0.0, gy) * where(positive, 0.0, x)
+        return gx, gw
+
+
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` for x > 0, else ``weight * x`` with a learned slope per channel (dim 1); ``F.prelu``.
 
@@ -147,7 +172,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             raise ValueError(f"prelu: {weight.numel()} slopes for {channels} channels "
                              f"(input of shape {input.shape})")
         weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
-    return where(input > 0, input, input * weight)
+    return PReLU.apply(input, weight)
 
 
 class ELU(Function):
@@ -164,8 +189,9 @@ class ELU(Function):
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        # for x <= 0: d/dx scale * alpha * (e^x - 1) = y + scale * alpha
-        return where(x > 0, gy * self.scale, gy * (y + self.scale * self.alpha))
+        # for x <= 0: d/dx scale * alpha * (e^x - 1) = y + scale * alpha; a NaN input takes
+        # the linear side, as in PyTorch
+        return where(x <= 0, gy * (y + self.scale * self.alpha), gy * self.scale)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:

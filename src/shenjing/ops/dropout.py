@@ -3,9 +3,42 @@
 from __future__ import annotations
 
 from shenjing import backend
+from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.checks import require_tensor
-from shenjing.ops.elementwise import Mul
+from shenjing.ops.elementwise import _keep_bits, _select_word
+
+
+class Dropout(Function):
+    """``x * scale`` where ``word`` (from ``_select_word``; it broadcasts to x) is all ones, 0
+    where it is 0.
+
+    Selected, not multiplied by a 0/scale mask: a dropped element is 0 and passes no gradient
+    even when it or its gradient is infinite (a product would give NaN). The operation is
+    linear in x and its own adjoint, so backward is dropout of ``gy`` with the same mask.
+    """
+
+    def forward(self, x, word, scale):
+        self.word, self.scale = word, scale
+        if not scale:  # p = 1: nothing is kept
+            return self.xp.zeros(x.shape, dtype=x.dtype)
+        y = x * x.dtype.type(scale)
+        return _keep_bits(self.xp, word, y, out=y)
+
+    def backward(self, gy):
+        return Dropout.apply(gy, word=self.word, scale=self.scale)
+
+
+def _drop(input: Tensor, p: float, mask_shape: tuple) -> Tensor:
+    """Drop with probability ``p`` by a mask of ``mask_shape``, which broadcasts to the input."""
+    xp = backend.array_module(input._data)
+    if p == 1.0:
+        keep = xp.zeros(mask_shape, dtype=bool)
+    else:
+        draws = backend.generator(input.device).random(mask_shape, dtype=backend.DEFAULT_FLOAT)
+        keep = draws >= p
+    word = _select_word(xp, keep, input.dtype)
+    return Dropout.apply(input, word=word, scale=1.0 / (1.0 - p) if p < 1.0 else 0.0)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -13,7 +46,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
     Scaling at training time keeps the expected activation unchanged, so evaluation needs no
     rescaling: outside training (or with p = 0) the input is returned as it is. The mask comes
-    from shenjing's generator, so ``sj.manual_seed`` fixes it. ``F.dropout``.
+    from shenjing's generator, so ``sj.manual_seed`` fixes it. A dropped element is exactly 0,
+    even an infinite one (PyTorch's product gives NaN there). ``F.dropout``.
 
     >>> import shenjing as sj
     >>> x = sj.ones(1000)
@@ -28,10 +62,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return input
-    xp = backend.array_module(input._data)
-    if p == 1.0:
-        keep = xp.zeros(input.shape, dtype=input.dtype)
-    else:
-        draws = backend.generator(input.device).random(input.shape, dtype=backend.DEFAULT_FLOAT)
-        keep = (draws >= p).astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return Mul.apply(input, Tensor._make(keep))
+    return _drop(input, p, input.shape)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import warnings
 
-from shenjing import backend
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.checks import require_tensor
-from shenjing.ops.elementwise import Mul
+from shenjing.ops.dropout import _drop
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -44,11 +43,5 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
                       "dropping along its first two dims, as PyTorch does", stacklevel=2)
     if not training or p == 0.0:
         return input
-    xp = backend.array_module(input._data)
     mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)  # one draw per (N, C) channel
-    if p == 1.0:
-        keep = xp.zeros(mask_shape, dtype=input.dtype)
-    else:
-        draws = backend.generator(input.device).random(mask_shape, dtype=backend.DEFAULT_FLOAT)
-        keep = (draws >= p).astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    return Mul.apply(input, Tensor._make(keep))
+    return _drop(input, p, mask_shape)

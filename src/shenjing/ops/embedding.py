@@ -11,6 +11,7 @@ from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
 from shenjing.ops.checks import require_tensor
+from shenjing.ops.elementwise import _zero_unless, where
 
 
 class Embedding(Function):
@@ -42,7 +43,9 @@ class EmbeddingBackward(Function):
         # (*, dim) -> (n, dim) rows, one per index
         rows = gy.reshape(-1, gy.shape[-1])
         if self.weights is not None:
-            rows = rows * self.weights.reshape(-1, 1)
+            # the padding rows selected away, not multiplied by 0: an infinite gy adds no NaN
+            rows = _zero_unless(xp, self.weights.reshape(-1, 1) != 0,
+                                rows * self.weights.reshape(-1, 1).astype(rows.dtype))
         gw = xp.zeros((num_embeddings, gy.shape[-1]), dtype=gy.dtype)
         scatter_add(gw, indices.reshape(-1), rows)
         return gw
@@ -50,7 +53,8 @@ class EmbeddingBackward(Function):
     def backward(self, ggw):
         gg = Embedding.apply(ggw, indices=self.indices, padding_idx=None, scale_grad_by_freq=False)
         if self.weights is not None:
-            gg = gg * Tensor._make(self.weights[..., None].astype(gg.dtype, copy=False))
+            weights = Tensor._make(self.weights[..., None].astype(gg.dtype, copy=False))
+            gg = where(weights == 0, 0.0, gg * weights)
         return gg
 
 

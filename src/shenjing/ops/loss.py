@@ -25,9 +25,9 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
-from shenjing.ops.activation import log_softmax, relu, softmax, softplus
+from shenjing.ops.activation import log_softmax, softmax, softplus
 from shenjing.ops.checks import broadcast_shape, require_tensor
-from shenjing.ops.elementwise import abs, clamp, log, log1p, where
+from shenjing.ops.elementwise import _zero_unless, abs, clamp, log, log1p, where
 from shenjing.ops.indexing import GetItem, IndexBackward
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -234,6 +234,7 @@ class CrossEntropy(Function):
 
         # a: the weight of each element's own class, 0 where ignored; the mean divides by sum(a)
         self.key, a, valid = _target_weights(xp, target, weight, ignore_index, x.dtype)
+        self.valid = _ignored_any(valid)
         loss = -a * logp[self.key]  # (N, d1, ...)
         self.count = a.sum()
         coef_b = None
@@ -241,8 +242,10 @@ class CrossEntropy(Function):
             # Smoothing spreads eps/C of each valid element's mass over all classes by weight.
             coef_b = valid.astype(x.dtype) * (eps / C)
             smooth = -(logp.sum(axis=1) if weight is None else (logp * self.w).sum(axis=1))
-            loss = (1 - eps) * loss + coef_b * smooth
+            loss = (1 - eps) * loss + (eps / C) * smooth
             a = (1 - eps) * a
+        if self.valid is not None:  # ignored elements give 0, even with infinite logits
+            loss = _zero_unless(xp, valid, loss)
         # Gradient per element: softmax * coef_s - (a at the target) - coef_b * w.
         coef_s = a if not eps else a + coef_b * (C if weight is None else weight.sum())
         self.save_for_backward(x, None, p, a, coef_s, coef_b)
@@ -251,6 +254,8 @@ class CrossEntropy(Function):
     def backward(self, gy):
         x, target, p, *coefs = self.saved_tensors
         g = _upstream(gy, self.reduction, self.count)  # () or (N, d1, ...)
+        if not self.probabilities:
+            g = _without_ignored(g, self.valid)
         if not is_grad_enabled() and not self.probabilities:
             return self._class_gradient(g._data, p._data, *coefs), None, None
         if is_grad_enabled():
@@ -286,6 +291,22 @@ class CrossEntropy(Function):
         if coef_b is not None:
             gx -= (g * coef_b._data)[:, None] * (1.0 if self.w is None else self.w)
         return Tensor._make(gx)
+
+
+def _ignored_any(valid):
+    """The valid mask when some element is ignored, else None (nothing to select)."""
+    return None if valid.all() else valid
+
+
+def _without_ignored(g: Tensor, valid) -> Tensor:
+    """The upstream gradient, () or (N, d1, ...), as 0 at the ignored elements (N, d1, ...).
+
+    Selected, so that no product at an ignored element (weight 0 times an infinite gradient)
+    gives NaN: PyTorch passes ignored elements no gradient at all.
+    """
+    if valid is None:
+        return g
+    return where(Tensor._make(valid), g, 0.0)
 
 
 def _as_batch(input: Tensor, target: Tensor, probabilities: bool):
@@ -348,14 +369,18 @@ class NegativeLogLikelihood(Function):
 
     def forward(self, x, target, weight, reduction, ignore_index):
         xp = self.xp
-        self.key, a, _ = _target_weights(xp, target, weight, ignore_index, x.dtype)
+        self.key, a, valid = _target_weights(xp, target, weight, ignore_index, x.dtype)
         self.shape, self.reduction, self.count = x.shape, reduction, a.sum()
+        self.valid = _ignored_any(valid)
         self.save_for_backward(a)
-        return _reduce_array(xp, -a * x[self.key], reduction, self.count)
+        loss = -a * x[self.key]
+        if self.valid is not None:  # ignored elements give 0, even where the input is infinite
+            loss = _zero_unless(xp, valid, loss)
+        return _reduce_array(xp, loss, reduction, self.count)
 
     def backward(self, gy):
         (a,) = self.saved_tensors
-        g = _upstream(gy, self.reduction, self.count)  # () or (N, d1, ...)
+        g = _without_ignored(_upstream(gy, self.reduction, self.count), self.valid)
         if is_grad_enabled():  # create_graph: the scatter is recorded, for gradients of g
             return IndexBackward.apply(-(g * a), shape=self.shape, key=self.key), None, None
         gx = self.xp.zeros(self.shape, dtype=a.dtype)
@@ -438,6 +463,30 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
     return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
 
+class SmoothL1(Function):
+    """``scale * (0.5 d**2 / beta if |d| < beta else |d| - 0.5 beta)`` for each difference d.
+
+    Smooth L1 (scale 1) and Huber (scale = beta = delta) in one operation rather than a
+    ``where`` of two branches: the quadratic branch not taken must pass no gradient at all,
+    where its ``0 * d`` would give NaN for an infinite d. The slope is
+    ``scale * clamp(d / beta, -1, 1)``, as PyTorch's.
+    """
+
+    def forward(self, d, beta, scale):
+        xp = self.xp
+        self.beta, self.scale = beta, scale
+        self.save_for_backward(d)
+        ad = xp.abs(d)
+        with expected_float_errors(xp):  # d * d overflows on the side it is not taken
+            loss = xp.where(ad < beta, (0.5 / beta) * d * d, ad - 0.5 * beta)
+        return loss if scale == 1.0 else scale * loss
+
+    def backward(self, gy):
+        (d,) = self.saved_tensors
+        slope = clamp(d * (1.0 / self.beta), -1.0, 1.0)
+        return gy * (slope if self.scale == 1.0 else slope * self.scale)
+
+
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``; ``F.smooth_l1_loss``.
@@ -456,9 +505,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     _check_pair(op, input, target)
     if beta == 0:
         return _reduce(abs(input - target), reduction)
-    d = input - target
-    ad = abs(d)
-    return _reduce(where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+    return _reduce(SmoothL1.apply(input - target, beta=beta, scale=1.0), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -480,9 +527,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise ValueError(f"{op}: delta must be positive, got {delta}")
     _check_pair(op, input, target)
     weight = _elementwise_weight(op, weight, input)
-    d = input - target
-    ad = abs(d)
-    loss = where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    loss = SmoothL1.apply(input - target, beta=delta, scale=delta)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
@@ -624,14 +669,18 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     x = input.reshape(N, C)
     rows = xp.arange(N)
     z = x - GetItem.apply(x, key=(rows, classes)).unsqueeze(1) + margin  # (N, C)
-    h = relu(z)  # only violated margins (z > 0) count, and pass a gradient
-    if p == 2:
-        h = h * h
-    # The target's own column is left out; each sample is scaled by its class's weight, over C.
-    scale = xp.full((N, C), 1.0 / C, dtype=x.dtype)
-    scale[rows, classes] = 0
+    # Only violated margins (z > 0) count, the target's own column never. Selected, z before
+    # anything multiplies it and the weights as well: PyTorch's kernel skips the others, so
+    # neither a NaN z (x_y - x_y for an infinite x_y) nor an infinite weight times 0 counts.
+    violated = z._data > 0
+    violated[rows, classes] = False
+    z = where(Tensor._make(violated), z, 0.0)
+    h = z if p == 1 else z * z
+    # Each sample is scaled by its class's weight, over C.
+    scale = xp.full((N, 1), 1.0 / C, dtype=x.dtype)
     if weight is not None:
-        scale *= weight._data[classes][:, None]
+        scale = scale * weight._data[classes][:, None]
+    scale = xp.where(violated, scale, 0).astype(x.dtype, copy=False)
     loss = (h * Tensor._make(scale)).sum(dim=1)  # (N,)
     return _reduce(loss.reshape(target.shape) if reduction == "none" else loss, reduction)
 

@@ -24,7 +24,7 @@ from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.ops.checks import pair, require_tensor
-from shenjing.ops.linalg import matmul
+from shenjing.ops.elementwise import _zero_unless
 
 
 def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
@@ -187,13 +187,13 @@ class MaxPool2dBackward(Function):
         tiled = geometry.stride == geometry.kernel and geometry.dilation == (1, 1)
         frame = (xp.empty if tiled else xp.zeros)(gy.shape[:-2] + geometry.padded_size,
                                                   dtype=gy.dtype)
-        # One pass per kernel position, no scatter. A product with the mask, not where(): NumPy's
-        # where is slower, and the two differ only for an infinite incoming gradient.
+        # One pass per kernel position, no scatter. Selected, not multiplied by the mask: an
+        # infinite gy reaches its winner alone, and NaN nowhere else.
         for k, (_, _, key) in enumerate(geometry.positions()):
             if geometry.disjoint:  # every pixel in at most one window: assign
-                xp.multiply(gy, position == k, out=frame[key])
+                _zero_unless(xp, position == k, gy, out=frame[key])
             else:
-                frame[key] += gy * (position == k)
+                frame[key] += _zero_unless(xp, position == k, gy)
         return geometry.unpad(xp, frame)
 
     def backward(self, ggx):
@@ -207,10 +207,10 @@ class MaxPool2dSelect(Function):
         xp = self.xp
         self.position, self.geometry = position, geometry
         padded = geometry.pad(xp, x, 0)
-        y = None
+        # Every window has one winner: each output is written by exactly one kernel position.
+        y = xp.empty(position.shape, dtype=x.dtype)
         for k, (_, _, key) in enumerate(geometry.positions()):
-            chosen = padded[key] * (position == k)
-            y = chosen if y is None else xp.add(y, chosen, out=y)
+            xp.copyto(y, padded[key], where=position == k)
         return y
 
     def backward(self, gy):
@@ -361,14 +361,52 @@ def _adaptive_sizes(op: str, input: Tensor, output_size) -> tuple[int, int]:
     return int(sizes[0]), int(sizes[1])
 
 
-def _averaging_matrix(xp, size: int, out: int, dtype):
-    """(out, size): row i averages input positions floor(i*size/out) .. ceil((i+1)*size/out)."""
-    i = xp.arange(out).reshape(-1, 1)
-    start = i * size // out
-    end = -(-(i + 1) * size // out)
-    positions = xp.arange(size)
-    inside = (positions >= start) & (positions < end)
-    return (inside / (end - start)).astype(dtype)
+def _windows(size: int, out: int) -> list[slice]:
+    """Window i covers positions floor(i*size/out) to ceil((i+1)*size/out), as in PyTorch."""
+    return [slice(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+class AdaptiveAvgPool2d(Function):
+    """(..., H, W) -> (..., OH, OW): the mean of each window, windows of varying size.
+
+    The mean over a window is separable: a mean over its rows of the means over its columns.
+    One slice a window row and a window column, each a vectorised mean, rather than products
+    with averaging matrices, whose zeros would turn one inf or NaN into NaN everywhere.
+    """
+
+    def forward(self, x, rows, cols):
+        xp = self.xp
+        self.rows, self.cols, self.input_size = rows, cols, x.shape[-2:]
+        by_rows = xp.empty(x.shape[:-2] + (len(rows), x.shape[-1]), dtype=x.dtype)
+        for i, window in enumerate(rows):  # (..., H, W) -> (..., OH, W)
+            by_rows[..., i, :] = x[..., window, :].mean(axis=-2)
+        y = xp.empty(x.shape[:-2] + (len(rows), len(cols)), dtype=x.dtype)
+        for j, window in enumerate(cols):  # (..., OH, W) -> (..., OH, OW)
+            y[..., j] = by_rows[..., window].mean(axis=-1)
+        return y
+
+    def backward(self, gy):
+        return AdaptiveAvgPool2dBackward.apply(gy, rows=self.rows, cols=self.cols,
+                                               input_size=self.input_size)
+
+
+class AdaptiveAvgPool2dBackward(Function):
+    """The adjoint of adaptive average pooling: each window's ``gy / size`` added to its pixels."""
+
+    def forward(self, gy, rows, cols, input_size):
+        xp = self.xp
+        self.rows, self.cols = rows, cols
+        height, width = input_size
+        by_rows = xp.zeros(gy.shape[:-1] + (width,), dtype=gy.dtype)  # (..., OH, W)
+        for j, window in enumerate(cols):
+            by_rows[..., window] += gy[..., j:j + 1] / (window.stop - window.start)
+        gx = xp.zeros(gy.shape[:-2] + (height, width), dtype=gy.dtype)
+        for i, window in enumerate(rows):
+            gx[..., window, :] += by_rows[..., i:i + 1, :] / (window.stop - window.start)
+        return gx
+
+    def backward(self, ggx):
+        return AdaptiveAvgPool2d.apply(ggx, rows=self.rows, cols=self.cols)
 
 
 def _adaptive_avg_pool2d(op, input, output_size):
@@ -383,13 +421,8 @@ def _adaptive_avg_pool2d(op, input, output_size):
         # Equal windows that tile the input: plain average pooling.
         kernel = (height // oh, width // ow)
         return _avg_pool2d(op, input, kernel, kernel, 0, False, True, None)
-    # Windows of varying size that may overlap: the mean over a window is separable, a mean over
-    # its rows of the means over its columns, so two products with constant averaging matrices.
-    # (..., H, W) @ (W, OW) -> (..., H, OW); (OH, H) @ that -> (..., OH, OW)
-    xp = array_module(input._data)
-    rows = Tensor._make(_averaging_matrix(xp, height, oh, input.dtype))
-    cols = Tensor._make(_averaging_matrix(xp, width, ow, input.dtype).T.copy())
-    return matmul(rows, matmul(input, cols))
+    # Windows of varying size that may overlap.
+    return AdaptiveAvgPool2d.apply(input, rows=_windows(height, oh), cols=_windows(width, ow))
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:

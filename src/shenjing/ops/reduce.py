@@ -103,7 +103,7 @@ class Var(_Reduction):
         self.setup(x, dims, keepdim)
         self.correction = correction
         self.save_for_backward(x)
-        return self.xp.var(x, axis=dims, ddof=correction, keepdims=keepdim)
+        return _moment(self.xp.var, x, dims, correction, keepdim)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -112,6 +112,13 @@ class Var(_Reduction):
         centered = x - x.mean(dim=self.dims, keepdim=True)
         factor = 2.0 / n if n else math.inf  # no degrees of freedom left: NaN, as in PyTorch
         return _expand_back(gy, self.shape, self.dims, self.keepdim) * centered * factor
+
+
+def _moment(function, x, dims, correction, keepdim: bool):
+    """``var`` or ``std`` over ``dims``, accumulated in float64 as PyTorch does on the CPU: the
+    squares of float32 values above 1.8e19 overflow float32, not their variance."""
+    y = function(x, axis=dims, ddof=correction, keepdims=keepdim, dtype="float64")
+    return y.astype(x.dtype, copy=False)
 
 
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
@@ -134,7 +141,7 @@ class Std(_Reduction):
     def forward(self, x, dims, keepdim, correction):
         self.setup(x, dims, keepdim)
         self.correction = correction
-        y = self.xp.std(x, axis=dims, ddof=correction, keepdims=keepdim)
+        y = _moment(self.xp.std, x, dims, correction, keepdim)
         self.save_for_backward(x, y)
         return y
 
@@ -190,10 +197,15 @@ def _spread_over_ties(fn: _Reduction, gy: Tensor, x: Tensor, y: Tensor) -> Tenso
     """The gradient of a max or min, shared evenly by the elements that tie for it (PyTorch)."""
     xp = array_module(x._data)
     y_full = y._data if fn.keepdim else y._data.reshape(_keepdim_shape(fn.shape, fn.dims))
-    # A NaN result came from the NaNs in its slice: they share the gradient, as in PyTorch.
-    hits = ((x._data == y_full) | (xp.isnan(x._data) & xp.isnan(y_full))).astype(x.dtype)
-    share = hits / hits.sum(axis=fn.dims, keepdims=True)
-    return _expand_back(gy, fn.shape, fn.dims, fn.keepdim) * Tensor._make(share)
+    # A NaN result came from the NaNs in its slice: they share the gradient, as PyTorch's max().
+    hits = (x._data == y_full) | (xp.isnan(x._data) & xp.isnan(y_full))
+    count = hits.sum(axis=fn.dims, keepdims=True, dtype=x.dtype)
+    if not fn.keepdim:
+        gy = gy.reshape(count.shape)
+    if (count != 1).any():
+        gy = gy / Tensor._make(count)
+    # Selected, not multiplied by the hits: an infinite gy gives 0, not NaN, to the others.
+    return where(Tensor._make(hits), gy, 0.0)
 
 
 def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
@@ -364,6 +376,8 @@ class Prod(_Reduction):
 
     def backward(self, gy):
         x, y = self.saved_tensors
+        if x.ndim == 0:  # the product of nothing else is 1, even where x is infinite
+            return gy
         gy_full = _expand_back(gy, self.shape, self.dims, self.keepdim)
         if not (x._data == 0).any():
             # d/dx_i prod(x) = prod(x) / x_i when no factor is zero
