@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 import shenjing as sj
 from shenjing.cli import main
 
@@ -24,7 +26,11 @@ def _command(out: Path, *extra: str) -> list[str]:
 
 def _same_run(a: Path, b: Path) -> None:
     assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
-    assert (a / "best.safetensors").read_bytes() == (b / "best.safetensors").read_bytes()
+    ours, theirs = (sj.load(f / "best.safetensors") for f in (a, b))
+    assert ours.pop("metadata")["run_id"] != theirs.pop("metadata")["run_id"]
+    assert ours["epoch"] == theirs["epoch"] and ours["val_loss"] == theirs["val_loss"]
+    for key, value in ours["model"].items():
+        assert np.array_equal(value.numpy(), theirs["model"][key].numpy()), key
     assert json.loads((a / "history.json").read_text()) == \
         json.loads((b / "history.json").read_text())
     ours, theirs = (json.loads((f / "metrics.json").read_text()) for f in (a, b))
@@ -44,17 +50,18 @@ def test_a_run_killed_at_random_moments_and_resumed_ends_as_one_left_alone(tmp_p
     while not (killed / "metrics.json").exists() and time.monotonic() < deadline:
         # --resume once the run has a config; before that there is nothing to resume
         extra = ["--resume"] if (killed / "config.json").exists() else []
-        process = subprocess.Popen(_command(killed, *long, *extra), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        try:
-            process.wait(timeout=rng.uniform(0.5, 1.5) if kills < 6 else 120)
-        except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            kills += 1
-            resumed_kills += bool(extra)
-        else:
-            assert process.returncode == 0
+        errors = tmp_path / f"stderr-{kills}.txt"
+        with open(errors, "wb") as stderr:
+            process = subprocess.Popen(_command(killed, *long, *extra),
+                                       stdout=subprocess.DEVNULL, stderr=stderr)
+            try:
+                process.wait(timeout=rng.uniform(0.5, 1.5) if kills < 6 else 120)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                kills += 1
+                resumed_kills += bool(extra)
+        assert process.returncode in (0, -signal.SIGKILL), errors.read_text()
     assert kills >= 3 and resumed_kills >= 2, (kills, resumed_kills)
     assert not [p.name for p in killed.iterdir() if p.name.endswith(".tmp")]
     _same_run(reference, killed)
@@ -160,3 +167,102 @@ def test_eval_of_weights_that_are_not_a_state_dict_is_one_line(tmp_path, capsys)
     capsys.readouterr()
     assert main(["eval", str(out)]) == 2
     assert "holds a list, not a state dict" in capsys.readouterr().err
+
+
+def _wait_for(condition, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert condition()
+
+
+def test_a_killed_overwrite_resumes_its_own_run_not_the_old_ones(tmp_path):
+    old, fresh = ["--lr", "0.05"], ["--lr", "0.01", "--hidden", "9"]
+    reference = tmp_path / "fresh"
+    subprocess.run(_command(reference, *fresh), check=True, capture_output=True, timeout=120)
+    out = tmp_path / "run"
+    subprocess.run(_command(out, *old), check=True, capture_output=True, timeout=120)
+    old_id = json.loads((out / "config.json").read_text())["run_id"]
+    process = subprocess.Popen(_command(out, *fresh, "--overwrite"), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    _wait_for(lambda: json.loads((out / "config.json").read_text())["run_id"] != old_id)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # the old run's last.safetensors (if still there) is not this run's to continue
+    done = subprocess.run(_command(out, *fresh, "--resume"), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    _same_run(reference, out)
+
+
+def test_resume_with_the_same_relative_options_and_a_missing_vocabulary(tmp_path, capsys,
+                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("plays.txt").write_text("to be or not to be, that is the question\n" * 30)
+    command = ["train", "charlm", "--text", "plays.txt", "--hidden", "8", "--embedding", "4",
+               "--seq-len", "8", "--batch-size", "2", "--epochs", "2", "--out", "run",
+               "--quiet"]
+    assert main(command) == 0
+    # as if killed between config.json and vocab.json, or after the last epoch
+    Path("run/metrics.json").unlink()
+    Path("run/vocab.json").unlink()
+    assert main([*command, "--resume"]) == 0
+    assert main(["sample", "run", "--length", "5", "--seed", "1"]) == 0
+
+
+def test_resume_of_a_run_recorded_before_runs_had_ids(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "quadrants", "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    del config["run_id"]
+    (out / "config.json").write_text(json.dumps(config))
+    (out / "metrics.json").unlink()
+    assert main(["train", "quadrants", "--out", str(out), "--resume", "--quiet"]) == 0
+    assert json.loads((out / "config.json").read_text())["run_id"] == \
+        json.loads((out / "metrics.json").read_text())["run_id"]
+    assert main(["eval", str(out)]) == 0
+
+
+def test_resume_compares_the_options_given_not_their_defaults(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "quadrants", "--epochs", "2", "--seed", "3", "--out", str(out),
+                 "--quiet"]) == 0
+    (out / "metrics.json").unlink()
+    capsys.readouterr()
+    # --seed 0 is the default, and still not the seed this run was started with
+    assert main(["train", "quadrants", "--out", str(out), "--resume", "--seed", "0"]) == 2
+    assert "--seed would change them" in capsys.readouterr().err
+    # --hidden 6 and --activation tanh are what the run used, though not given at its start
+    assert main(["train", "quadrants", "--out", str(out), "--resume", "--hidden", "6",
+                 "--activation", "tanh", "--quiet"]) == 0
+
+
+def test_files_named_like_a_runs_without_its_config_are_left_alone(tmp_path, capsys):
+    (tmp_path / "vocab.json").write_text("mine")
+    (tmp_path / "history.json").write_text("mine too")
+    for extra in ([], ["--overwrite"]):
+        code = main(["train", "quadrants", "--epochs", "1", "--out", str(tmp_path), "--quiet",
+                     *extra])
+        assert code == 2
+        assert "left alone" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json", "vocab.json"]
+    assert (tmp_path / "vocab.json").read_text() == "mine"
+
+
+def test_a_refused_command_makes_no_run_folder(tmp_path, capsys):
+    assert main(["train", "charlm", "--text", str(tmp_path / "none.txt"), "--out",
+                 str(tmp_path / "run")]) == 2
+    assert not (tmp_path / "run").exists()
+
+
+def test_plot_curves_of_an_unfinished_run_draws_its_epochs_so_far(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "quadrants", "--epochs", "3", "--out", str(out), "--quiet"]) == 0
+    (out / "metrics.json").unlink()
+    (out / "history.json").write_text('{"epoch": [1], "loss": [9.0]}')  # not this run's
+    capsys.readouterr()
+    assert main(["plot", "curves", str(out)]) == 0
+    assert "unfinished: its epochs so far" in capsys.readouterr().out
+    (out / "last.safetensors").unlink()
+    assert main(["plot", "curves", str(out)]) == 2
+    assert "has not finished" in capsys.readouterr().err

@@ -12,7 +12,8 @@ from shenjing.data import DataLoader, TensorDataset
 from shenjing.serialization import CheckpointError
 
 
-def _classifier_run(epochs, stop_after=None, generator=None, min_delta=0.0, **options):
+def _classifier_run(epochs, stop_after=None, generator=None, min_delta=0.0, callbacks=(),
+                    **options):
     """A small classifier with dropout, shuffling (global or a loader's own generator),
     a cosine schedule, early stopping and a best-model checkpoint."""
     sj.manual_seed(0)
@@ -24,7 +25,8 @@ def _classifier_run(epochs, stop_after=None, generator=None, min_delta=0.0, **op
     scheduler = sj.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     train = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, generator=generator)
     val = DataLoader(TensorDataset(x, y), batch_size=64)
-    callbacks = [sj.train.EarlyStopping("val_loss", patience=2, min_delta=min_delta)]
+    callbacks = [sj.train.EarlyStopping("val_loss", patience=2, min_delta=min_delta),
+                 *callbacks]
     history = sj.train.fit(model, train, val, loss=sj.nn.functional.cross_entropy,
                            optimizer=optimizer, scheduler=scheduler, callbacks=callbacks,
                            epochs=stop_after or epochs, verbose=False, **options)
@@ -120,3 +122,49 @@ def test_ctrl_c_stops_after_the_current_step(tmp_path):
     assert isinstance(caught.value, KeyboardInterrupt)
     assert sj.load(last)["epoch"] == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_gradient_health_carries_its_records_across_a_resume(tmp_path):
+    last = tmp_path / "last.safetensors"
+
+    def run(stop_after=None, **options):
+        health = sj.train.GradientHealth(every=2)
+        _classifier_run(6, stop_after=stop_after, callbacks=[health], **options)
+        return health
+
+    alone = run()
+    run(stop_after=2, save_last=last)
+    resumed = run(save_last=last, resume_from=last)
+    assert resumed.steps == alone.steps
+    for name in alone.grad_norm:
+        np.testing.assert_array_equal(resumed.grad_norm[name], alone.grad_norm[name])
+        np.testing.assert_array_equal(resumed.update_ratio[name], alone.update_ratio[name])
+    assert resumed.warnings == alone.warnings
+
+
+class _CtrlCWhileValidating:
+    """A validation loader that presses Ctrl-C while the first epoch is being validated."""
+
+    def __init__(self, batches):
+        self.batches, self.pressed = batches, False
+
+    def __iter__(self):
+        if not self.pressed:
+            self.pressed = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return iter(self.batches)
+
+
+def test_ctrl_c_during_validation_stops_once_the_epoch_is_saved(tmp_path):
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("Python's own Ctrl-C handler is not installed in this process")
+    last = tmp_path / "last.safetensors"
+    sj.manual_seed(0)
+    model = sj.nn.Linear(5, 2)
+    batches = [(sj.randn(8, 5), sj.zeros(8, dtype=sj.int64))] * 4
+    with pytest.raises(sj.train.TrainingInterrupted) as caught:
+        sj.train.fit(model, batches, _CtrlCWhileValidating(batches),
+                     loss=sj.nn.functional.cross_entropy, epochs=5, save_last=last,
+                     optimizer=sj.optim.SGD(model.parameters(), lr=0.1), verbose=False)
+    assert caught.value.epoch == 1  # no step of epoch 2 was taken
+    assert sj.load(last)["epoch"] == 1

@@ -66,7 +66,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(words)
+    if args.command == "train":  # what --resume may not change is what was given
+        from shenjing.cli.train import given_options
+
+        args.given = given_options(words)
     from shenjing.cli.run_folder import AlreadyFinished, RunInterrupted
     from shenjing.datasets import DownloadError
     from shenjing.serialization import CheckpointError

@@ -14,7 +14,7 @@ def add_arguments(parser) -> None:
 
 def load_run(folder: Path):
     """The model of a run folder, with its trained weights, and its config."""
-    from shenjing.cli.run_folder import finished, unfinished_message
+    from shenjing.cli.run_folder import MODEL, finished, read_weights, unfinished_message
     from shenjing.cli.tasks import Config, build_model
 
     config = Config.load(folder / "config.json")
@@ -22,21 +22,10 @@ def load_run(folder: Path):
         raise ValueError(unfinished_message(folder, config.dataset))
     model = build_model(config)
     try:
-        model.load_state_dict(read_state_dict(folder / "model.safetensors"))
+        model.load_state_dict(read_weights(folder / MODEL))
     except RuntimeError as exc:
         raise ValueError(f"{folder}: the weights do not fit its config.json ({exc})") from None
     return model.eval(), config
-
-
-def read_state_dict(path: Path) -> dict:
-    """A state dict from ``path``; a checkpoint that holds something else is a CheckpointError."""
-    import shenjing as sj
-    from shenjing.serialization import CheckpointError
-
-    state = sj.load(path)
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path}: holds a {type(state).__name__}, not a state dict")
-    return state
 
 
 def run(args) -> int:

@@ -214,13 +214,32 @@ def _out(args, default: Path) -> Path:
 
 
 def _plot_curves(args) -> int:
+    from shenjing.cli.run_folder import (
+        CONFIG,
+        LAST,
+        finished,
+        read_json,
+        unfinished_message,
+        written_by_this_run,
+    )
     from shenjing.viz.curves import training_curves
 
     source = Path(args.run)
     folder = source if source.is_dir() else source.parent
     path = _out(args, folder / "curves.png")
-    training_curves(source, path)
-    say(path, f"training curves of {source}")
+    history, what = source, f"training curves of {source}"
+    if source.is_dir() and (source / CONFIG).exists() and not finished(source):
+        # An unfinished run: its epochs so far are in last.safetensors, if any is this run's
+        if not written_by_this_run(source, LAST):
+            config = read_json(source / CONFIG) or {}
+            raise ValueError(unfinished_message(source, config.get("dataset", "DATASET")))
+        from shenjing.serialization import load
+        from shenjing.train import History
+
+        history = History(load(source / LAST)["history"])
+        what += " (unfinished: its epochs so far)"
+    training_curves(history, path, title=f"Training curves of {source}")
+    say(path, what)
     return 0
 
 

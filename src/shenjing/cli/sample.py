@@ -29,8 +29,7 @@ def load_charlm(folder: Path):
     Reads model.safetensors, or, for a run that was stopped before it ended, the model in its
     last best.safetensors checkpoint.
     """
-    from shenjing.cli.evaluate import read_state_dict
-    from shenjing.cli.run_folder import finished, written_by_this_run
+    from shenjing.cli.run_folder import BEST, MODEL, finished, read_weights, written_by_this_run
     from shenjing.cli.tasks import CharLMConfig
     from shenjing.data import CharVocab
     from shenjing.serialization import CheckpointError
@@ -41,16 +40,16 @@ def load_charlm(folder: Path):
         raise ValueError(f"{folder}: vocab.json has {len(vocab)} characters, config.json says "
                          f"{config.vocab_size}")
     model = config.build_model()
-    weights = folder / "model.safetensors"
+    weights = folder / MODEL
     if finished(folder) and weights.exists():
-        state = read_state_dict(weights)
-    elif written_by_this_run(folder, "best.safetensors"):
-        checkpoint = read_state_dict(folder / "best.safetensors")
+        state = read_weights(weights)
+    elif written_by_this_run(folder, BEST):
+        checkpoint = read_weights(folder / BEST)
         print(f"{folder}: no model.safetensors (training did not finish); using the checkpoint "
               f"of epoch {checkpoint.get('epoch')}", file=sys.stderr)
         state = checkpoint.get("model")
         if not isinstance(state, dict):
-            raise CheckpointError(f"{folder / 'best.safetensors'}: holds no model state dict")
+            raise CheckpointError(f"{folder / BEST}: holds no model state dict")
     else:
         raise FileNotFoundError(f"{folder}: no weights of this run yet (model.safetensors, or "
                                 "best.safetensors of an unfinished run); has training finished "

@@ -7,9 +7,20 @@ language model on a text with ``sj.train.fit_sequence`` (truncated backpropagati
 from __future__ import annotations
 
 import argparse
-import time
+import contextlib
+from dataclasses import asdict
 from pathlib import Path
 
+from shenjing.cli.run_folder import (
+    BEST,
+    CONFIG,
+    HISTORY,
+    LAST,
+    METRICS,
+    MODEL,
+    VOCAB,
+    RunTag,
+)
 from shenjing.serialization import save_json
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
@@ -122,22 +133,29 @@ def _scheduler(args, optimizer):
 
 
 # Options that may differ when a run is resumed: where things are, and how it reports.
-RESUME_FREE = {"data", "out", "quiet", "resume", "overwrite", "func", "command"}
+RESUME_FREE = {"data", "out", "quiet", "resume", "overwrite"}
+
+
+def given_options(argv: list[str]) -> set[str]:
+    """The options of ``shenjing train`` that ``argv`` names, however equal to the defaults."""
+    probe = argparse.ArgumentParser(add_help=False)
+    add_arguments(probe)
+    for action in probe._actions:
+        action.default = argparse.SUPPRESS
+    words = argv[1:] if argv[:1] == ["train"] else argv
+    return set(vars(probe.parse_known_args(words)[0]))
 
 
 def _recorded_args(args, recorded: dict) -> None:
-    """On ``--resume``: take the options the run was started with, refusing any given now that
-    would change it (a resumed run must end as the run left alone would)."""
-    defaults = argparse.ArgumentParser()
-    add_arguments(defaults)
-    default = vars(defaults.parse_args([args.dataset]))
+    """On ``--resume``: take the options the run was started with into ``args``, refusing any
+    given now that would change them (a resumed run must end as the run left alone would)."""
     train = recorded.get("train", {})
+    given = getattr(args, "given", set())  # set by the command line's main
     if recorded.get("dataset") != args.dataset:
         raise ValueError(f"--resume: {args.out} holds a {recorded.get('dataset')} run, not "
                          f"{args.dataset}")
-    changed = [f"--{name.replace('_', '-')}" for name, value in vars(args).items()
-               if name not in RESUME_FREE and value != default.get(name)
-               and value != train.get(name)]
+    changed = [f"--{name.replace('_', '-')}" for name in sorted(given - RESUME_FREE)
+               if name != "dataset" and getattr(args, name) != train.get(name)]
     if changed:
         raise ValueError(f"--resume continues {args.out} with the options it was started with; "
                          f"{', '.join(changed)} would change them (start a new run with "
@@ -147,34 +165,32 @@ def _recorded_args(args, recorded: dict) -> None:
             setattr(args, name, value)
 
 
-def _start(args, default_out: str):
-    """Open the run folder as asked; returns it, the recorded config to resume (or None), and
-    the data folder (absolute, so that the run can be resumed and evaluated from anywhere)."""
-    from shenjing.cli.run_folder import open_run_folder
-    from shenjing.cli.tasks import data_folder
+def _start(args, default_out: str) -> tuple[Path, dict | None]:
+    """Check the run folder as asked and settle the options; returns the folder and the
+    recorded config to resume (None for a new run). The data folder becomes absolute, so that
+    the run can be resumed and evaluated from anywhere."""
+    from shenjing.cli.run_folder import AlreadyFinished, finished, open_run_folder
+    from shenjing.cli.tasks import TEXT_TASKS, data_folder
     from shenjing.datasets import data_root
 
     args.out = args.out or default_out
     out = Path(args.out)
-    command = f"shenjing train {args.dataset}"
-    recorded = open_run_folder(out, command, args.resume, args.overwrite)
+    recorded = open_run_folder(out, f"shenjing train {args.dataset}", args.resume,
+                               args.overwrite)
     if recorded is not None:
-        from shenjing.cli.run_folder import AlreadyFinished, finished
-
         if finished(out):
             raise AlreadyFinished(f"{out} holds a finished run: nothing to resume (its test "
                                   "results are in metrics.json)")
         given_data = args.data
         _recorded_args(args, recorded)
         args.data = data_folder(given_data, recorded.get("train", {}).get("data"))
-    if args.dataset not in ("charlm",) or args.text is None:
+    if args.dataset not in TEXT_TASKS or args.text is None:
         args.data = str(data_root(args.data).resolve())
     return out, recorded
 
 
 def run(args) -> int:
     import shenjing as sj
-    from shenjing.cli.run_folder import new_run_id
     from shenjing.cli.tasks import CELLS, IMAGE_SETS, TEXT_TASKS, build_model, prepare
     from shenjing.data import DataLoader
 
@@ -209,12 +225,13 @@ def run(args) -> int:
     config.activation = args.activation or ("relu" if image_set else "tanh")
     # Only the mlp and cnn models have dropout layers: the others record none.
     config.dropout = args.dropout if args.model in ("mlp", "cnn") else 0.0
+    args.hidden, args.activation = config.hidden, config.activation  # recorded as used
     config.train = _recordable(args)
-    config.run_id = recorded["run_id"] if recorded else new_run_id()
+    config.run_id = _run_id(recorded)
     model = build_model(config)
     optimizer = _optimizer(args, model.parameters())
-    if recorded is None:  # before the first step: the run can always be resumed
-        config.save(out / "config.json")
+    if recorded != asdict(config):  # before the first step: the run can always be resumed
+        config.save(out / CONFIG)
 
     train_loader = DataLoader(splits.train, batch_size=args.batch_size, shuffle=True)
     val_loader = (DataLoader(splits.val, batch_size=1024) if splits.val is not None else None)
@@ -222,7 +239,8 @@ def run(args) -> int:
     if args.patience is not None and val_loader is not None:
         callbacks.append(sj.train.EarlyStopping("val_loss", patience=args.patience))
     if val_loader is not None:
-        callbacks.append(sj.train.ModelCheckpoint(out / "best.safetensors", "val_loss"))
+        callbacks.append(sj.train.ModelCheckpoint(out / BEST, "val_loss",
+                                                  metadata={"run_id": config.run_id}))
     size = sum(p.numel() for p in model.parameters())
     if args.model == "mlp":
         layers = "-".join(map(str, [config.in_features, *config.hidden, config.out_features]))
@@ -231,22 +249,21 @@ def run(args) -> int:
         name = args.model
     print(f"training a {size:,}-parameter {name} on {args.dataset} "
           f"({len(splits.train):,} training samples)", flush=True)
-    start = time.perf_counter()
-    history = _fit(sj.train.fit, out, args, model, train_loader, val_loader,
+    tag = RunTag(config.run_id)
+    history = _fit(sj.train.fit, out, args, tag, model, train_loader, val_loader,
                    loss=sj.nn.functional.cross_entropy, optimizer=optimizer,
                    epochs=args.epochs, callbacks=callbacks,
                    scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
                    verbose=not args.quiet)
-    seconds = time.perf_counter() - start
-    test = sj.train.evaluate(model, DataLoader(splits.test, batch_size=1024),
-                             loss=sj.nn.functional.cross_entropy)
-    sj.save(model.state_dict(), out / "model.safetensors")
-    history.save(out / "history.json")
-    results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
-               "epochs": len(history.epochs), "train_seconds": round(seconds, 1)}
-    _finish(out, config.run_id, results, {"config.json", "model.safetensors", "history.json",
-                                          "last.safetensors"}
-            | ({"best.safetensors"} if val_loader is not None else set()))
+    seconds = tag.seconds
+    with _interruptible(out, args):
+        test = sj.train.evaluate(model, DataLoader(splits.test, batch_size=1024),
+                                 loss=sj.nn.functional.cross_entropy)
+        sj.save(model.state_dict(), out / MODEL)
+        history.save(out / HISTORY)
+        results = {"test_loss": test["loss"], "test_accuracy": test["accuracy"],
+                   "epochs": len(history.epochs), "train_seconds": round(seconds, 1)}
+        _finish(out, config.run_id, results)
     print(f"test accuracy {100 * test['accuracy']:.2f} %, test loss {test['loss']:.4f} after "
           f"{len(history.epochs)} epochs in {seconds:.1f} s; wrote {out}/")
     return 0
@@ -255,35 +272,60 @@ def run(args) -> int:
 def _recordable(args) -> dict:
     """The training options, as config.json records them."""
     return {k: v for k, v in vars(args).items()
-            if k not in ("func", "command", "resume", "overwrite")}
+            if k not in ("func", "command", "resume", "overwrite", "given")}
 
 
-def _fit(fit, out: Path, args, *positional, **options):
+def _run_id(recorded: dict | None) -> str:
+    """The resumed run's id, or a new one (also for a run recorded before runs had ids)."""
+    from shenjing.cli.run_folder import new_run_id
+
+    return (recorded or {}).get("run_id") or new_run_id()
+
+
+def _fit(fit, out: Path, args, tag, *positional, callbacks=(), **options):
     """``fit`` or ``fit_sequence`` with the run folder's last.safetensors: written after every
-    epoch, resumed from with ``--resume``; Ctrl-C ends in one line that says what was kept."""
-    from shenjing.cli.run_folder import LAST, RunInterrupted
-    from shenjing.train import TrainingInterrupted
+    epoch, resumed from with ``--resume`` when it is this run's; Ctrl-C ends in one line that
+    says what was kept."""
+    from shenjing.cli.run_folder import checkpoint_run_id
 
     last = out / LAST
-    resume_from = last if args.resume and last.exists() else None
+    resume_from = None
+    if args.resume and last.exists():
+        if checkpoint_run_id(last) == tag.run_id:
+            resume_from = last
+        else:  # an overwritten run's, or from before runs had ids
+            print(f"{last} is not this run's: starting from the first epoch", flush=True)
+    with _interruptible(out, args):
+        return fit(*positional, callbacks=[*callbacks, tag], save_last=last,
+                   resume_from=resume_from, **options)
+
+
+@contextlib.contextmanager
+def _interruptible(out: Path, args):
+    """Turns Ctrl-C into one line: where training stopped, what was kept, how to resume."""
+    from shenjing.cli.run_folder import RunInterrupted, checkpoint_run_id, read_json
+    from shenjing.train import TrainingInterrupted
+
     try:
-        return fit(*positional, save_last=last, resume_from=resume_from, **options)
+        yield
     except KeyboardInterrupt as exc:
-        where = (f"at epoch {exc.epoch}, step {exc.step}"
+        where = (f" at epoch {exc.epoch}, step {exc.step}"
                  if isinstance(exc, TrainingInterrupted) else "")
-        kept = (f"{last} holds the epochs before it" if last.exists()
-                else "no epoch had finished")
-        raise RunInterrupted(f"interrupted {where}; {kept}: continue with `shenjing train "
+        last = out / LAST
+        mine = last.exists() and \
+            checkpoint_run_id(last) == (read_json(out / CONFIG) or {}).get("run_id")
+        kept = (f"{last} holds every finished epoch" if mine else "no epoch had finished")
+        raise RunInterrupted(f"interrupted{where}; {kept}: continue with `shenjing train "
                              f"{args.dataset} --out {out} --resume`") from None
 
 
-def _finish(out: Path, run_id: str, results: dict, written: set[str]) -> None:
+def _finish(out: Path, run_id: str, results: dict) -> None:
     """Write metrics.json last, naming the run: from then on the folder holds a finished run.
     An overwritten run's files that this run did not write again are removed."""
-    from shenjing.cli.run_folder import METRICS, remove_stale
+    from shenjing.cli.run_folder import remove_stale
 
     save_json({**results, "run_id": run_id}, out / METRICS)
-    remove_stale(out, written | {METRICS})
+    remove_stale(out, run_id)
 
 
 def _refuse(args, options: dict, why: str) -> None:
@@ -301,7 +343,6 @@ def run_charlm(args) -> int:
     history.json and metrics.json (validation loss in nats and bits per character).
     """
     import shenjing as sj
-    from shenjing.cli.run_folder import new_run_id
     from shenjing.cli.tasks import CELLS, CharLMConfig, load_corpus
     from shenjing.data import BPTTLoader, CharVocab, split_text
 
@@ -309,9 +350,9 @@ def run_charlm(args) -> int:
     if args.text is not None and args.data is not None:
         raise ValueError("--text and --data both given: learn a text file (--text) or "
                          "tiny-shakespeare from a data folder (--data)")
-    out, recorded = _start(args, "runs/charlm")
-    if args.text is not None:
+    if args.text is not None:  # absolute, as recorded: the same command resumes anywhere
         args.text = str(Path(args.text).resolve())
+    out, recorded = _start(args, "runs/charlm")
     args.model = args.model or "lstm"
     if args.model not in CELLS:
         raise ValueError(f"--model {args.model}: charlm's recurrent layer is one of "
@@ -345,15 +386,17 @@ def run_charlm(args) -> int:
                              args.seq_len)
     config = CharLMConfig("charlm", args.model, len(vocab), args.embedding, args.hidden[0],
                           args.layers, args.dropout, source, VAL_FRACTION, _recordable(args),
-                          recorded["run_id"] if recorded else new_run_id())
+                          _run_id(recorded))
     model = config.build_model()
     optimizer = _optimizer(args, model.parameters())
-    if recorded is None:  # before the first step: the run can always be resumed
-        config.save(out / "config.json")
-        vocab.save(out / "vocab.json")
+    if recorded != asdict(config):  # before the first step: the run can always be resumed
+        config.save(out / CONFIG)
+    if recorded is None or not (out / VOCAB).exists():
+        vocab.save(out / VOCAB)
 
-    best_path = out / "best.safetensors"
-    callbacks = [sj.train.ModelCheckpoint(best_path, "val_loss")]
+    best_path = out / BEST
+    callbacks = [sj.train.ModelCheckpoint(best_path, "val_loss",
+                                          metadata={"run_id": config.run_id})]
     if args.patience is not None:
         callbacks.append(sj.train.EarlyStopping("val_loss", patience=args.patience))
     size = sum(p.numel() for p in model.parameters())
@@ -361,24 +404,23 @@ def run_charlm(args) -> int:
           f"{args.model.upper()}, hidden {args.hidden[0]}, embedding {args.embedding}) on "
           f"{source}: {len(train_text):,} training and {len(val_text):,} validation characters, "
           f"{len(vocab)} distinct", flush=True)
-    start = time.perf_counter()
-    history = _fit(sj.train.fit_sequence, out, args, model, train_batches, val_batches,
+    tag = RunTag(config.run_id)
+    history = _fit(sj.train.fit_sequence, out, args, tag, model, train_batches, val_batches,
                    optimizer=optimizer, epochs=args.epochs, callbacks=callbacks,
                    scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
                    verbose=not args.quiet)
-    seconds = time.perf_counter() - start
-    checkpoint = sj.load(best_path)  # the best epoch's weights, whatever came after
-    model.load_state_dict(checkpoint["model"])
-    final = sj.train.evaluate_sequence(model, val_batches)
-    sj.save(model.state_dict(), out / "model.safetensors")
-    history.save(out / "history.json")
-    results = {"val_loss": final["loss"], "val_bpc": final["bpc"],
-               "best_epoch": checkpoint["epoch"], "epochs": len(history.epochs),
-               "train_seconds": round(seconds, 1), "train_characters": len(train_text),
-               "val_characters": len(val_text), "parameters": size}
-    _finish(out, config.run_id, results, {"config.json", "vocab.json", "model.safetensors",
-                                          "best.safetensors", "last.safetensors",
-                                          "history.json"})
+    seconds = tag.seconds
+    with _interruptible(out, args):
+        checkpoint = sj.load(best_path)  # the best epoch's weights, whatever came after
+        model.load_state_dict(checkpoint["model"])
+        final = sj.train.evaluate_sequence(model, val_batches)
+        sj.save(model.state_dict(), out / MODEL)
+        history.save(out / HISTORY)
+        results = {"val_loss": final["loss"], "val_bpc": final["bpc"],
+                   "best_epoch": checkpoint["epoch"], "epochs": len(history.epochs),
+                   "train_seconds": round(seconds, 1), "train_characters": len(train_text),
+                   "val_characters": len(val_text), "parameters": size}
+        _finish(out, config.run_id, results)
     print(f"validation loss {final['loss']:.4f} nats/char ({final['bpc']:.4f} bits/char) at epoch "
           f"{checkpoint['epoch']} of {len(history.epochs)}, {seconds:.1f} s; wrote {out}/")
     return 0

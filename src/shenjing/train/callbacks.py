@@ -123,17 +123,20 @@ class ModelCheckpoint(_Monitor):
 
     ``path`` may hold ``{epoch}``. With ``save_best_only`` a file is written only when
     ``monitor`` improves. The file holds ``{"model", "optimizer", "epoch", monitor}`` as
-    ``sj.save`` writes it.
+    ``sj.save`` writes it, and ``metadata`` (a dict of your own, such as a run's id) under
+    ``"metadata"`` when given.
 
     >>> ModelCheckpoint("best.safetensors").save_best_only
     True
     """
 
     def __init__(self, path: str | Path, monitor: str = "val_loss", mode: str = "auto",
-                 save_best_only: bool = True, save_optimizer: bool = True):
+                 save_best_only: bool = True, save_optimizer: bool = True,
+                 metadata: dict | None = None):
         super().__init__(monitor, mode, 0.0)
         self.path, self.save_best_only, self.save_optimizer = str(path), save_best_only, \
             save_optimizer
+        self.metadata = metadata
         self.saved: list[str] = []
 
     def on_epoch_end(self, state, logs: dict) -> None:
@@ -149,6 +152,8 @@ class ModelCheckpoint(_Monitor):
             checkpoint[self.monitor] = value
         if self.save_optimizer and state.optimizer is not None:
             checkpoint["optimizer"] = state.optimizer.state_dict()
+        if self.metadata is not None:
+            checkpoint["metadata"] = self.metadata
         path = self.path.format(epoch=state.epoch)
         save(checkpoint, path)
         self.saved.append(path)

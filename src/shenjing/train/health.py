@@ -125,6 +125,22 @@ class GradientHealth(Callback):
         for message in self.check(self._epoch_start):
             state.log(message)
 
+    def state_dict(self) -> dict:
+        return {"steps": list(self.steps), "grad_norm": self.grad_norm,
+                "update_ratio": self.update_ratio, "dead_fraction": self.dead_fraction,
+                "warnings": list(self.warnings), "warned": [list(k) for k in self._warned],
+                "step": self._step}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.steps, self.warnings = list(state_dict["steps"]), list(state_dict["warnings"])
+        self.grad_norm = {k: list(v) for k, v in state_dict["grad_norm"].items()}
+        self.update_ratio = {k: list(v) for k, v in state_dict["update_ratio"].items()}
+        self.dead_fraction = {k: list(v) for k, v in state_dict["dead_fraction"].items()}
+        self._warned = {tuple(key) for key in state_dict["warned"]}
+        self._step = int(state_dict["step"])
+        if (self._step + 1) % self.every == 0:  # the next step is recorded: from these weights
+            self._snapshot()
+
     def on_train_end(self, state) -> None:
         for remove in self._removers:
             remove()

@@ -21,6 +21,7 @@ from shenjing.train.callbacks import Callback
 from shenjing.train.history import History
 from shenjing.train.interrupt import TrainingInterrupted, deferred_interrupts
 from shenjing.train.metrics import resolve
+from shenjing.train.resume import restore_training, save_training
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -175,15 +176,20 @@ def run_epochs(state: TrainingState, callbacks: list, update: Update,
     sets ``state.stop_training``. With ``resume_from`` the epochs continue after the last one
     that file holds. ``on_train_end`` runs however training ends.
     """
-    from shenjing.train.resume import restore_training, save_training
-
     scheduler = update.epoch_scheduler
     loaders = [loader for loader in loaders if loader is not None]
+    # Restored before on_train_begin, so that callbacks see the resumed model (as in
+    # Lightning); their own state after it, since on_train_begin resets it.
+    saved_callbacks = None
+    if resume_from is not None:
+        saved_callbacks = restore_training(resume_from, state, callbacks, update.scheduler,
+                                           loaders)
     for callback in callbacks:
         callback.on_train_begin(state)
     try:
-        if resume_from is not None:
-            restore_training(resume_from, state, callbacks, update.scheduler, loaders)
+        if saved_callbacks is not None:
+            for callback, saved in zip(callbacks, saved_callbacks):
+                callback.load_state_dict(saved)
             state.log(f"resumed after epoch {state.epoch} from {resume_from}")
         with deferred_interrupts(state):
             for epoch in range(state.epoch + 1, state.epochs + 1):
@@ -207,6 +213,8 @@ def run_epochs(state: TrainingState, callbacks: list, update: Update,
                     _step_scheduler(scheduler, logs)
                 if save_last is not None:
                     save_training(save_last, state, callbacks, update.scheduler, loaders)
+                if state.interrupt_requested:  # Ctrl-C during validation or the callbacks
+                    raise TrainingInterrupted(state.epoch, state.step)
     finally:
         for callback in callbacks:
             callback.on_train_end(state)

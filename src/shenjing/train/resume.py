@@ -2,10 +2,14 @@
 
 A training checkpoint (``fit(..., save_last=PATH)``, ``last.safetensors`` in a run folder)
 holds the model, the optimizer, the scheduler, the epoch, the history, each callback's state
-(early stopping's patience and best weights, the checkpoint's best value) and the state of
-every random generator (shuffling, dropout, augmentation). ``fit(..., resume_from=PATH)``
-restores all of it, so a run killed and resumed ends with exactly the weights and history of the
-same run left alone.
+(early stopping's patience and best weights, the checkpoint's best value) and the random
+generators: the ones ``sj.manual_seed`` seeds (shuffling, dropout, augmentation) and the data
+loaders' own. ``fit(..., resume_from=PATH)`` restores all of it, so a run killed and resumed
+ends with exactly the weights and history of the same run left alone.
+
+Not saved: a generator private to a transform or a dataset (``generator=`` given to it), and
+CuPy's generators, whose state stays on the GPU: a run that draws from those resumes with other
+random numbers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import os
 
 from shenjing.backend import get_rng_state, set_rng_state
 from shenjing.serialization import CheckpointError, load, save
+from shenjing.train.history import History
 
 KIND = "shenjing.training"
 VERSION = 1
@@ -43,12 +48,12 @@ def save_training(path: str | os.PathLike, state, callbacks: list, scheduler,
 
 
 def restore_training(path: str | os.PathLike, state, callbacks: list, scheduler,
-                     loaders: list) -> None:
-    """Load what ``save_training`` wrote into ``state``, the callbacks, the scheduler and the
-    random generators; raises ``CheckpointError`` for a file that is not a training checkpoint
-    and ``ValueError`` for one that does not fit this training (other callbacks, other model)."""
-    from shenjing.train.history import History
-
+                     loaders: list) -> list[dict]:
+    """Load what ``save_training`` wrote into ``state``, the scheduler and the random
+    generators; returns the callbacks' states, to load once their ``on_train_begin`` has run
+    (which resets them). Raises ``CheckpointError`` for a file that is not a training
+    checkpoint and ``ValueError`` for one that does not fit this training (other callbacks,
+    other model)."""
     checkpoint = load(path)
     if not isinstance(checkpoint, dict) or checkpoint.get("kind") != KIND:
         raise CheckpointError(f"{path}: not a training checkpoint (it holds no training state "
@@ -76,14 +81,13 @@ def restore_training(path: str | os.PathLike, state, callbacks: list, scheduler,
         state.optimizer.load_state_dict(checkpoint["optimizer"])
     if scheduler is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
-    for callback, entry in zip(callbacks, checkpoint["callbacks"]):
-        callback.load_state_dict(entry["state"])
     state.history = History(checkpoint["history"])
     state.epoch, state.step = int(checkpoint["epoch"]), int(checkpoint["step"])
     state.stop_training = bool(checkpoint["stop_training"])
     set_rng_state(json.loads(checkpoint["rng"]))
     for loader, text in zip(loaders, checkpoint["loaders"]):
         _set_loader_state(loader, json.loads(text))
+    return [entry["state"] for entry in checkpoint["callbacks"]]
 
 
 def _loader_state(loader):
