@@ -71,5 +71,8 @@ def test_lookup_errors_name_the_shapes():
     with pytest.raises(IndexError, match=r"embedding: index 4 is out of range for weight of "
                                          r"shape \(4, 2\) \(indices of shape \(1, 2\)"):
         layer(sj.tensor([[0, 4]]))
-    with pytest.raises(TypeError, match="indices must be an integer tensor"):
+    with pytest.raises(RuntimeError, match=r"indices must be an integer tensor \(int64 or "
+                                           r"int32\), got float32 .*\.long\(\)"):
         layer(sj.tensor([0.5]))
+    with pytest.raises(RuntimeError, match="indices"):  # PyTorch's type for the same mistake
+        torch.nn.Embedding(4, 2)(torch.tensor([0.5]))

@@ -150,6 +150,25 @@ def test_losses_over_no_samples_as_pytorch(name, shape, target, reduction):
     assert np.isnan(value_s).all() if reduction == "mean" else not np.isnan(value_s).any()
 
 
+@pytest.mark.parametrize("p", [1, 2])
+def test_multi_margin_loss_over_no_samples(p):
+    """No losses for reduction='none', as PyTorch. Its mean and sum over nothing read memory
+    that was never written (values like 7e31): shenjing gives NaN and 0 as for other losses."""
+    x, target = sj.zeros(0, 5, requires_grad=True), sj.zeros(0, dtype=sj.int64)
+    F = sj.nn.functional
+    none = F.multi_margin_loss(x, target, p=p, reduction="none")
+    expected = torch.nn.functional.multi_margin_loss(torch.zeros(0, 5), torch.zeros(0).long(),
+                                                     p=p, reduction="none")
+    assert none.shape == tuple(expected.shape) == (0,)
+    assert np.isnan(F.multi_margin_loss(x, target, p=p).item())
+    total = F.multi_margin_loss(x, target, p=p, reduction="sum", weight=sj.ones(5))
+    assert total.item() == 0.0
+    (none.sum() + total).backward()
+    assert x.grad.shape == (0, 5) and not x.grad.numpy().any()
+    with pytest.raises(sj.ShapeError, match=r"\(C,\) or \(N, C\) tensor with C > 0"):
+        F.multi_margin_loss(sj.zeros(3, 0), sj.zeros(3, dtype=sj.int64))
+
+
 @pytest.mark.parametrize("options", [{"weight": "ones"}, {"label_smoothing": 0.1}])
 def test_cross_entropy_options_over_no_samples_as_pytorch(options):
     values = []

@@ -1,6 +1,7 @@
 """Layers refuse input of another dtype than their parameters, as PyTorch does: same exception
 type, and a message naming the layer, both dtypes and the fix. Nothing is cast silently."""
 
+import functools
 import re
 
 import numpy as np
@@ -160,3 +161,94 @@ def test_functional_forms_refuse_mixed_dtypes_as_pytorch():
                                                       t.ones(3))):
         with pytest.raises(RuntimeError):
             call(torch)
+
+
+
+
+
+def test_linear_refuses_input_and_bias_of_another_dtype_as_pytorch():
+    F, w = sj.nn.functional, sj.ones(4, 3)
+    for x in (sj.ones(2, 3, dtype=sj.float64), sj.ones(2, 3, dtype=sj.int64)):
+        with pytest.raises(RuntimeError, match=rf"linear: input of dtype {x.dtype} and weight "
+                                               r"of dtype float32 differ; convert the input, "
+                                               r"e\.g\. with \.to\(weight\.dtype\)"):
+            F.linear(x, w)
+    with pytest.raises(RuntimeError, match=r"linear: bias of dtype float64 and weight of dtype "
+                                           r"float32 differ; convert the bias"):
+        F.linear(sj.ones(2, 3), w, sj.zeros(4, dtype=sj.float64))
+    for x, b in ((torch.ones(2, 3, dtype=torch.float64), None),
+                 (torch.ones(2, 3, dtype=torch.int64), None),
+                 (torch.ones(2, 3), torch.zeros(4, dtype=torch.float64))):
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.linear(x, torch.ones(4, 3), b)
+    assert F.linear(sj.ones(2, 3, dtype=sj.float64), w.double()).dtype == sj.float64
+
+
+def test_prelu_refuses_mixed_dtypes_as_pytorch():
+    for x, w in ((sj.ones(2, 3, dtype=sj.float64), sj.tensor([0.25])),
+                 (sj.ones(2, 3), sj.tensor([0.25], dtype=sj.float64))):
+        with pytest.raises(RuntimeError, match=rf"prelu: input of dtype {x.dtype} and weight of "
+                                               rf"dtype {w.dtype} differ"):
+            sj.nn.functional.prelu(x, w)
+        with pytest.raises(RuntimeError):
+            torch.nn.functional.prelu(torch.ones(2, 3, dtype=getattr(torch, str(x.dtype))),
+                                      torch.tensor([0.25], dtype=getattr(torch, str(w.dtype))))
+
+
+CELLS = {"rnn_tanh_cell": 1, "rnn_relu_cell": 1, "lstm_cell": 4, "gru_cell": 3}
+
+
+def ones(m, shape, wide: bool = False):
+    """Ones of shenjing or torch (``m``), float64 when ``wide``, else float32."""
+    return m.ones(*shape, dtype=m.float64 if wide else m.float32)
+
+
+@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("culprit", ["input", "hx", "bias_hh"])
+def test_cell_functions_refuse_mixed_dtypes_as_pytorch(name, culprit):
+    """``torch.lstm_cell`` and the others raise RuntimeError; so do shenjing's, naming it."""
+    rows = CELLS[name] * 2
+    results = []
+    for m in (sj, torch):
+        h = ones(m, (2, 2), culprit == "hx")
+        args = (ones(m, (2, 3), culprit == "input"), (h, ones(m, (2, 2))) if name == "lstm_cell"
+                else h, ones(m, (rows, 3)), ones(m, (rows, 2)), ones(m, (rows,)),
+                ones(m, (rows,), culprit == "bias_hh"))
+        fn = getattr(sj.ops.rnn_cells, name) if m is sj else getattr(torch, name)
+        results.append(raised(functools.partial(fn, *args)))
+    ours, theirs = results
+    assert type(ours) is type(theirs) is RuntimeError
+    assert str(ours).startswith(f"{name}: {culprit} of dtype float64 and weight_ih of dtype "
+                                f"float32 differ; convert the {culprit}")
+
+
+def test_lstm_cell_promotes_a_float64_cell_state_as_pytorch():
+    """cx meets only elementwise products, which promote in PyTorch: h' and c' are float64."""
+    results = []
+    for m in (sj, torch):
+        fn = sj.ops.rnn_cells.lstm_cell if m is sj else torch.lstm_cell
+        h, c = fn(m.ones(2, 3), (m.ones(2, 2), m.ones(2, 2, dtype=m.float64)), m.ones(8, 3),
+                  m.ones(8, 2))
+        results.append((str(h.dtype).replace("torch.", ""), c.detach().numpy()))
+    assert results[0][0] == results[1][0] == "float64"
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("culprit", ["input", "h_0"])
+@pytest.mark.parametrize("name", ["rnn_tanh", "lstm", "gru"])
+def test_whole_sequence_functions_refuse_mixed_dtypes_as_pytorch(name, culprit):
+    """``torch.lstm`` and the others raise RuntimeError for a float64 input or state."""
+    layer = {"rnn_tanh": "RNN", "lstm": "LSTM", "gru": "GRU"}[name]
+    weights = [w.detach() for w in getattr(torch.nn, layer)(3, 2)._flat_weights]
+    results = []
+    for m in (sj, torch):
+        h = ones(m, (1, 2, 2), culprit == "h_0")
+        params = weights if m is torch else [sj.tensor(w.numpy()) for w in weights]
+        fn = getattr(sj.ops.rnn if m is sj else torch, name)
+        results.append(raised(functools.partial(
+            fn, ones(m, (4, 2, 3), culprit == "input"),
+            (h, ones(m, (1, 2, 2))) if name == "lstm" else h, params, True, 1, 0.0, False,
+            False, False)))
+    ours, theirs = results
+    assert type(ours) is type(theirs) is RuntimeError
+    assert str(ours).startswith(f"{name}: {culprit} of dtype float64 and ")

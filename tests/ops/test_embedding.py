@@ -57,10 +57,13 @@ def test_out_of_range_index_names_op_index_and_shapes(bad):
         sj.nn.functional.embedding(sj.tensor([0, bad]), sj.randn(6, 3))
 
 
-def test_float_indices_are_a_type_error():
-    with pytest.raises(TypeError, match=r"embedding: indices must be an integer tensor, got "
-                                        r"float32 .*\(2,\).*\(6, 3\)"):
+def test_float_indices_are_a_runtime_error_as_in_pytorch():
+    with pytest.raises(RuntimeError, match=r"embedding: indices must be an integer tensor "
+                                           r"\(int64 or int32\), got float32 .*\(2,\).*\(6, 3\)"):
         sj.nn.functional.embedding(sj.tensor([0.0, 1.0]), sj.randn(6, 3))
+    with pytest.raises(RuntimeError, match="'indices' to have one of the following scalar "
+                                           "types: Long, Int"):
+        torch.nn.functional.embedding(torch.tensor([0.0, 1.0]), torch.randn(6, 3))
 
 
 def test_weight_must_be_a_matrix_and_padding_idx_in_range():

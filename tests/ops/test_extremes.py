@@ -13,14 +13,7 @@ CHECKED = [spec for spec in ALL_SPECS if not spec.no_extremes]
 
 # Cases that fail for code outside tests/ops' reach, each with the fix it waits for. Strict: a
 # case that starts to pass fails here until it leaves this list.
-RNN_RELU = ("rnn_kernels.py: ElmanReLU's backward multiplies dh by (h > 0), NaN for an infinite "
-            "dh; select instead (dh where h > 0 or h is NaN, 0 elsewhere)")
-BATCH_NORM = ("normalization.py: a channel holding 1e30 has a variance that overflows float32, "
-              "and (var + eps).sqrt() gives NaN gradients where PyTorch's are finite")
 AWAITING_FIX = {
-    **{f"{name}-{i}": RNN_RELU for name in ("rnn_relu", "rnn_relu:stacked") for i in range(3)},
-    "batch_norm-0": BATCH_NORM,
-    "batch_norm-1": BATCH_NORM,
 }
 
 

@@ -1,5 +1,9 @@
 """Batch norm, layer norm and PReLU through the harness."""
 
+import numpy as np
+import torch
+
+import shenjing as sj
 from tests.ops.harness import F, OpSpec, spec_tests
 
 
@@ -30,3 +34,37 @@ SPECS = [
 
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+def test_batch_norm_of_a_channel_near_1e30_matches_torch():
+    """The variance overflows float32 (inf) in PyTorch too, which normalises the channel to 0;
+    its gradients are finite, where the composite of var, sqrt and division gave NaN."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 3, 2)).astype(np.float32)
+    x[::2, 1] = 1e30
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    results = []
+    for m in (sj, torch):
+        xs = (sj.tensor if m is sj else torch.tensor)(x, requires_grad=True)
+        w, b = m.ones(3), m.zeros(3)
+        w.requires_grad_()
+        b.requires_grad_()
+        mean, var = m.zeros(3), m.ones(3)
+        y = m.nn.functional.batch_norm(xs, mean, var, w, b, training=True)
+        y.backward((sj.tensor if m is sj else torch.tensor)(gy))
+        results.append([t.detach().numpy() for t in (y, xs.grad, w.grad, b.grad, mean, var)])
+    for k, (ours, theirs) in enumerate(zip(*results)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5, err_msg=f"result {k}")
+    assert np.isfinite(results[0][1]).all()
+
+
+def test_normalize_gradients_of_every_output_and_of_second_order():
+    """``Normalize`` returns (y, mean, var, s); batch and layer norm differentiate only y, so
+    the statistics' own gradients are checked here, in float64."""
+    rng = np.random.default_rng(0)
+    x = sj.tensor(rng.standard_normal((5, 3, 2)), requires_grad=True)
+    for dims in [(0, 2), (1, 2)]:
+        def statistics(x, dims=dims):
+            return sj.ops.normalization.Normalize.apply(x, dims=dims, eps=1e-5)
+        assert sj.autograd.gradcheck(statistics, [x])
+        assert sj.autograd.gradgradcheck(statistics, [x])

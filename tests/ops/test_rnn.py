@@ -173,3 +173,28 @@ def test_errors_name_the_function_and_the_shapes():
         rnn.lstm(x, (sj.zeros(1, N, H), sj.zeros(1, 3, H)), weights)
     with pytest.raises(ValueError, match=r"gru: the sequence is empty"):
         rnn.gru(sj.randn(0, N, I), None, [sj.randn(3 * H, I), sj.randn(3 * H, H)], False)
+
+
+def test_relu_layer_drops_an_infinite_gradient_where_the_state_is_zero():
+    """Where h = relu(...) is 0 PyTorch passes no gradient at all, even an infinite one; a
+    gradient multiplied by the mask (h > 0) was inf * 0 = NaN there."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 4, I)).astype(np.float32)
+    weights = [rng.standard_normal(s).astype(np.float32) for s in ((H, I), (H, H), (H,), (H,))]
+    grads, outputs = [], []
+    for m in (sj, torch):
+        tensors = [(sj.tensor if m is sj else torch.tensor)(a, requires_grad=True)
+                   for a in [x, *weights]]
+        h0 = m.zeros(1, 4, H)
+        y, _ = (rnn.rnn_relu if m is sj else torch.rnn_relu)(tensors[0], h0, tensors[1:], True,
+                                                             1, 0.0, False, False, False)
+        h = y.detach().numpy()
+        finite = np.random.default_rng(1).standard_normal(h.shape)
+        gy = np.where(h == 0, np.inf, finite).astype(np.float32)
+        y.backward((sj.tensor if m is sj else torch.tensor)(gy))
+        outputs.append(h)
+        grads.append([t.grad.numpy() for t in tensors])
+    assert (outputs[0] == 0).any() and (outputs[0] > 0).any()  # both kinds of entries
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(theirs).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)

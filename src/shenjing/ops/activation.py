@@ -11,7 +11,7 @@ import math
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import erf as erf_array
-from shenjing.ops.checks import float_input, normalize_dim, require_tensor
+from shenjing.ops.checks import float_input, normalize_dim, require_dtype_of, require_tensor
 from shenjing.ops.elementwise import erf, exp, where
 
 
@@ -166,6 +166,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """
     require_tensor("prelu", input)
     require_tensor("prelu", weight)
+    require_dtype_of("prelu", "input", input, weight)
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1  # dim 1 holds the channels
         if weight.numel() != channels:

@@ -18,6 +18,16 @@ def require_tensor(op: str, x) -> Tensor:
     return x
 
 
+def require_dtype_of(op: str, name: str, x: Tensor | None, weight: Tensor,
+                     weight_name: str = "weight") -> None:
+    """Raise a RuntimeError, as PyTorch does, unless ``x`` (the op's ``name``; None passes) has
+    the dtype of ``weight``: mixed dtypes are refused, never cast silently."""
+    if x is not None and x.dtype != weight.dtype:
+        raise RuntimeError(f"{op}: {name} of dtype {x.dtype} and {weight_name} of dtype "
+                           f"{weight.dtype} differ; convert the {name}, e.g. with "
+                           f".to({weight_name}.dtype)")
+
+
 def normalize_dim(op: str, dim, ndim: int) -> int:
     """A dim in ``[-ndim, ndim)`` as a non-negative int (0-d tensors accept 0 and -1)."""
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral):

@@ -93,9 +93,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     if weight.ndim != 2:
         raise ShapeError(f"embedding: weight must be a matrix (num_embeddings, embedding_dim), "
                          f"got shape {weight.shape}")
-    if input.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got {input.dtype} "
-                        f"(indices of shape {input.shape}, weight of shape {weight.shape})")
+    if input.dtype.kind not in "iu":  # RuntimeError, as PyTorch
+        raise RuntimeError(f"embedding: indices must be an integer tensor (int64 or int32), got "
+                           f"{input.dtype} (indices of shape {input.shape}, weight of shape "
+                           f"{weight.shape}); convert them, e.g. with .long()")
     n = weight.shape[0]
     indices = input._data
     if indices.size:

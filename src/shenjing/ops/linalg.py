@@ -7,7 +7,7 @@ import math
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
-from shenjing.ops.checks import broadcast_shape, require_tensor
+from shenjing.ops.checks import broadcast_shape, require_dtype_of, require_tensor
 from shenjing.ops.reduce import Sum
 from shenjing.ops.shape import Permute
 
@@ -151,6 +151,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias of shape {bias.shape} does not fit weight of shape "
                          f"{weight.shape}: expected ({weight.shape[0]},)")
-    if input.dtype != weight.dtype:
-        input = input.to(weight.dtype)
+    require_dtype_of("linear", "input", input, weight)
+    require_dtype_of("linear", "bias", bias, weight)
     return Linear.apply(input, weight, bias)

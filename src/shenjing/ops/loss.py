@@ -650,8 +650,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ValueError(f"{op}: only p == 1 and p == 2 are supported, got p={p}")
     _require_float(op, "input", input)
     require_tensor(op, target)
-    if input.ndim > 2 or input.numel() == 0:
-        raise ShapeError(f"{op}: input must be a non-empty (C,) or (N, C) tensor, got shape "
+    # No classes is an error; no samples, (0, C), gives no losses, as in PyTorch.
+    if input.ndim > 2 or input.numel() == 0 and (input.ndim < 2 or input.shape[1] == 0):
+        raise ShapeError(f"{op}: input must be a (C,) or (N, C) tensor with C > 0, got shape "
                          f"{input.shape}")
     N, C = (1, input.numel()) if input.ndim < 2 else input.shape
     if target.ndim > 1 or target.numel() != N:

@@ -1,16 +1,17 @@
 """Normalization: batch norm and layer norm, built from differentiable operations.
 
-Composites of mean, var and arithmetic, so their gradients (and gradients of gradients) come from
-the operations they are made of.
+Normalising by batch statistics is one operation, ``Normalize``, whose backward is made of
+differentiable operations, so gradients of every order come from the operations used.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shenjing.autograd.function import ShapeError
+from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import expected_float_errors
 from shenjing.backend.dtype import float16, float32
 from shenjing.ops.checks import require_tensor
 
@@ -35,6 +36,67 @@ def _check_dtypes(op: str, input: Tensor, **others: Tensor | None) -> bool:
         raise RuntimeError(f"{op}: input of dtype {input.dtype} and {listed} differ; convert "
                            f"the input, e.g. x.to({next(iter(mixed.values()))}), or the others")
     return False
+
+
+class Normalize(Function):
+    """``y = (x - mean) * s`` over ``dims`` with ``s = 1 / sqrt(var + eps)`` and the population
+    variance: batch and layer norm before their affine part. Returns ``(y, mean, var, s)``,
+    the statistics with ``dims`` kept.
+
+    The sums are accumulated in float64, and the inverse root is taken of the variance in x's
+    dtype, as PyTorch 2.13 does on the CPU: a channel of float32 values near 1e30 has variance
+    inf, s = 0 and y = 0 (the bias, after the affine part). Backward is PyTorch's formula,
+    ``s (gy - mean(gy) - y mean(gy y))``, finite there, where differentiating the composite of
+    var, sqrt and division met inf * 0 = NaN.
+    One operation, made of differentiable ones in backward (gradients of every order), that
+    keeps only its output and statistics: x is never copied to float64 as a whole.
+    """
+
+    def forward(self, x, dims, eps):
+        xp = self.xp
+        self.dims = dims
+        mean = xp.mean(x, axis=dims, keepdims=True, dtype="float64")
+        squares = xp.subtract(x, mean)  # float64
+        xp.multiply(squares, squares, out=squares)
+        var = xp.mean(squares, axis=dims, keepdims=True)
+        del squares
+        with expected_float_errors(xp):  # a variance beyond x's dtype is inf, as in PyTorch
+            var = var.astype(x.dtype, copy=False)
+        s = 1.0 / xp.sqrt(var + eps)
+        mean = mean.astype(x.dtype, copy=False)
+        y = xp.subtract(x, mean)
+        y *= s
+        self.save_for_backward(y, mean, s)
+        return y, mean, var, s
+
+    def backward(self, gy, g_mean, g_var, g_s):
+        y, mean, s = self.saved_tensors
+        dims = self.dims
+        n = y.numel() // max(mean.numel(), 1)
+        # y and s are functions of x (this node's outputs), so these expressions differentiate
+        # to the higher derivatives as well.
+        gx = (gy - gy.mean(dim=dims, keepdim=True)
+              - y * (gy * y).mean(dim=dims, keepdim=True)) * s
+        # The statistics' gradients (zeros unless one is used with its graph: the running
+        # statistics are updated without one): d mean/dx_i = 1 / n, d var/dx_i = 2 y_i / (s n),
+        # d s/dx_i = -s^2 y_i / n. s^2 underflows float32 where s is 1e-30, so the factors meet
+        # in an order that keeps each product representable.
+        factor = None
+        if _given(g_var):
+            factor = g_var * (2.0 / n) / s
+        if _given(g_s):
+            term = (g_s * s) * (s * (-1.0 / n))
+            factor = term if factor is None else factor + term
+        if factor is not None:
+            gx = gx + y * factor
+        if _given(g_mean):
+            gx = gx + g_mean * (1.0 / n)
+        return gx
+
+
+def _given(g: Tensor) -> bool:
+    """Whether a statistic's gradient matters: the engine gives constant zeros for unused ones."""
+    return g.requires_grad or bool(g._data.any())
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -68,13 +130,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         # An empty batch has no statistics: PyTorch returns an empty output and leaves the
         # running ones as they are. Zeros of the statistics' shape keep the graph, so weight and
         # bias get zero gradients, as in PyTorch.
-        mean = var = input.sum(dim=dims, keepdim=True)
+        mean = input.sum(dim=dims, keepdim=True)
+        y = input - mean
     elif training:
         if count == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel in training, "
                              f"got input of shape {input.shape}")
-        mean = input.mean(dim=dims, keepdim=True)
-        var = input.var(dim=dims, correction=0, keepdim=True)
+        y, mean, var, _ = Normalize.apply(input, dims=dims, eps=eps)
         if running_mean is not None and running_var is not None:
             with no_grad():
                 factor = momentum if momentum is not None else 1.0
@@ -85,8 +147,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed outside "
                              "training")
-        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
-    y = (input - mean) / (var + eps).sqrt()
+        inverse_std = 1.0 / (running_var.reshape(shape) + eps).sqrt()
+        y = (input - running_mean.reshape(shape)) * inverse_std
     if weight is not None:
         y = y * weight.reshape(shape)
     if bias is not None:
@@ -111,9 +173,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     if _check_dtypes("layer_norm", input, weight=weight, bias=bias):
         return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     dims = tuple(range(input.ndim - k, input.ndim))
-    mean = input.mean(dim=dims, keepdim=True)
-    var = input.var(dim=dims, correction=0, keepdim=True)
-    y = (input - mean) / (var + eps).sqrt()
+    y = Normalize.apply(input, dims=dims, eps=eps)[0]
     if weight is not None:
         y = y * weight
     if bias is not None:

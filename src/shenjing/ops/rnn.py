@@ -20,7 +20,7 @@ from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.backend.pool import POOL
-from shenjing.ops.checks import require_tensor
+from shenjing.ops.checks import require_dtype_of, require_tensor
 from shenjing.ops.dropout import dropout as dropout_fn
 from shenjing.ops.elementwise import clone
 from shenjing.ops.rnn_cells import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
@@ -109,16 +109,19 @@ def _check_params(op: str, params, gates: int, input_size: int, num_layers: int,
     for p in params:
         require_tensor(op, p)
     hidden = params[1].shape[-1]
+    roles = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     for k, p in enumerate(params):
         layer, role = divmod(k, per)
         layer //= directions
         fan_in = (input_size if layer == 0 else directions * hidden) if role == 0 else hidden
         expected = (gates * hidden, fan_in) if role < 2 else (gates * hidden,)
+        name = roles[role]
         if p.shape != expected:
-            name = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")[role]
             raise ShapeError(f"{op}: {name} of layer {layer} (weight {k}) has shape {p.shape}, "
                              f"expected {expected} for input_size {input_size} and hidden_size "
                              f"{hidden}")
+        require_dtype_of(op, f"{name} of layer {layer} (weight {k})", p, params[0],
+                         "weight_ih_l0")
     return hidden
 
 
@@ -130,8 +133,7 @@ def _initial_states(op: str, name: str, state, shape: tuple, like: Tensor):
     require_tensor(op, state)
     if state.shape != shape:
         raise ShapeError(f"{op}: expected {name} of shape {shape}, got {state.shape}")
-    if state.dtype != like.dtype:
-        state = state.to(like.dtype)
+    require_dtype_of(op, name, state, like)
     return [state[k] for k in range(shape[0])]
 
 
@@ -153,8 +155,7 @@ def _recurrent(op: str, mode: str, input: Tensor, hx, params, has_biases: bool,
     if T == 0:
         raise ValueError(f"{op}: the sequence is empty (input of shape {input.shape})")
     weight = params[0]
-    if x.dtype != weight.dtype:
-        x = x.to(weight.dtype)
+    require_dtype_of(op, "input", input, weight)
     shape = (num_layers * directions, N, hidden)
     if mode == "LSTM":
         if not isinstance(hx, (tuple, list)) and hx is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.activation import relu, sigmoid, tanh
-from shenjing.ops.checks import require_tensor
+from shenjing.ops.checks import require_dtype_of, require_tensor
 from shenjing.ops.linalg import linear
 from shenjing.ops.shape import chunk
 
@@ -43,6 +43,12 @@ def _check_cell(op: str, input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih, b_
         if state.shape != expected:
             raise ShapeError(f"{op}: expected {name} of shape {expected} for input of shape "
                              f"{input.shape}, got {state.shape}")
+    # RuntimeError, as PyTorch: what meets the weights in a matrix product has their dtype,
+    # never cast silently. The LSTM's cx meets only elementwise products, which promote, as
+    # in PyTorch.
+    for name, t in (("input", input), ("hx", states[0]), ("weight_hh", w_hh),
+                    ("bias_ih", b_ih), ("bias_hh", b_hh)):
+        require_dtype_of(op, name, t, w_ih, "weight_ih")
 
 
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,

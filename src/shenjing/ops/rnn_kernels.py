@@ -27,6 +27,7 @@ input projection ride in its matrix product (``_project``).
 from __future__ import annotations
 
 from shenjing.backend.pool import POOL
+from shenjing.ops.elementwise import _SAME_SIZE_INT
 
 
 def _order(T: int, reverse: bool):
@@ -206,17 +207,26 @@ class Elman(Kernel):
         T, H, N = gy.shape
         columns, steps = _columns(xp, H, T, N, gy.dtype)
         dh = gh.T.copy()  # updated in place: never the caller's array, even when N or H is 1
-        slope = xp.empty((H, N), dtype=gy.dtype)
+        if cls.relu:
+            keep = xp.empty((H, N), dtype=bool)
+            ints = _SAME_SIZE_INT[gy.dtype.itemsize]
+        else:
+            slope = xp.empty((H, N), dtype=gy.dtype)
         w = _transposed(xp, w_hh)
         for t, _, nxt in reversed(_order(T, reverse)):
             dh += gy[t]
             h = hs[nxt]
             if cls.relu:
-                xp.greater(h, 0, out=slope)
+                # dh where h > 0 or is NaN (PyTorch drops it where h <= 0), a select: dh times
+                # the mask would be NaN for an infinite dh. h is a ReLU's output, never below
+                # 0, so h != 0 is that mask; the select multiplies dh's bits by it as integers,
+                # one pass, as fast as the float product.
+                xp.not_equal(h, 0, out=keep)
+                xp.multiply(dh.view(ints), keep, out=steps[:, t].view(ints))
             else:
                 xp.multiply(h, h, out=slope)
                 xp.subtract(1, slope, out=slope)
-            xp.multiply(dh, slope, out=steps[:, t])
+                xp.multiply(dh, slope, out=steps[:, t])
             xp.matmul(w, steps[:, t], out=dh)
         POOL.give(gy)
         gx, *grads = _parameter_gradients(xp, x, hs, reverse, columns, columns, w_ih, needs)
