@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -23,19 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from side_by_side import describe_blas
-
-
-def cpu_model() -> str:
-    """The processor's name (Linux's /proc/cpuinfo), else what the platform module says."""
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from side_by_side import cpu_model, describe_blas
 
 
 def run_demo(data: str | None, quick: bool) -> tuple[float, dict[str, float]]:

@@ -76,12 +76,28 @@ def alternate(trainers: dict, rounds: int, steps: int, warm_up: int = 5,
     return times
 
 
+def cpu_model() -> str:
+    """The processor's name (Linux's /proc/cpuinfo), else what the platform module says."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe_machine(torch) -> str:
-    """Cores, versions and threads of both libraries, and NumPy's BLAS kernel: two lines."""
+    """The processor, cores, versions and threads of both libraries, and NumPy's BLAS kernel:
+    two lines."""
     import numpy
 
-    return (f"{os.cpu_count()} cores; numpy {numpy.__version__}, torch {torch.__version__} "
-            f"with {torch.get_num_threads()} threads\n{describe_blas()}")
+    return (f"{cpu_model()}, {os.cpu_count()} cores; numpy {numpy.__version__}, "
+            f"torch {torch.__version__} with {torch.get_num_threads()} threads\n"
+            f"{describe_blas()}")
 
 
 def describe_blas() -> str:

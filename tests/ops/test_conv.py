@@ -3,7 +3,15 @@
 import pytest
 
 import shenjing as sj
-from tests.ops.harness import F, OpSpec, spec_tests
+import shenjing.ops.conv
+from tests.ops.harness import (
+    F,
+    OpSpec,
+    check_against_torch,
+    check_extremes,
+    check_gradcheck,
+    spec_tests,
+)
 
 
 def conv(m, x, w, b, stride=1, padding=0, dilation=1, groups=1):
@@ -23,11 +31,15 @@ CASES = [
     (F(2, 2, 5, 7), F(3, 2, 2, 4), F(3), (2, 1), (1, 2)),  # non-square kernel, pairs
     (F(2, 5, 4), F(3, 2, 3, 3), F(3), 1, 1),  # unbatched
     (F(2, 1, 4, 4), F(2, 1, 1, 1), F(2)),  # 1x1
-    # 16 channels and more: the weight gradient by shifts, with no columns kept
+]
+# 16 channels and more per group: with columns too large to keep (``columns_never_kept`` makes
+# these so), the weight gradient is made by shifts. Also in CASES, for the columns' way.
+SHIFT_CASES = [
     (F(2, 16, 4, 5), F(2, 16, 3, 3), F(2), 1, 1),
     (F(1, 32, 5, 4), F(4, 16, 3, 3), None, 1, 2, 2, 2),  # dilation 2, groups 2
     (F(2, 16, 3, 3), F(3, 16, 1, 1), F(3)),  # 1x1
 ]
+CASES += SHIFT_CASES
 
 SPECS = [
     # A strided convolution's input gradient in PyTorch convolves gy with zeros between its
@@ -103,7 +115,34 @@ def test_an_infinite_weight_gives_torchs_input_gradient(padding):
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
 
 
-def test_many_channels_keep_no_columns_and_an_infinite_pixel_gives_torchs_weight_gradient():
+@pytest.fixture
+def columns_never_kept(monkeypatch):
+    """Small layers of 16 channels or more make their weight gradient by shifts, as large ones."""
+    monkeypatch.setattr(shenjing.ops.conv, "_KEPT_COLUMNS_BYTES", 0)
+
+
+@pytest.mark.parametrize("case", SHIFT_CASES)
+def test_weight_gradient_by_shifts_passes_the_harness(columns_never_kept, case):
+    spec = SPECS[0]
+    check_gradcheck(spec, case)  # gradgradcheck too: the shifts' backward is Conv2d's
+    check_against_torch(spec, case)
+    check_extremes(spec, case)
+
+
+def test_large_layers_keep_no_columns_small_ones_do():
+    """ResNet-20's first stage at batch 128 would keep 72 MiB of columns per convolution."""
+    weight = sj.randn(16, 16, 3, 3, requires_grad=True)
+    large = sj.nn.functional.conv2d(sj.randn(128, 16, 32, 32), weight, padding=1)
+    assert large.grad_fn.columns is None
+    small = sj.nn.functional.conv2d(sj.randn(2, 16, 32, 32), weight, padding=1)
+    assert small.grad_fn.columns is not None  # 1 MiB: kept, faster on every BLAS thread
+    narrow = sj.nn.functional.conv2d(sj.randn(128, 8, 32, 32), sj.randn(16, 8, 3, 3,
+                                     requires_grad=True), padding=1)
+    assert narrow.grad_fn.columns is not None  # 8 channels: too narrow for the shifts
+
+
+def test_many_channels_keep_no_columns_and_an_infinite_pixel_gives_torchs_weight_gradient(
+        columns_never_kept):
     """With 16 channels the weight gradient is made by shifts: gy widened with zeros meets the
     padded input's rows where they wrap, so an infinite pixel there must not become NaN in
     weights whose windows never reach it (the rightmost column's kernel position, here)."""

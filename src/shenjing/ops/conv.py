@@ -13,9 +13,15 @@ Three operations close under differentiation, as in PyTorch: ``Conv2d``; the gra
 respect to its input (``Conv2dInputGrad``, a transposed convolution: col2im of W^T @ gy); and the
 gradient with respect to its weight (``Conv2dWeightGrad``: gy @ im2col(x)^T, summed over the
 batch). Each one's backward is made of the three, so second derivatives work.
+
+Memory: the forward pass gives its columns back at once where the weight's gradient can be made
+by shifts of the input instead (stride 1, 16 channels or more per group, columns over 16 MiB);
+columns kept until backward held most of ResNet-20's training memory.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
@@ -143,6 +149,67 @@ def _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry):
     return xp.ascontiguousarray(frame[:, :, top:top + height, left:left + width])
 
 
+# When a stride-1 convolution's weight gradient is made by shifts rather than from im2col's
+# columns kept from the forward pass. The columns hold KH*KW times the input: 75 MB for each of
+# ResNet-20's first convolutions at batch 128, most of its training memory. Smaller columns are
+# kept: they cost little, come back from ``POOL`` step after step, and their one product per
+# image uses every BLAS thread where the shifts' narrow ones use one (MNIST's CNN was 7 %
+# slower). With fewer channels per group the shifts' products are too narrow for BLAS.
+_KEPT_COLUMNS_BYTES = 16 * 2**20
+_SHIFTS_MIN_CHANNELS = 16
+
+
+def _weight_gradient_by_shifts_fits(geometry, x_shape, weight_shape, output_size,
+                                    itemsize: int) -> bool:
+    n, c = x_shape[:2]
+    kh, kw = weight_shape[2:]
+    columns = n * c * kh * kw * output_size[0] * output_size[1] * itemsize
+    return (geometry.stride == (1, 1) and c // geometry.groups >= _SHIFTS_MIN_CHANNELS
+            and columns > _KEPT_COLUMNS_BYTES)
+
+
+def _weight_gradient_by_shifts(xp, x, gy, weight_shape, geometry):
+    """The weight gradient of a stride-1 convolution without im2col's columns.
+
+    The padded input is laid out pixel by pixel, (N, G, Hp*Wp, C/G), and gy's rows are widened
+    to its width Wp, with zeros beyond OW. Kernel position (i, j) then meets the (OH-1)*Wp + OW
+    consecutive pixels from i*dh*Wp + j*dw, a plain matrix, so its gradient is one batched
+    product: gy_wide (N, G, O/G, L) @ pixels (N, G, L, C/G), summed over the batch. Where a run
+    wraps into the next row it meets the widened zeros; an input that is infinite or NaN there
+    makes NaN that the gradient does not hold, so the caller checks the result. Holds about
+    the input's and gy's size, not KH*KW times the input; on one BLAS thread about as fast as
+    the columns, but its products are too narrow for BLAS to share among threads.
+    """
+    n, c, height, width = x.shape
+    o, c_per_group, kh, kw = weight_shape
+    top, bottom, left, right = geometry.padding
+    (dh, dw), groups = geometry.dilation, geometry.groups
+    hp, wp = height + top + bottom, width + left + right
+    oh, ow = gy.shape[2:]
+    pixels = POOL.take(xp, (n, groups, hp * wp, c_per_group), x.dtype)
+    frame = pixels.reshape(n, groups, hp, wp, c_per_group)
+    frame[:, :, :top], frame[:, :, top + height:] = 0, 0
+    frame[:, :, top:top + height, :left], frame[:, :, top:top + height, left + width:] = 0, 0
+    # (N, C, H, W) -> (N, G, H, W, C/G), inside the zero frame
+    frame[:, :, top:top + height, left:left + width] = x.reshape(
+        n, groups, c_per_group, height, width).transpose(0, 1, 3, 4, 2)
+    wide = POOL.take(xp, (n, o, oh, wp), gy.dtype)
+    wide[..., ow:] = 0
+    wide[..., :ow] = gy
+    length = (oh - 1) * wp + ow  # the last row needs no widening: runs end inside the image
+    rows = wide.reshape(n, groups, o // groups, oh * wp)[..., :length]
+    gw = xp.empty((kh, kw, groups, o // groups, c_per_group), dtype=gy.dtype)
+    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
+    with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+        for i in range(kh):
+            for j in range(kw):
+                offset = i * dh * wp + j * dw
+                gw[i, j] = xp.matmul(rows, pixels[:, :, offset:offset + length]).sum(axis=0)
+    POOL.give(wide, pixels)
+    # (KH, KW, G, O/G, C/G) -> (O, C/G, KH, KW)
+    return xp.ascontiguousarray(gw.reshape(kh, kw, o, c_per_group).transpose(2, 3, 0, 1))
+
+
 def _weight_matrix(weight, groups):
     """(O, C/G, KH, KW) -> (G, O/G, C/G*KH*KW): a view, columns in the order of im2col's rows."""
     o, cg, kh, kw = weight.shape
@@ -241,9 +308,13 @@ class Conv2dInputGrad(Function):
                 # holds. Not for depthwise layers: a product over one channel is slow in NumPy.
                 return _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry)
             # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
-            # the flipped, transposed kernel. One matrix product, no scatter.
-            adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
-            return _convolve(xp, gy, _transposed_weight(xp, weight, geometry.groups), adjoint)[0]
+            # the flipped, transposed kernel. One matrix product, no scatter. Not for an
+            # infinite or NaN weight: times the zeros of that padding it would put NaN on pixels
+            # its kernel position never meets, which col2im below leaves alone.
+            if bool(xp.isfinite(weight).all()):
+                adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
+                flipped = _transposed_weight(xp, weight, geometry.groups)
+                return _convolve(xp, gy, flipped, adjoint)[0]
         # (G, C/G*KH*KW, O/G) @ (N, G, O/G, OH*OW) -> columns (N, G, C/G*KH*KW, OH*OW)
         matrix = _weight_matrix(weight, geometry.groups).transpose(0, 2, 1)
         columns = xp.matmul(matrix, _by_group(gy, geometry.groups))
@@ -262,12 +333,20 @@ class Conv2dInputGrad(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """The gradient of a convolution with respect to its weight: gy^T @ im2col(x)."""
+    """The gradient of a convolution with respect to its weight: gy^T @ im2col(x), or the same
+    by shifts for stride 1 and many channels."""
 
     def forward(self, x, gy, weight_shape, geometry, columns=None):
         self.weight_shape, self.geometry = weight_shape, geometry
         self.save_for_backward(x, gy)
         xp = self.xp
+        if columns is None and _weight_gradient_by_shifts_fits(geometry, x.shape, weight_shape,
+                                                               gy.shape[2:], x.itemsize):
+            gw = _weight_gradient_by_shifts(xp, x, gy, weight_shape, geometry)
+            if bool(xp.isfinite(gw).all()):
+                return gw
+            # Not finite: maybe NaN from an infinite pixel times a widened zero. im2col's
+            # columns hold only the pixels each kernel position really meets.
         own = columns is None  # not handed over by the forward convolution: make them
         if own:
             columns, _ = _im2col(xp, x, weight_shape[2:], geometry)
@@ -344,9 +423,17 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
             f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]} (input shape "
             f"{tuple(input.shape)}, padding {padding!r})")
+    # RuntimeError, as PyTorch: mixed dtypes are refused, never cast silently.
     if input.dtype != weight.dtype:
-        raise TypeError(f"conv2d: input of dtype {input.dtype} and weight of dtype "
-                        f"{weight.dtype} differ; convert the input, e.g. with .to(weight.dtype)")
-    keep_columns = weight.requires_grad and is_grad_enabled()
+        raise RuntimeError(f"conv2d: input of dtype {input.dtype} and weight of dtype "
+                           f"{weight.dtype} differ; convert the input, e.g. with "
+                           f".to(weight.dtype)")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise RuntimeError(f"conv2d: bias of dtype {bias.dtype} and weight of dtype "
+                           f"{weight.dtype} differ; convert the bias, e.g. with .to(weight.dtype)")
+    # The weight's gradient needs im2col's columns again, unless it is made by shifts.
+    keep_columns = weight.requires_grad and is_grad_enabled() and not (
+        _weight_gradient_by_shifts_fits(geometry, input.shape, weight.shape, (oh, ow),
+                                        input._data.itemsize))
     y = Conv2d.apply(input, weight, bias, geometry=geometry, keep_columns=keep_columns)
     return y.squeeze(0) if unbatched else y
