@@ -70,8 +70,11 @@ def test_a_run_killed_at_random_moments_and_resumed_ends_as_one_left_alone(tmp_p
 def test_ctrl_c_stops_after_a_step_and_says_how_to_resume(tmp_path):
     out = tmp_path / "run"
     slow = [*OPTIONS, "--epochs", "400"]
+    # SIGINT as a terminal sends it, even where this test runs as a background job (which
+    # starts its children ignoring SIGINT)
     process = subprocess.Popen([sys.executable, "-m", "shenjing", *slow, "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not (out / "last.safetensors").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
