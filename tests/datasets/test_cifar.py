@@ -373,3 +373,20 @@ def test_a_pickle_cannot_make_numpy_allocate_what_the_file_does_not_hold(tmp_pat
     # NumPy's own pickles of arrays still load
     path.write_bytes(pickle.dumps({"a": np.arange(6, dtype=np.uint8).reshape(2, 3)}, protocol=2))
     assert load_pickle(path)["a"].tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_a_corrupt_xz_archive_is_a_corrupt_file(tmp_path):
+    import lzma
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        data = b"x" * 1000
+        member = tarfile.TarInfo("cifar-10-batches-py/readme.html")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    damaged = bytearray(lzma.compress(buffer.getvalue()))
+    damaged[40] ^= 0xFF
+    path = tmp_path / "cifar.tar.xz"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(CorruptFileError, match="cifar.tar.xz"):
+        extract_tar(path, tmp_path / "dest", "cifar-10-batches-py", {"readme.html": 2000})

@@ -321,6 +321,7 @@ def extract_tar(archive: str | os.PathLike, dest: str | os.PathLike, top: str,
     temporary folder and moved into place one by one. Safer than torchvision's
     ``extract_archive``.
     """
+    import lzma
     import shutil
     import tarfile
     import tempfile
@@ -353,7 +354,7 @@ def extract_tar(archive: str | os.PathLike, dest: str | os.PathLike, top: str,
                             os.replace(tmp / member.name, target)
                 finally:
                     shutil.rmtree(tmp, ignore_errors=True)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         if isinstance(exc, FileNotFoundError) and not archive.exists():
             raise DatasetNotFoundError(f"{archive}: no such file") from None
         raise CorruptFileError(f"{archive}: cannot extract ({type(exc).__name__}: {exc})") \

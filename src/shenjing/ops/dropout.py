@@ -6,27 +6,26 @@ from shenjing import backend
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.checks import require_tensor
-from shenjing.ops.elementwise import _keep_bits, _select_word
+from shenjing.ops.elementwise import _zero_unless
 
 
 class Dropout(Function):
-    """``x * scale`` where ``word`` (from ``_select_word``; it broadcasts to x) is all ones, 0
-    where it is 0.
+    """``x * scale`` where the bool mask ``keep`` (it broadcasts to x) holds, 0 elsewhere.
 
     Selected, not multiplied by a 0/scale mask: a dropped element is 0 and passes no gradient
     even when it or its gradient is infinite (a product would give NaN). The operation is
     linear in x and its own adjoint, so backward is dropout of ``gy`` with the same mask.
     """
 
-    def forward(self, x, word, scale):
-        self.word, self.scale = word, scale
+    def forward(self, x, keep, scale):
+        self.keep, self.scale = keep, scale
         if not scale:  # p = 1: nothing is kept
             return self.xp.zeros(x.shape, dtype=x.dtype)
         y = x * x.dtype.type(scale)
-        return _keep_bits(self.xp, word, y, out=y)
+        return _zero_unless(self.xp, keep, y, out=y)
 
     def backward(self, gy):
-        return Dropout.apply(gy, word=self.word, scale=self.scale)
+        return Dropout.apply(gy, keep=self.keep, scale=self.scale)
 
 
 def _drop(input: Tensor, p: float, mask_shape: tuple) -> Tensor:
@@ -37,8 +36,7 @@ def _drop(input: Tensor, p: float, mask_shape: tuple) -> Tensor:
     else:
         draws = backend.generator(input.device).random(mask_shape, dtype=backend.DEFAULT_FLOAT)
         keep = draws >= p
-    word = _select_word(xp, keep, input.dtype)
-    return Dropout.apply(input, word=word, scale=1.0 / (1.0 - p) if p < 1.0 else 0.0)
+    return Dropout.apply(input, keep=keep, scale=1.0 / (1.0 - p) if p < 1.0 else 0.0)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:

@@ -21,7 +21,6 @@ from shenjing.backend import erf as erf_array
 from shenjing.backend import to_device as move_array
 from shenjing.ops.checks import (
     as_operand,
-    broadcast_shape,
     float_input,
     promote,
     require_tensor,
@@ -58,32 +57,17 @@ def _zero_unless(xp, condition, a, out=None, invert: bool = False):
     """``a`` where ``condition`` holds (where it fails with ``invert``), +0 elsewhere.
 
     A select, not ``a * condition``: an infinite or NaN element that is dropped gives 0, where
-    the product gives NaN. It ANDs the bits of ``a`` (a float array; ``condition`` broadcasts
-    against it) with an all-ones or all-zeros word, which costs what the product costs; NumPy's
+    the float product gives NaN. It multiplies the bits of ``a`` (a float array, read as
+    integers of its size; ``condition`` broadcasts against it) by the condition's 0 or 1, which
+    keeps a word or clears it to +0 in one pass: faster than the float product, where NumPy's
     ``where`` is about six times slower on a random mask. Writes into ``out`` when given.
     """
-    word = _select_word(xp, condition, a.dtype, invert)
-    if out is None and word.shape == broadcast_shape("where", word.shape, a.shape):
-        out = word.view(a.dtype)  # fresh and of the result's shape: no second buffer
-    return _keep_bits(xp, word, a, out)
-
-
-def _select_word(xp, condition, dtype, invert: bool = False):
-    """Per element of ``condition``, an int of ``dtype``'s size: all ones where it holds (where
-    it fails, with ``invert``), 0 elsewhere; what ``_keep_bits`` ANDs a float array with."""
-    ints = _SAME_SIZE_INT[dtype.itemsize]
-    # True -> -1 (all ones), False -> 0; inverted: True -> 0, False -> -1
     if invert:
-        return xp.subtract(condition, 1, dtype=ints)
-    return xp.subtract(0, condition, dtype=ints)
-
-
-def _keep_bits(xp, word, a, out=None):
-    """The float array ``a`` where ``word`` is all ones, +0 where it is 0 (into ``out``)."""
-    ints = word.dtype
+        condition = xp.logical_not(condition)
+    ints = _SAME_SIZE_INT[a.dtype.itemsize]
     if out is None:
-        return xp.bitwise_and(word, a.view(ints)).view(a.dtype)
-    xp.bitwise_and(word, a.view(ints), out=out.view(ints))
+        return xp.multiply(a.view(ints), condition, dtype=ints).view(a.dtype)
+    xp.multiply(a.view(ints), condition, out=out.view(ints), dtype=ints)
     return out
 
 

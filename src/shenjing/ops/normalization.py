@@ -49,7 +49,9 @@ class Normalize(Function):
     ``s (gy - mean(gy) - y mean(gy y))``, finite there, where differentiating the composite of
     var, sqrt and division met inf * 0 = NaN.
     One operation, made of differentiable ones in backward (gradients of every order), that
-    keeps only its output and statistics: x is never copied to float64 as a whole.
+    keeps only its output and statistics for backward. The sums run in float64 (a temporary
+    float64 array of x's deviations, freed before the output is made), as PyTorch's CPU kernels
+    accumulate.
     """
 
     def forward(self, x, dims, eps):
