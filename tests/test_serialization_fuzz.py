@@ -1,6 +1,6 @@
 """sj.load against damaged and hostile files: thousands of seeded mutations of valid checkpoints
-(truncations, flipped bytes, edited headers, structures, zip entries and .npy headers) each give
-a correct load or a CheckpointError naming the file, never another exception."""
+(truncations, flipped bytes, edited headers, structures, zip entries, zip size fields and .npy
+headers) each give a correct load or a CheckpointError naming the file, never another exception."""
 
 import copy
 import io
@@ -365,8 +365,36 @@ def _edit_npy(rng, content: bytes) -> bytes:
     return _npy(f"{{'descr': {descr!r}, 'fortran_order': {fortran}, 'shape': {shape}, }}", body)
 
 
+def _edit_sizes(rng, data: bytes) -> bytes:
+    """One entry's compression method or size fields rewritten, in its central directory record
+    (what zipfile trusts) and often its local header too: sizes off by one, zero, far beyond
+    the file or beyond deflate's 1032-fold limit, a method numpy never writes."""
+    out = bytearray(data)
+    records = [i for i in range(len(out) - 46) if out[i:i + 4] == b"PK\x01\x02"]
+    central = records[rng.integers(len(records))]
+    (local,) = struct.unpack_from("<I", out, central + 42)
+    method, packed, size = struct.unpack_from("<H4xII", out, central + 10)
+    fields = {"method": (10, 8, "<H"), "packed": (20, 18, "<I"), "size": (24, 22, "<I")}
+    field = list(fields)[rng.integers(len(fields))]
+    if field == "method":
+        value = int(rng.choice([0, 8, 12, 14, 99]))
+    else:
+        current = packed if field == "packed" else size
+        options = [0, 1, current - 1, current + 1, 2 * current, 1033 * packed, 1032 * packed,
+                   len(out), 2 ** 31, 2 ** 32 - 2]
+        value = int(options[rng.integers(len(options))]) % 2 ** 32
+    in_central, in_local, fmt = fields[field]
+    struct.pack_into(fmt, out, central + in_central, value)
+    if rng.random() < 0.7 and local + 30 <= len(out):
+        struct.pack_into(fmt, out, local + in_local, value)
+    return bytes(out)
+
+
 def _mutate_npz(rng, data: bytes) -> bytes:
-    choice = rng.integers(12)
+    choice = rng.integers(13)
+    if choice == 12:  # stored or deflated, then a size field or the method rewritten
+        deflate = rng.random() < 0.5
+        return _edit_sizes(rng, _zip(_entries(data), zipfile.ZIP_DEFLATED) if deflate else data)
     if choice == 0:
         return _truncate(rng, data)
     if choice == 1:

@@ -10,7 +10,10 @@ nesting is kept as JSON beside them. Loading therefore never executes code from 
   ``__metadata__`` under ``shenjing.structure``; a file without it (written by another library)
   loads as a flat ``{name: tensor}`` dict;
 - ``.npz``: NumPy's zip of ``.npy`` arrays, read here entry by entry: only plain numeric arrays,
-  each checked against the size its entry holds, never a pickled object.
+  each checked against the size its entry holds, never a pickled object. Sizes a zip entry
+  cannot truly have (more than its stored bytes, or than deflate's 1032-fold expansion, or data
+  past the end of the file) are refused before anything is allocated, and each array is read
+  into its own memory a chunk at a time, so loading costs about the arrays' size.
 
 Anything else, a PyTorch file included, is a ``CheckpointError`` that names the file and says
 what is wrong. Files are written to a temporary name in the same folder and renamed over the
@@ -312,7 +315,7 @@ def _load_zip(path: Path):
 
     source = str(path)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
             if any(name.endswith("data.pkl") for name in archive.namelist()):
                 raise CheckpointError(f"{source}: a PyTorch file (torch.save's zip format); "
                                       f"{_NO_PYTORCH}")
@@ -321,6 +324,7 @@ def _load_zip(path: Path):
                 if not info.filename.endswith(".npy"):
                     raise CheckpointError(f"{source}: not an .npz checkpoint (it holds "
                                           f"{info.filename!r:.80}, which is not a .npy array)")
+                _check_entry_sizes(file, info, source)  # before a byte of it is read
                 with archive.open(info) as member:
                     entries[info.filename[:-4]] = _read_npy(member, info, source)
     except CheckpointError:
@@ -329,7 +333,7 @@ def _load_zip(path: Path):
     # unknown compression method, an encrypted entry.
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
             RuntimeError) as exc:
-        raise CheckpointError(f"{source}: corrupt or truncated .npz file ({str(exc):.200})") \
+        raise CheckpointError(f"{source}: corrupt or truncated .npz file ({_reason(exc):.200})") \
             from None
     if not entries:
         raise CheckpointError(f"{source}: a zip file without arrays, not an .npz checkpoint")
@@ -342,6 +346,56 @@ def _load_zip(path: Path):
     if structure.dtype != numpy.uint8 or structure.ndim != 1:
         raise CheckpointError(f"{source}: corrupt structure (not JSON text)")
     return _unflatten(_parse_structure(structure.tobytes(), source), arrays, source)
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, for a message: zipfile raises a bare ``EOFError`` on missing data."""
+    if str(exc):
+        return str(exc)
+    return "the data ends early" if isinstance(exc, EOFError) else type(exc).__name__
+
+
+# Deflate expands data at most 1032-fold (zlib's technical notes): an entry announcing more
+# belongs to a forged file, and this bounds what a small file can make load allocate.
+_DEFLATE_MAX_RATIO = 1032
+_CHUNK = 1 << 20  # bytes read at a time from an entry
+
+
+def _check_entry_sizes(file, info, source: str) -> None:
+    """Refuse a zip entry whose sizes cannot be true, before anything is allocated for it.
+
+    The central directory's sizes are what zipfile trusts: a stored entry holds exactly its
+    compressed size, a deflated one at most 1032 times that, and its data lies within the file.
+    NumPy writes only these two methods (``savez``, ``savez_compressed``).
+    """
+    import zipfile
+
+    where = f"{source}: entry {info.filename!r:.80}"
+    size, packed = info.file_size, info.compress_size
+    if info.flag_bits & 0x1:  # its stored size would include the 12-byte encryption header
+        raise CheckpointError(f"{where}: encrypted, which .npz files never are")
+    if info.compress_type == zipfile.ZIP_STORED:
+        if size != packed:
+            raise CheckpointError(f"{where}: uncompressed, yet its size ({size} bytes) is not "
+                                  f"its stored size ({packed} bytes)")
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        if size > _DEFLATE_MAX_RATIO * packed:
+            raise CheckpointError(f"{where}: claims {size} bytes deflated into {packed}, more "
+                                  f"than deflate's limit of {_DEFLATE_MAX_RATIO} to 1")
+    else:
+        raise CheckpointError(f"{where}: compression method {info.compress_type}, which .npz "
+                              "files do not use (only stored or deflated)")
+    # The data begins after the local header (30 bytes, then a name and an extra field).
+    file.seek(info.header_offset)
+    local = file.read(30)
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise CheckpointError(f"{where}: no local file header at offset {info.header_offset}")
+    start = info.header_offset + 30 + int.from_bytes(local[26:28], "little") \
+        + int.from_bytes(local[28:30], "little")
+    end = os.fstat(file.fileno()).st_size
+    if start + packed > end:
+        raise CheckpointError(f"{where}: its {packed} bytes of data would end at byte "
+                              f"{start + packed}, past the end of the file ({end} bytes)")
 
 
 def _read_npy(member, info, source: str):
@@ -360,7 +414,7 @@ def _read_npy(member, info, source: str):
         shape, fortran_order, dtype = reader(member)
     except (ValueError, TypeError, KeyError, SyntaxError, RecursionError, MemoryError,
             tokenize.TokenError) as exc:  # what numpy's header parser can raise on garbage
-        raise CheckpointError(f"{where}: corrupt .npy header ({str(exc):.200})") from None
+        raise CheckpointError(f"{where}: corrupt .npy header ({_reason(exc):.200})") from None
     if dtype.hasobject:
         raise CheckpointError(f"{where}: an array of Python objects, which only pickle can read; "
                               "shenjing never unpickles")
@@ -372,8 +426,23 @@ def _read_npy(member, info, source: str):
     if size != info.file_size - member.tell():
         raise CheckpointError(f"{where}: shape {shape} needs {size} bytes, the entry holds "
                               f"{info.file_size - member.tell()}")
-    data = member.read(size)
-    if len(data) != size or member.read(1):  # reading to the end also checks the CRC
-        raise CheckpointError(f"{where}: truncated")
-    array = numpy.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
-    return _native(numpy.array(array, order="C"))  # a copy: frombuffer's array is read-only
+    # Read into the array itself, a chunk at a time: the peak is the array, not three copies.
+    data = numpy.empty(size, dtype=numpy.uint8)
+    view = memoryview(data)
+    filled = 0
+    while filled < size:
+        chunk = member.read(min(_CHUNK, size - filled))
+        if not chunk:
+            raise CheckpointError(f"{where}: truncated (it holds {filled} of {size} bytes)")
+        view[filled:filled + len(chunk)] = chunk
+        filled += len(chunk)
+    if member.read(1):  # reading to the end also checks the CRC
+        raise CheckpointError(f"{where}: more data than its shape {shape} needs")
+    if dtype.kind == "b":
+        numpy.minimum(data, 1, out=data)  # a corrupt byte could hold 2..255
+    array = data.view(dtype)
+    if not dtype.isnative:
+        array = array.byteswap(inplace=True).view(dtype.newbyteorder("="))
+    # C order, as every tensor is: a copy only for a Fortran-ordered array
+    array = array.reshape(shape, order="F" if fortran_order else "C")
+    return numpy.require(array, requirements="C")
