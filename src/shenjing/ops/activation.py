@@ -97,8 +97,9 @@ class ReLU(Function):
     def backward(self, gy):
         (y,) = self.saved_tensors
         # Selected, not multiplied by a mask: an infinite gy gives 0 where y <= 0 (x = 0
-        # included), not NaN; a NaN input passes gy, as in PyTorch.
-        return where(Tensor._make(y._data <= 0), 0.0, gy)
+        # included), not NaN; a NaN input passes gy, as in PyTorch. y is 0 or above (or NaN),
+        # so y != 0 is exactly "not y <= 0", in one comparison.
+        return where(Tensor._make(y._data != 0), gy, 0.0)
 
 
 def relu(input: Tensor) -> Tensor:
