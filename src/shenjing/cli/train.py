@@ -19,7 +19,15 @@ from shenjing.cli.run_folder import (
     METRICS,
     MODEL,
     VOCAB,
+    AlreadyFinished,
+    RunInterrupted,
     RunTag,
+    checkpoint_run_id,
+    finished,
+    new_run_id,
+    open_run_folder,
+    read_json,
+    remove_stale,
 )
 from shenjing.serialization import save_json
 
@@ -169,7 +177,6 @@ def _start(args, default_out: str) -> tuple[Path, dict | None]:
     """Check the run folder as asked and settle the options; returns the folder and the
     recorded config to resume (None for a new run). The data folder becomes absolute, so that
     the run can be resumed and evaluated from anywhere."""
-    from shenjing.cli.run_folder import AlreadyFinished, finished, open_run_folder
     from shenjing.cli.tasks import TEXT_TASKS, data_folder
     from shenjing.datasets import data_root
 
@@ -249,13 +256,11 @@ def run(args) -> int:
         name = args.model
     print(f"training a {size:,}-parameter {name} on {args.dataset} "
           f"({len(splits.train):,} training samples)", flush=True)
-    tag = RunTag(config.run_id)
-    history = _fit(sj.train.fit, out, args, tag, model, train_loader, val_loader,
-                   loss=sj.nn.functional.cross_entropy, optimizer=optimizer,
-                   epochs=args.epochs, callbacks=callbacks,
-                   scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
-                   verbose=not args.quiet)
-    seconds = tag.seconds
+    history, seconds = _fit(sj.train.fit, out, args, config.run_id, model, train_loader,
+                            val_loader, loss=sj.nn.functional.cross_entropy,
+                            optimizer=optimizer, epochs=args.epochs, callbacks=callbacks,
+                            scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
+                            verbose=not args.quiet)
     with _interruptible(out, args):
         test = sj.train.evaluate(model, DataLoader(splits.test, batch_size=1024),
                                  loss=sj.nn.functional.cross_entropy)
@@ -277,33 +282,30 @@ def _recordable(args) -> dict:
 
 def _run_id(recorded: dict | None) -> str:
     """The resumed run's id, or a new one (also for a run recorded before runs had ids)."""
-    from shenjing.cli.run_folder import new_run_id
-
     return (recorded or {}).get("run_id") or new_run_id()
 
 
-def _fit(fit, out: Path, args, tag, *positional, callbacks=(), **options):
+def _fit(fit, out: Path, args, run_id: str, *positional, callbacks=(), **options):
     """``fit`` or ``fit_sequence`` with the run folder's last.safetensors: written after every
     epoch, resumed from with ``--resume`` when it is this run's; Ctrl-C ends in one line that
-    says what was kept."""
-    from shenjing.cli.run_folder import checkpoint_run_id
-
-    last = out / LAST
+    says what was kept. Returns the history and the seconds spent training, over every
+    session of the run."""
+    last, tag = out / LAST, RunTag(run_id)
     resume_from = None
     if args.resume and last.exists():
-        if checkpoint_run_id(last) == tag.run_id:
+        if checkpoint_run_id(last) == run_id:
             resume_from = last
         else:  # an overwritten run's, or from before runs had ids
             print(f"{last} is not this run's: starting from the first epoch", flush=True)
     with _interruptible(out, args):
-        return fit(*positional, callbacks=[*callbacks, tag], save_last=last,
-                   resume_from=resume_from, **options)
+        history = fit(*positional, callbacks=[*callbacks, tag], save_last=last,
+                      resume_from=resume_from, **options)
+    return history, tag.seconds
 
 
 @contextlib.contextmanager
 def _interruptible(out: Path, args):
     """Turns Ctrl-C into one line: where training stopped, what was kept, how to resume."""
-    from shenjing.cli.run_folder import RunInterrupted, checkpoint_run_id, read_json
     from shenjing.train import TrainingInterrupted
 
     try:
@@ -322,8 +324,6 @@ def _interruptible(out: Path, args):
 def _finish(out: Path, run_id: str, results: dict) -> None:
     """Write metrics.json last, naming the run: from then on the folder holds a finished run.
     An overwritten run's files that this run did not write again are removed."""
-    from shenjing.cli.run_folder import remove_stale
-
     save_json({**results, "run_id": run_id}, out / METRICS)
     remove_stale(out, run_id)
 
@@ -404,12 +404,11 @@ def run_charlm(args) -> int:
           f"{args.model.upper()}, hidden {args.hidden[0]}, embedding {args.embedding}) on "
           f"{source}: {len(train_text):,} training and {len(val_text):,} validation characters, "
           f"{len(vocab)} distinct", flush=True)
-    tag = RunTag(config.run_id)
-    history = _fit(sj.train.fit_sequence, out, args, tag, model, train_batches, val_batches,
-                   optimizer=optimizer, epochs=args.epochs, callbacks=callbacks,
-                   scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
-                   verbose=not args.quiet)
-    seconds = tag.seconds
+    history, seconds = _fit(sj.train.fit_sequence, out, args, config.run_id, model,
+                            train_batches, val_batches, optimizer=optimizer,
+                            epochs=args.epochs, callbacks=callbacks,
+                            scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
+                            verbose=not args.quiet)
     with _interruptible(out, args):
         checkpoint = sj.load(best_path)  # the best epoch's weights, whatever came after
         model.load_state_dict(checkpoint["model"])
