@@ -28,7 +28,7 @@ from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, windows
 from shenjing.backend.pool import POOL
-from shenjing.ops.checks import pair, require_tensor
+from shenjing.ops.checks import pair, require_dtype_of, require_tensor
 from shenjing.ops.linalg import MatMul
 from shenjing.ops.reduce import Sum
 
@@ -423,14 +423,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
             f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]} (input shape "
             f"{tuple(input.shape)}, padding {padding!r})")
-    # RuntimeError, as PyTorch: mixed dtypes are refused, never cast silently.
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"conv2d: input of dtype {input.dtype} and weight of dtype "
-                           f"{weight.dtype} differ; convert the input, e.g. with "
-                           f".to(weight.dtype)")
-    if bias is not None and bias.dtype != weight.dtype:
-        raise RuntimeError(f"conv2d: bias of dtype {bias.dtype} and weight of dtype "
-                           f"{weight.dtype} differ; convert the bias, e.g. with .to(weight.dtype)")
+    require_dtype_of("conv2d", "input", input, weight)
+    require_dtype_of("conv2d", "bias", bias, weight)
     # The weight's gradient needs im2col's columns again, unless it is made by shifts.
     keep_columns = weight.requires_grad and is_grad_enabled() and not (
         _weight_gradient_by_shifts_fits(geometry, input.shape, weight.shape, (oh, ow),
