@@ -320,14 +320,18 @@ class Module:
         ``mixed_precision`` accepts float16 input in a float32 layer, as PyTorch's normalisation
         layers do.
         """
-        parameters = [p for p in self._parameters.values() if p is not None]
-        buffers = [b for b in self._buffers.values() if b is not None and is_floating(b.dtype)]
-        reference = parameters or buffers
-        if not reference or not isinstance(input, Tensor) or input.dtype == reference[0].dtype:
+        # Called on every forward: the first parameter decides, without building lists.
+        kind = "parameters"
+        reference = next((p for p in self._parameters.values() if p is not None), None)
+        if reference is None:
+            kind = "buffers"
+            reference = next((b for b in self._buffers.values()
+                              if b is not None and is_floating(b.dtype)), None)
+        if reference is None or not isinstance(input, Tensor) or input.dtype == reference.dtype:
             return  # no dtype to match, or not a tensor (which the operation itself refuses)
-        if mixed_precision and input.dtype == float16 and reference[0].dtype == float32:
+        if mixed_precision and input.dtype == float16 and reference.dtype == float32:
             return
-        expected, kind = reference[0].dtype, "parameters" if parameters else "buffers"
+        expected = reference.dtype
         target = _CONVERTERS.get(expected, f"to({expected})")
         variable = "x" if name == "input" else name
         fix = f"convert the {name} with {variable}.{target}"
