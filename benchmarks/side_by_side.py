@@ -28,19 +28,34 @@ def add_arguments(parser, rounds: int, steps: int) -> None:
 
 
 class Trainer:
-    """One library's model, started from ``weights`` (a state dict of arrays), with Adam and
-    its batches: ``steps(n)`` trains n steps and returns each step's seconds. Subclasses
-    define ``loss(x, y)``, the forward pass and its loss."""
+    """One library's model, started from ``weights`` (a state dict of arrays), with its optimizer
+    (Adam at ``lr`` unless ``optimizer(params)`` makes another) and its batches: ``steps(n)``
+    trains n steps and returns each step's seconds. Subclasses define ``loss(x, y)``, the forward
+    pass and its loss.
 
-    def __init__(self, m, model, weights: dict, lr: float, batches: list):
+    A step is ``train_step(x, y)``: zero_grad, forward, loss, backward, optimizer step; it
+    returns the loss tensor. ``steps`` times ``self.run``, which is ``train_step`` unless a
+    benchmark replaces it with a compiled version of it (``torch.compile``, ``sj.compile``).
+    """
+
+    def __init__(self, m, model, weights: dict, lr: float, batches: list, optimizer=None):
         self.m, self.model = m, model
         model.load_state_dict({k: m.tensor(v) for k, v in weights.items()})
-        self.optimizer = m.optim.Adam(model.parameters(), lr=lr)
+        self.optimizer = (optimizer(model.parameters()) if optimizer is not None
+                          else m.optim.Adam(model.parameters(), lr=lr))
         self.batches = [(m.tensor(x), m.tensor(y)) for x, y in batches]
         self.next, self.last_loss = 0, None
+        self.run = self.train_step
 
     def loss(self, x, y):
         raise NotImplementedError
+
+    def train_step(self, x, y):
+        self.optimizer.zero_grad()
+        loss = self.loss(x, y)
+        loss.backward()
+        self.optimizer.step()
+        return loss
 
     def steps(self, n: int) -> list[float]:
         times = []
@@ -48,10 +63,7 @@ class Trainer:
             x, y = self.batches[self.next % len(self.batches)]
             self.next += 1
             start = time.perf_counter()
-            loss = self.loss(x, y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
+            loss = self.run(x, y)
             times.append(time.perf_counter() - start)
             self.last_loss = loss.item()
         return times
@@ -130,7 +142,7 @@ def report_times(times: dict) -> None:
           f"{theirs:.1f}, ratio {ours / theirs:.2f} (fastest steps: {fastest:.2f})")
 
 
-def _status_mib(field: str) -> float:
+def status_mib(field: str) -> float:
     """A memory figure of this process from /proc/self/status (Linux), in MiB."""
     with open("/proc/self/status") as status:
         for line in status:
@@ -147,9 +159,9 @@ def peak_memory(trainer, steps: int) -> None:
     trainer.steps(1)
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # reset the peak resident set (VmHWM) to the current one
-    before = _status_mib("VmRSS")
+    before = status_mib("VmRSS")
     trainer.steps(steps)
-    peak = _status_mib("VmHWM")
+    peak = status_mib("VmHWM")
     print(f"{peak:.0f} {peak - before:.0f}")
 
 

@@ -31,6 +31,21 @@ def test_train_then_eval_a_2d_set(tmp_path, capsys):
     assert f"accuracy {100 * metrics['test_accuracy']:.2f} %" in printed
 
 
+@pytest.mark.parametrize("task", [["quadrants", "--epochs", "5"],
+                                  ["charlm", "--text", str(SHARED_DATA / "tinyshakespeare" /
+                                                          "input.txt"),
+                                   "--limit", "3000", "--epochs", "2", "--hidden", "16",
+                                   "--seq-len", "16", "--clip", "1.0"]],
+                         ids=["mlp", "charlm"])
+def test_compiled_and_eager_training_write_the_same_history(tmp_path, task):
+    histories = []
+    for flag in ("--compile", "--no-compile"):
+        out = tmp_path / flag.strip("-")
+        assert main(["train", *task, "--out", str(out), "--quiet", flag]) == 0
+        histories.append(json.loads((out / "history.json").read_text()))
+    assert histories[0] == histories[1]
+
+
 @requires_mnist
 def test_train_mnist_subset_then_predict_an_image_file(tmp_path, capsys, monkeypatch):
     from PIL import Image

@@ -8,11 +8,11 @@ from tests.datasets import SHARED_DATA, requires_mnist
 from tests.viz import check_gif, check_png
 
 # Each picture's size in pixels: its figure's size in inches at 100 dpi, as shenjing.viz draws
-# it. The graph's depends on its layout (Graphviz's or matplotlib's), so it is not fixed here.
+# it. The graphs' depend on their layout (Graphviz's or matplotlib's), so they are not fixed here.
 SIZES = {"quadrants-surface.png": (420, 420), "quadrants-curves.png": (720, 320),
          "universal-approximation.png": (900, 620), "activations.png": (1300, 500),
-         "graph.png": None, "gradient-flow.png": (1000, 380), "training-health.png": (1200, 340),
-         "optimizers.png": (1380, 460)}
+         "graph.png": None, "static-graph.png": None, "gradient-flow.png": (1000, 380),
+         "training-health.png": (1200, 340), "optimizers.png": (1380, 460)}
 MNIST_SIZES = {"mnist-weights.png": (800, 765), "mnist-templates.png": (730, 355)}
 PICTURES = list(SIZES)
 
@@ -30,7 +30,8 @@ def _lines(printed: str, out) -> dict:
 def _check_pictures(out, sizes: dict, frames: int) -> None:
     """Every picture of ``sizes`` is a non-blank PNG of its size, small enough for a repository;
     the animation has ``frames`` frames of one size, and the surface moves while it trains; the
-    graph of the 2-6-4 network holds its layers."""
+    graph of the 2-6-4 network holds its layers, and the static graph of its training step (the
+    program sj.compile traced, drawn beside the dynamic graph) every phase up to the updates."""
     for name, size in sizes.items():
         check_png(out / name, size=size)
         assert (out / name).stat().st_size < 200_000, name
@@ -45,6 +46,14 @@ def _check_pictures(out, sizes: dict, frames: int) -> None:
                  "CrossEntropy"):
         assert node in dot, node
     assert dot.count("->") == 9
+    width, height = check_png(out / "static-graph.png").shape[1::-1]
+    assert width >= 900 and height >= 600, (width, height)  # two graphs side by side
+    program = (out / "static-graph.txt").read_text().splitlines()
+    assert program[0].startswith("%input : (8, 2) float32 = input")
+    assert sum("= linear(" in line for line in program) == 2
+    assert sum("= accumulate_grad(" in line for line in program) == 4
+    assert sum("= adam.update" in line for line in program) == 4, "no updates in the program"
+    assert program[-1].startswith("return %")
 
 
 def test_quick_demo_without_mnist_draws_the_rest(tmp_path, monkeypatch, capsys):
@@ -54,11 +63,12 @@ def test_quick_demo_without_mnist_draws_the_rest(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--out", str(out), "--quick"]) == 0
     printed = capsys.readouterr().out
     shown = _lines(printed, out)
-    assert sorted(shown) == sorted(PICTURES + ["quadrants-training.gif", "graph.dot"])
+    assert sorted(shown) == sorted(PICTURES + ["quadrants-training.gif", "graph.dot",
+                                               "static-graph.txt"])
     assert sorted(p.name for p in out.iterdir()) == sorted(shown)  # nothing else written
     _check_pictures(out, SIZES, frames=5)
     assert "MNIST not found" in printed
-    assert f"10 pictures in {out}/" in printed
+    assert f"12 pictures in {out}/" in printed
 
 
 @requires_mnist
@@ -67,7 +77,7 @@ def test_the_real_demo_end_to_end(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--data", str(SHARED_DATA)]) == 0
     printed = capsys.readouterr().out
     shown = _lines(printed, out)
-    assert len(shown) == 12 and f"12 pictures in {out}/" in printed
+    assert len(shown) == 14 and f"14 pictures in {out}/" in printed
     assert sorted(p.name for p in out.iterdir()) == sorted(shown)
     _check_pictures(out, SIZES | MNIST_SIZES, frames=21)
     # what the lines promise, the training delivered

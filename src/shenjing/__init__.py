@@ -9,13 +9,8 @@ tensor([2., 4., 6.])
 """
 
 from shenjing import autograd, classic, data, datasets, models, nn, optim, train, viz, word2vec
-from shenjing.autograd import (
-    Tensor,
-    enable_grad,
-    is_grad_enabled,
-    no_grad,
-    set_grad_enabled,
-)
+from shenjing._tensor import Tensor
+from shenjing.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from shenjing.autograd.function import ShapeError
 from shenjing.backend import Device, DeviceError, initial_seed, manual_seed
 from shenjing.backend import Device as device
@@ -133,6 +128,7 @@ from shenjing.ops.shape import (
     unsqueeze,
 )
 from shenjing.serialization import load, save
+from shenjing.static import compile
 from shenjing.summary import summary
 
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numbers
 
 from shenjing import backend
+from shenjing.autograd import tracing
 from shenjing.autograd.tensor import Tensor
 
 
@@ -28,6 +29,12 @@ def _finish(array, requires_grad: bool) -> Tensor:
     if requires_grad:
         t.requires_grad = True  # checks that the dtype can carry gradients
     return t
+
+
+def _made(name: str, build, requires_grad: bool) -> Tensor:
+    """The tensor of the array ``build()`` makes. Run as a kernel, so that a compiled step makes
+    it again (draws it again, for random ones) on every replay instead of reusing the first."""
+    return _finish(tracing.kernel(build, name=name), requires_grad)
 
 
 def _module(device):
@@ -65,9 +72,9 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> sj.zeros(2, 3).shape
     (2, 3)
     """
-    xp = _module(device)
-    array = xp.zeros(_size("zeros", size), dtype=backend.as_dtype(dtype) or backend.DEFAULT_FLOAT)
-    return _finish(array, requires_grad)
+    xp, shape = _module(device), _size("zeros", size)
+    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    return _made("zeros", lambda: xp.zeros(shape, dtype=dtype), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -77,9 +84,9 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     >>> sj.ones(2)
     tensor([1., 1.])
     """
-    xp = _module(device)
-    array = xp.ones(_size("ones", size), dtype=backend.as_dtype(dtype) or backend.DEFAULT_FLOAT)
-    return _finish(array, requires_grad)
+    xp, shape = _module(device), _size("ones", size)
+    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    return _made("ones", lambda: xp.ones(shape, dtype=dtype), requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -89,9 +96,9 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     >>> sj.empty(2, 3).shape
     (2, 3)
     """
-    xp = _module(device)
-    array = xp.empty(_size("empty", size), dtype=backend.as_dtype(dtype) or backend.DEFAULT_FLOAT)
-    return _finish(array, requires_grad)
+    xp, shape = _module(device), _size("empty", size)
+    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    return _made("empty", lambda: xp.empty(shape, dtype=dtype), requires_grad)
 
 
 def _fill_dtype(value):
@@ -111,8 +118,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     """
     xp = _module(device)
     size = _size("full", size if isinstance(size, (tuple, list)) else (size,))
-    array = xp.full(size, fill_value, dtype=backend.as_dtype(dtype) or _fill_dtype(fill_value))
-    return _finish(array, requires_grad)
+    dtype = backend.as_dtype(dtype) or _fill_dtype(fill_value)
+    return _made("full", lambda: xp.full(size, fill_value, dtype=dtype), requires_grad)
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None,
@@ -131,8 +138,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
         raise ValueError("arange: step must be non-zero")
     integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     dtype = backend.as_dtype(dtype) or (backend.DEFAULT_INT if integral else backend.DEFAULT_FLOAT)
-    array = _module(device).arange(start, end, step).astype(dtype, copy=False)
-    return _finish(array, requires_grad)
+    xp = _module(device)
+    return _made("arange", lambda: xp.arange(start, end, step).astype(dtype, copy=False),
+                 requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None,
@@ -146,8 +154,9 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
-    array = _module(device).linspace(start, end, steps).astype(dtype, copy=False)
-    return _finish(array, requires_grad)
+    xp = _module(device)
+    return _made("linspace", lambda: xp.linspace(start, end, steps).astype(dtype, copy=False),
+                 requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None,
@@ -160,7 +169,8 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
             [0., 1.]])
     """
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
-    return _finish(_module(device).eye(n, m, dtype=dtype), requires_grad)
+    xp = _module(device)
+    return _made("eye", lambda: xp.eye(n, m, dtype=dtype), requires_grad)
 
 
 def _float_dtype(op: str, dtype):
@@ -181,9 +191,10 @@ def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """
     device = backend.as_device(device)
     dtype = _float_dtype("rand", dtype)
-    gen = backend.generator(device)
-    array = gen.random(_size("rand", size), dtype=dtype if dtype.itemsize >= 4 else None)
-    return _finish(array.astype(dtype, copy=False), requires_grad)
+    shape = _size("rand", size)
+    return _made("rand", lambda: backend.generator(device).random(
+        shape, dtype=dtype if dtype.itemsize >= 4 else None).astype(dtype, copy=False),
+        requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -195,10 +206,10 @@ def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     """
     device = backend.as_device(device)
     dtype = _float_dtype("randn", dtype)
-    gen = backend.generator(device)
-    array = gen.standard_normal(_size("randn", size),
-                                dtype=dtype if dtype.itemsize >= 4 else None)
-    return _finish(array.astype(dtype, copy=False), requires_grad)
+    shape = _size("randn", size)
+    return _made("randn", lambda: backend.generator(device).standard_normal(
+        shape, dtype=dtype if dtype.itemsize >= 4 else None).astype(dtype, copy=False),
+        requires_grad)
 
 
 def randint(*args, size=None, dtype=None, device=None) -> Tensor:
@@ -220,8 +231,9 @@ def randint(*args, size=None, dtype=None, device=None) -> Tensor:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     device = backend.as_device(device)
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_INT
-    array = backend.generator(device).integers(low, high, size=_size("randint", (size,)))
-    return _finish(array.astype(dtype, copy=False), False)
+    shape = _size("randint", (size,))
+    return _made("randint", lambda: backend.generator(device).integers(
+        low, high, size=shape).astype(dtype, copy=False), False)
 
 
 def randperm(n: int, *, dtype=None, device=None) -> Tensor:
@@ -233,7 +245,8 @@ def randperm(n: int, *, dtype=None, device=None) -> Tensor:
     """
     device = backend.as_device(device)
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_INT
-    return _finish(backend.generator(device).permutation(n).astype(dtype, copy=False), False)
+    return _made("randperm", lambda: backend.generator(device).permutation(n).astype(
+        dtype, copy=False), False)
 
 
 def _like(input: Tensor, dtype, device):

@@ -40,7 +40,7 @@ def _same_run(a: Path, b: Path) -> None:
 
 
 def test_a_run_killed_at_random_moments_and_resumed_ends_as_one_left_alone(tmp_path):
-    long = ["--epochs", "80"]  # about four seconds of training
+    long = ["--epochs", "160"]  # about four seconds of compiled training
     reference = tmp_path / "alone"
     subprocess.run(_command(reference, *long), check=True, capture_output=True, timeout=120)
     rng = random.Random(11)

@@ -130,6 +130,64 @@ def test_clip_grad_norm_bumps_the_gradient_version():
     assert [p.grad._version for p in params] == [v + 1 for v in versions]
 
 
+def traced(fn, *args, **kwargs):
+    """Call ``fn`` while a trace records; returns its result and the recorded kernel calls."""
+    from shenjing.autograd import tracing
+
+    trace = tracing.Trace()
+    tracing.start(trace)
+    try:
+        result = fn(*args, **kwargs)
+    finally:
+        tracing.stop()
+    return result, [call for call in trace.calls if call.kind == "kernel"]
+
+
+def test_clip_grad_norm_is_recorded_and_replays():
+    """Every array step is a kernel call and the norm stays an array, so a replay can rerun it."""
+    grads = make_grads(np.float64, scale=10.0)
+    params = with_grads(sj, grads, skip=(1,))
+    total, kernels = traced(clip_grad_norm_, params, 1.0)
+    assert [call.name for call in kernels] == (
+        ["get_total_norm", "clip_coef"] + ["clip_grads_with_norm_"] * 3
+    )
+    assert kernels[1].args == kernels[0].outputs  # the coefficient comes from the recorded norm
+    assert [call.mutates.source for call in kernels[2:]] == [params[i].grad for i in (0, 2, 3)]
+    # replaying the calls on fresh gradients clips them as an eager call does
+    fresh = make_grads(np.float64, scale=3.0, seed=5)
+    expected = with_grads(sj, fresh, skip=(1,))
+    clip_grad_norm_(expected, 1.0)
+    for p, g in zip(params, fresh):
+        if p.grad is not None:
+            p.grad.numpy()[...] = g
+    arrays = [params[i].grad.numpy() for i in (0, 2, 3)]
+    norm = kernels[0].target(*arrays, **kernels[0].params)
+    coef = kernels[1].target(norm, **kernels[1].params)
+    for call, g in zip(kernels[2:], arrays):
+        call.target(g, coef, **call.params)
+    for a, b in zip(grads_of(params), grads_of(expected)):
+        if b is not None:
+            np.testing.assert_array_equal(a, b)
+
+
+def test_clip_grad_value_is_recorded():
+    params = with_grads(sj, make_grads(np.float32, scale=2.0), skip=(0,))
+    _, kernels = traced(clip_grad_value_, params, 0.5)
+    assert [call.name for call in kernels] == ["clip_grad_value_"] * 3
+    assert [call.mutates.source for call in kernels] == [p.grad for p in params[1:]]
+
+
+def test_error_if_nonfinite_is_refused_while_tracing():
+    from shenjing.autograd.tracing import TraceError
+
+    params = with_grads(sj, make_grads(np.float64))
+    before = grads_of(params)
+    with pytest.raises(TraceError, match="error_if_nonfinite"):
+        traced(clip_grad_norm_, params, 1.0, error_if_nonfinite=True)
+    for a, b in zip(grads_of(params), before):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("clip_value", [0.3, 1, 5.0])
 def test_clip_grad_value_equals_pytorch(dtype, clip_value):

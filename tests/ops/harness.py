@@ -228,13 +228,15 @@ def check_against_torch(spec: OpSpec, case, seed: int = 0) -> None:
 
 
 def run_forward_and_backward(spec: OpSpec, case, dtype, seed: int = 0) -> None:
-    """Run a case once with a create_graph backward (for the coverage check)."""
+    """Run a case once with a plain backward (every training step's path) and a create_graph
+    one (for the coverage check)."""
     arrays = _arrays(case, seed)
     values = _to_module(sj, case, arrays, dtype)
     out = [y for y in flatten_outputs(spec.fn(sj, *values)) if y.requires_grad]
     inputs = _differentiable_inputs(case, values)
     if out and inputs:
         vs = [sj.randn(*y.shape, dtype=y.dtype) for y in out]
+        sj.autograd.grad(out, inputs, vs, retain_graph=True, allow_unused=True)
         grads = sj.autograd.grad(out, inputs, vs, create_graph=spec.second_order,
                                  allow_unused=True)
         if spec.second_order:

@@ -451,6 +451,123 @@ def test_lr_changed_in_the_group_takes_effect():
     assert w.tolist() == [0.0]
 
 
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_lr_changed_between_steps_takes_effect(name):
+    """Schedulers change group["lr"] between steps; the optimizer reads it when it steps."""
+    def trajectory(lib_name):
+        lib, opt_module = LIBS[lib_name]
+        params = make_params(lib, initial_weights())
+        X, Y = (lib.tensor(a) for a in data())
+        opt = getattr(opt_module, name)(params, **FULL_STATE[name])
+        out = []
+        for step in range(8):
+            opt.param_groups[0]["lr"] = 0.02 * (step % 3 + 1)
+            opt.zero_grad()
+            loss_fn(lib, params, X, Y).backward()
+            opt.step()
+            out.append([p.detach().numpy().copy() for p in params])
+        return out
+
+    assert_same_trajectory(trajectory("sj"), trajectory("torch"))
+
+
+def test_sgd_without_momentum_keeps_no_state():
+    w = sj.ones(2, requires_grad=True)
+    tw = torch.ones(2, requires_grad=True)
+    opt, topt = optim.SGD([w], lr=0.1), torch.optim.SGD([tw], lr=0.1)
+    w.sum().backward()
+    tw.sum().backward()
+    opt.step()
+    topt.step()
+    assert opt.state_dict()["state"] == topt.state_dict()["state"] == {}
+
+
+# -- the update as a recorded kernel (what sj.compile replays) -------------------------------------
+def traced_step(opt):
+    """Run one step while a trace records; returns the trace."""
+    from shenjing.autograd import tracing
+
+    trace = tracing.Trace()
+    tracing.start(trace)
+    try:
+        opt.step()
+    finally:
+        tracing.stop()
+    return trace
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_step_is_one_recorded_kernel_per_parameter_with_a_gradient(name):
+    a = sj.tensor([1.0, 2.0], requires_grad=True)
+    b = sj.tensor([3.0], requires_grad=True)
+    c = sj.tensor([[0.5, -0.5]], requires_grad=True)
+    opt = getattr(optim, name)([a, b, c], **FULL_STATE[name])
+    ((a * a).sum() + (c * c * c).sum()).backward()
+    trace = traced_step(opt)
+    kernels = [call for call in trace.calls if call.kind == "kernel"]
+    assert [call.name for call in kernels] == [f"{name.lower()}.update"] * 2
+    assert [call.mutates.source for call in kernels] == [a, c]
+    assert all(call.params["group"] is opt.param_groups[0] for call in kernels)
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_is_a_recorded_kernel_that_replays(set_to_none):
+    from shenjing.autograd import tracing
+
+    w = sj.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    trace = tracing.Trace()
+    tracing.start(trace)
+    try:
+        opt.zero_grad(set_to_none=set_to_none)
+    finally:
+        tracing.stop()
+    (call,) = [c for c in trace.calls if c.kind == "kernel"]
+    assert call.name == "zero_grad"
+    (w * w).sum().backward()  # a gradient again, which a replay must clear
+    call.target(**call.params)
+    assert w.grad is None if set_to_none else w.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_replaying_the_recorded_updates_equals_stepping(name):
+    """A replay calls the recorded update again with the same dicts, after lr has changed.
+
+    Record the first step, then replay its kernels on the new gradients for the next steps (as
+    sj.compile does) while an eager twin steps; both change lr between steps and must agree
+    bitwise: every option is read when the update runs, and first-step branches (SGD's momentum
+    buffer) are taken afresh.
+    """
+    X, Y = (sj.tensor(a) for a in data())
+
+    def setup():
+        params = make_params(sj, initial_weights())
+        return params, getattr(optim, name)(params, **FULL_STATE[name])
+
+    def backward(opt, params):
+        opt.zero_grad()
+        loss_fn(sj, params, X, Y).backward()
+
+    eager_params, eager = setup()
+    replay_params, replayed = setup()
+    backward(replayed, replay_params)
+    kernels = [call for call in traced_step(replayed).calls if call.kind == "kernel"]
+    backward(eager, eager_params)
+    eager.step()
+    for step in range(1, 10):
+        lr = 0.01 * (step % 4 + 1)
+        eager.param_groups[0]["lr"] = replayed.param_groups[0]["lr"] = lr
+        backward(eager, eager_params)
+        eager.step()
+        backward(replayed, replay_params)
+        for call, p in zip(kernels, replay_params):
+            call.target(p.detach().numpy(), p.grad.numpy(), **call.params)
+        for x, y in zip(eager_params, replay_params):
+            np.testing.assert_array_equal(x.detach().numpy(), y.detach().numpy())
+    assert repr(eager.state_dict()) == repr(replayed.state_dict())
+
+
 # -- argument checks -----------------------------------------------------------------------------
 BAD_ARGUMENTS = [
     ("SGD", {"lr": -0.1}, "learning rate.*lr"),

@@ -12,7 +12,9 @@ import heapq
 from collections.abc import Sequence
 
 from shenjing import backend
-from shenjing.autograd.function import AccumulateGrad, Node, ShapeError
+from shenjing.autograd import tracing
+from shenjing.autograd.broadcast import sum_to
+from shenjing.autograd.function import AccumulateGrad, Function, Node, ShapeError
 from shenjing.autograd.grad_mode import set_grad_enabled
 from shenjing.autograd.tensor import Tensor
 
@@ -86,7 +88,7 @@ def _roots_and_gradients(op: str, outputs, gradients):
                     f"{op}: the gradient can be implied only for scalar outputs, but output {i} "
                     f"has shape {y.shape}; pass gradient= (d loss / d output) explicitly"
                 )
-            g = Tensor._make(backend.array_module(y._data).ones_like(y._data))
+            g = Tensor._make(tracing.kernel(_ones_like, y))
         else:
             if not isinstance(g, Tensor):
                 g = Tensor(g, dtype=y.dtype, device=y.device)
@@ -137,7 +139,7 @@ def _run(roots, grads, retain_graph, create_graph, targets=None) -> dict[int, Te
                 edge is not None and edge[0] in needed for edge in node.next_edges
             ):
                 if not retain_graph:
-                    node.release()
+                    _release(node)
                 continue  # a target past which no other target lies
             if node.retained and targets is None:
                 for output_nr, ref in node.retained.items():
@@ -147,8 +149,17 @@ def _run(roots, grads, retain_graph, create_graph, targets=None) -> dict[int, Te
                 if edge is not None and g_in is not None:
                     send(edge[0], edge[1], _fit(node, g_in, meta))
             if not retain_graph:
-                node.release()
+                _release(node)
     return captured
+
+
+def _release(node) -> None:
+    """Free a node's saved tensors; recorded when the node frees more (a recurrent layer's
+    buffers), so that a compiled step frees them on every replay too."""
+    if tracing._active is not None and type(node).release is not Function.release:
+        tracing.kernel(type(node).release, node, name=f"release {node.name()}")
+    else:
+        node.release()
 
 
 def _call_backward(node, gys) -> tuple:
@@ -160,8 +171,9 @@ def _call_backward(node, gys) -> tuple:
         )
     if len(gys) > 1:
         # A multi-output node whose outputs did not all get a gradient: those are zeros.
-        xp = backend.array_module(next(g for g in gys if g is not None)._data)
-        gys = [g if g is not None else Tensor._make(xp.zeros(shape, dtype=dtype))
+        like = next(g for g in gys if g is not None)
+        gys = [g if g is not None else Tensor._make(tracing.kernel(_zeros, like, shape=shape,
+                                                                   dtype=dtype))
                for g, (shape, dtype) in zip(gys, node.output_meta)]
     gxs = node.backward(*gys)
     if not isinstance(gxs, tuple):
@@ -180,7 +192,7 @@ def _fit(node, g: Tensor, meta) -> Tensor:
         if lead < 0 or any(n != 1 and n != g.shape[lead + i] for i, n in enumerate(shape)):
             raise ShapeError(f"{node.name()} returned a gradient of shape {g.shape} for an input "
                              f"of shape {shape}")
-        g = _shape.sum_to(g, shape)
+        g = sum_to(g, shape)
     if g.dtype != dtype:
         g = g.to(dtype)
     return g
@@ -189,24 +201,56 @@ def _fit(node, g: Tensor, meta) -> Tensor:
 def _add(a: Tensor, b: Tensor, create_graph: bool) -> Tensor:
     if create_graph:
         return a + b
-    return Tensor._make(backend.array_module(a._data).asarray(a._data + b._data))
+    return Tensor._make(tracing.kernel(_add_arrays, a, b, name="add_gradients"))
+
+
+# Kernels: the engine's own array work, recorded when a step is traced (see tracing.kernel).
+def _ones_like(y):
+    return backend.array_module(y).ones_like(y)
+
+
+def _zeros(like, *, shape, dtype):
+    return backend.array_module(like).zeros(shape, dtype=dtype)
+
+
+def _add_arrays(a, b):
+    return backend.array_module(a).asarray(a + b)
+
+
+def _accumulate_grad(g, *, leaf):
+    """Add ``g`` into ``leaf.grad`` in place (a copy when it is None); returns the grad's array."""
+    if leaf.grad is None:
+        # A copy, so that no two leaves share one gradient array (Add passes gy to both inputs)
+        # and .grad is never a read-only broadcast view.
+        leaf.grad = Tensor._make(g.copy())
+    else:
+        if leaf.grad.shape != g.shape:
+            raise ShapeError(f"backward: cannot accumulate a gradient of shape {g.shape} into "
+                             f".grad of shape {leaf.grad.shape}")
+        leaf.grad._data += g
+    return leaf.grad._data
+
+
+def _accumulate_owned_grad(g, *, leaf):
+    """``_accumulate_grad`` for a gradient array that nothing else holds: it becomes the
+    ``.grad`` itself instead of a copy. A compiled step uses it where its program shows that
+    the array is fresh and read by nothing else; the values are the same."""
+    if leaf.grad is None:
+        leaf.grad = Tensor._make(g)
+        return g
+    return _accumulate_grad(g, leaf=leaf)
 
 
 def _accumulate_into_leaf(leaf: Tensor | None, g: Tensor | None, create_graph: bool) -> None:
     """Add ``g`` into ``leaf.grad``, as PyTorch does: in place unless building a graph."""
     if leaf is None or g is None:
         return
-    if leaf.grad is None:
-        # A copy, so that no two leaves share one gradient array (Add passes gy to both inputs)
-        # and .grad is never a read-only broadcast view; under create_graph a recorded copy.
-        leaf.grad = g.clone() if create_graph else Tensor._make(g._data.copy())
-    elif create_graph or leaf.grad.requires_grad:
+    if create_graph and leaf.grad is None:
+        leaf.grad = g.clone()  # recorded, so the gradient can be differentiated
+    elif leaf.grad is not None and (create_graph or leaf.grad.requires_grad):
         leaf.grad = leaf.grad + g
     else:
-        if leaf.grad.shape != g.shape:
-            raise ShapeError(f"backward: cannot accumulate a gradient of shape {g.shape} into "
-                             f".grad of shape {leaf.grad.shape}")
-        leaf.grad._data += g._data
+        tracing.kernel(_accumulate_grad, g, leaf=leaf, name="accumulate_grad")
 
 
 def _nodes_leading_to(roots, targets) -> set:
@@ -231,5 +275,3 @@ def _nodes_leading_to(roots, targets) -> set:
                      if edge is not None and edge[0] not in visited)
     return needed
 
-
-from shenjing.ops import shape as _shape  # noqa: E402  (ops build on the autograd core)

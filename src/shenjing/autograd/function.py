@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
+from shenjing.autograd import tracing
 from shenjing.autograd.anomaly import _enabled as _anomaly_enabled
 from shenjing.autograd.anomaly import check_outputs
 from shenjing.autograd.grad_mode import _grad_enabled
@@ -104,6 +105,11 @@ class Function(Node):
     tensor([6.])
     """
 
+    xp = CPU_MODULE  # the array module of the inputs, set by apply for each call
+    # Optionally, forward's arithmetic as a plain function ``compute(xp, *arrays, **params)``
+    # that forward itself calls (forward adds what backward keeps): a compiled step calls it
+    # directly where nothing reads the operation object afterwards.
+    compute = None
     differentiable = True  # False for operations whose outputs carry no gradient (comparisons)
     returns_view = False  # True when outputs may share memory with the first input
     broadcasts = False  # True for elementwise operations that broadcast their inputs
@@ -208,6 +214,8 @@ class Function(Node):
         outs = [y if type(y) is xp.ndarray else array_module(y).asarray(y) for y in raw]
         if _anomaly_enabled.get():
             check_outputs(fn, arrays, outs)
+        if tracing._active is not None:
+            tracing._active.record_op(fn, args, params, raw, outs, Tensor)
 
         if any_requires_grad and cls.differentiable and _grad_enabled.get():
             needs, edges, meta = [], [], []

@@ -1,9 +1,18 @@
-"""The Tensor: an array (NumPy or CuPy) plus what automatic differentiation needs.
+"""The core of a tensor: an array (NumPy or CuPy) plus what automatic differentiation needs.
 
 A tensor that ``requires_grad`` records, for every operation applied to it, a node of the backward
 graph (``grad_fn``). ``backward()`` walks that graph from the output to the leaves and leaves each
-leaf's gradient in ``.grad``. Operators and methods delegate to the functions in ``shenjing.ops``,
-where each operation and its gradient are defined together.
+leaf's gradient in ``.grad``.
+
+``TensorBase`` holds the data, the autograd state, conversions to Python and NumPy, printing and
+the in-place methods; it knows nothing of operations. The class users hold, ``sj.Tensor``, is
+defined above the operations in ``shenjing._tensor``: it subclasses ``TensorBase``, adds the
+operators and the methods that delegate to ``shenjing.ops``, and registers itself here with
+``register_tensor_class``, so that every tensor the core makes (``_make``, the constructor) is an
+``sj.Tensor``. PyTorch splits ``torch.Tensor`` from its core ``torch._C.TensorBase`` the same way.
+
+While ``sj.compile`` traces a step, reading a value into Python is refused and in-place methods
+run their array work through ``tracing.kernel`` so that a replay repeats it.
 """
 
 from __future__ import annotations
@@ -13,23 +22,26 @@ import weakref
 import numpy
 
 from shenjing import backend
+from shenjing.autograd import tracing
 from shenjing.autograd.function import AccumulateGrad
 from shenjing.autograd.grad_mode import is_grad_enabled
 
+# Why reading values is refused while tracing (see tracing.refuse).
+_READS = ("it reads a value into Python, so the trace would bake this step's value into every "
+          "replay")
 
-class Tensor:
-    """A multi-dimensional array that can record operations for automatic differentiation.
 
-    Make tensors with ``sj.tensor``, ``sj.zeros``, ``sj.randn`` and friends. Equivalent of
-    ``torch.Tensor``.
+class TensorBase:
+    """The core of every tensor: data, autograd state, conversions, printing, in-place changes.
+
+    Not made directly: every tensor is an ``sj.Tensor``, the subclass that adds the operators.
+    ``isinstance(x, TensorBase)`` holds for every tensor, which is how operations check their
+    arguments. Equivalent of ``torch._C.TensorBase``.
 
     >>> import shenjing as sj
-    >>> x = sj.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
-    >>> y = (x * x).sum()
-    >>> y.backward()
-    >>> x.grad
-    tensor([[2., 4.],
-            [6., 8.]])
+    >>> x = sj.tensor([1.0, 2.0])
+    >>> type(x) is sj.Tensor, isinstance(x, TensorBase)
+    (True, True)
     """
 
     __slots__ = (
@@ -43,11 +55,13 @@ class Tensor:
         "_retains_grad",
         "__weakref__",
     )
-    # NumPy defers to Tensor's reflected operators: ndarray * Tensor gives a Tensor.
-    __array_ufunc__ = None
+
+    def __new__(cls, *args, **kwargs):
+        # The core makes the registered public class (sj.Tensor); subclasses make themselves.
+        return object.__new__(_Tensor if cls is TensorBase else cls)
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
-        if isinstance(data, Tensor):
+        if isinstance(data, TensorBase):
             data = data._data
         dtype = backend.as_dtype(dtype)
         target = backend.as_device(device) if device is not None else None
@@ -66,11 +80,13 @@ class Tensor:
         self._accumulator = None
         self._retains_grad = False
         self.requires_grad = requires_grad  # checks that the dtype can carry gradients
+        if tracing._active is not None:
+            tracing._active.note_constant(self)  # made inside the step: replayed as is
 
     @classmethod
     def _make(cls, array, requires_grad: bool = False, grad_fn=None, output_nr: int = 0):
         """Wrap an array without copying or checks: the fast path used by operations."""
-        t = object.__new__(cls)
+        t = object.__new__(_Tensor if cls is TensorBase else cls)
         t._data = array
         t._requires_grad = requires_grad
         t.grad = None
@@ -102,14 +118,6 @@ class Tensor:
         """Where the data lives: ``device(type='cpu')`` or a CUDA device."""
         return backend.device_of(self._data)
 
-    def size(self, dim: int | None = None):
-        """The shape, or the size of one dim; equivalent of ``torch.Tensor.size``."""
-        if dim is None:
-            return self.shape
-        from shenjing.ops.checks import normalize_dim
-
-        return self.shape[normalize_dim("size", dim, self.ndim)]
-
     def dim(self) -> int:
         """The number of dims; equivalent of ``torch.Tensor.dim``."""
         return self._data.ndim
@@ -122,11 +130,6 @@ class Tensor:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
-
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
 
     # -- autograd state --------------------------------------------------------------------------
     @property
@@ -145,7 +148,7 @@ class Tensor:
             raise RuntimeError(f"only floating-point tensors can require grad, got {self.dtype}")
         self._requires_grad = bool(flag)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+    def requires_grad_(self, requires_grad: bool = True) -> TensorBase:
         """Set ``requires_grad`` in place and return self; equivalent of ``requires_grad_``."""
         self.requires_grad = requires_grad
         return self
@@ -195,24 +198,29 @@ class Tensor:
 
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
-    def detach(self) -> Tensor:
+    def detach(self) -> TensorBase:
         """A tensor sharing this one's data, outside the graph; equivalent of ``detach``."""
-        t = Tensor._make(self._data)
+        t = TensorBase._make(self._data)
         t._version_counter = self._version_counter
         return t
 
     @property
-    def data(self) -> Tensor:
+    def data(self) -> TensorBase:
         """This tensor's data as a tensor outside the graph (no version tracking, as in PyTorch)."""
-        return Tensor._make(self._data)
+        return TensorBase._make(self._data)
 
     @data.setter
     def data(self, value) -> None:
-        self._data = value._data if isinstance(value, Tensor) else value
+        if tracing._active is not None:
+            tracing.refuse("setting x.data", "it changes the data outside the graph, so a replay "
+                           "would not repeat it")
+        self._data = value._data if isinstance(value, TensorBase) else value
 
     # -- conversions ----------------------------------------------------------------------------
     def numpy(self):
         """The data as a NumPy array sharing memory; equivalent of ``torch.Tensor.numpy``."""
+        if tracing._active is not None:
+            tracing.refuse("x.numpy()", _READS)
         if self._requires_grad:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
@@ -222,6 +230,8 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if tracing._active is not None:
+            tracing.refuse("numpy.asarray(x)", _READS)
         array = backend.to_device(self._data, backend.CPU)
         if dtype is not None:
             array = array.astype(dtype, copy=False)
@@ -229,6 +239,8 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number; equivalent of ``item``."""
+        if tracing._active is not None:
+            tracing.refuse("x.item()", _READS)
         if self._data.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to Python scalars, got shape "
@@ -238,9 +250,13 @@ class Tensor:
 
     def tolist(self):
         """The data as nested Python lists (a number for 0-d tensors)."""
+        if tracing._active is not None:
+            tracing.refuse("x.tolist()", _READS)
         return self._data.tolist()
 
     def __bool__(self) -> bool:
+        if tracing._active is not None:
+            tracing.refuse("bool(x)", _READS)
         if self._data.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self._data.size} elements is ambiguous; "
@@ -249,78 +265,21 @@ class Tensor:
         return bool(self._data.item())
 
     def __float__(self) -> float:
+        if tracing._active is not None:
+            tracing.refuse("float(x)", _READS)
         return float(self.item())
 
     def __int__(self) -> int:
+        if tracing._active is not None:
+            tracing.refuse("int(x)", _READS)
         return int(self.item())
 
     def __index__(self) -> int:
+        if tracing._active is not None:
+            tracing.refuse("x used as an index", _READS)
         if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self._data.item())
-
-    def to(self, *args, dtype=None, device=None) -> Tensor:
-        """Convert dtype and/or move to a device: ``x.to(sj.float64)``, ``x.to('cuda')``.
-
-        Returns self when nothing changes; gradients flow through. Equivalent of ``Tensor.to``.
-        """
-        for arg in args:
-            if isinstance(arg, (str, backend.Device)):
-                device = arg
-            elif isinstance(arg, Tensor):
-                dtype, device = arg.dtype, arg.device
-            else:
-                dtype = arg
-        t = self
-        if device is not None and backend.as_device(device) != self.device:
-            from shenjing.ops.elementwise import to_device
-
-            t = to_device(t, backend.as_device(device))
-        dtype = backend.as_dtype(dtype)
-        if dtype is not None and dtype != t.dtype:
-            from shenjing.ops.elementwise import Cast
-
-            if backend.is_floating(dtype):
-                t = Cast.apply(t, dtype=dtype)
-            else:
-                t = Tensor._make(t._data.astype(dtype))  # integer and bool results carry no grad
-        return t
-
-    def cpu(self) -> Tensor:
-        """This tensor on the CPU."""
-        return self.to("cpu")
-
-    def cuda(self, device: int | None = None) -> Tensor:
-        """This tensor on a CUDA GPU (needs CuPy)."""
-        return self.to(backend.Device("cuda", device))
-
-    def float(self) -> Tensor:
-        """This tensor as float32."""
-        return self.to(backend.dtype.float32)
-
-    def double(self) -> Tensor:
-        """This tensor as float64."""
-        return self.to(backend.dtype.float64)
-
-    def half(self) -> Tensor:
-        """This tensor as float16."""
-        return self.to(backend.dtype.float16)
-
-    def long(self) -> Tensor:
-        """This tensor as int64."""
-        return self.to(backend.dtype.int64)
-
-    def int(self) -> Tensor:
-        """This tensor as int32."""
-        return self.to(backend.dtype.int32)
-
-    def bool(self) -> Tensor:
-        """This tensor as bool."""
-        return self.to(backend.dtype.bool)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        """This tensor with ``other``'s dtype."""
-        return self.to(other.dtype)
 
     # -- printing --------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -336,14 +295,12 @@ class Tensor:
         body = _format_array(backend.to_device(self._data, backend.CPU))
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    __hash__ = object.__hash__
-
     # -- in-place changes --------------------------------------------------------------------------
     def _check_inplace(self, op: str, *others) -> None:
         if not is_grad_enabled():
             return
         tracked = self._requires_grad or any(
-            isinstance(o, Tensor) and o._requires_grad for o in others
+            isinstance(o, TensorBase) and o._requires_grad for o in others
         )
         if not tracked:
             return
@@ -357,14 +314,14 @@ class Tensor:
             "use the out-of-place form (x = x + y) or wrap the change in `with sj.no_grad():`"
         )
 
-    def _inplace(self, op: str, ufunc: str, other) -> Tensor:
+    def _inplace(self, op: str, ufunc: str, other, alpha=1) -> TensorBase:
         self._check_inplace(op, other)
-        xp = backend.array_module(self._data)
-        value = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor):
+        value = other._data if isinstance(other, TensorBase) else other
+        if isinstance(other, TensorBase):
             backend.common_module(op, (self._data, value))
         try:
-            getattr(xp, ufunc)(self._data, value, out=self._data)
+            tracing.kernel(_ufunc_into, self, other, mutates=self, name=op, ufunc=ufunc,
+                           alpha=alpha)
         except (ValueError, TypeError) as exc:
             shape = getattr(value, "shape", ())
             kind = TypeError if isinstance(exc, TypeError) else ValueError
@@ -373,466 +330,113 @@ class Tensor:
         self._version_counter[0] += 1
         return self
 
-    def add_(self, other, *, alpha=1) -> Tensor:
+    def add_(self, other, *, alpha=1) -> TensorBase:
         """``self += alpha * other`` in place."""
-        return self._inplace("add_", "add", other if alpha == 1 else other * alpha)
+        return self._inplace("add_", "add", other, alpha)
 
-    def sub_(self, other, *, alpha=1) -> Tensor:
+    def sub_(self, other, *, alpha=1) -> TensorBase:
         """``self -= alpha * other`` in place."""
-        return self._inplace("sub_", "subtract", other if alpha == 1 else other * alpha)
+        return self._inplace("sub_", "subtract", other, alpha)
 
-    def mul_(self, other) -> Tensor:
+    def mul_(self, other) -> TensorBase:
         """``self *= other`` in place."""
         return self._inplace("mul_", "multiply", other)
 
-    def div_(self, other) -> Tensor:
+    def div_(self, other) -> TensorBase:
         """``self /= other`` in place."""
         return self._inplace("div_", "divide", other)
 
-    def copy_(self, src) -> Tensor:
+    def copy_(self, src) -> TensorBase:
         """Copy ``src`` (broadcast, converted to this dtype) into self in place."""
         self._check_inplace("copy_", src)
-        value = src._data if isinstance(src, Tensor) else src
-        if isinstance(src, Tensor):
-            value = backend.to_device(value, self.device)
         try:
-            self._data[...] = value
+            tracing.kernel(_copy_into, self, src, mutates=self, name="copy_")
         except ValueError as exc:
-            raise ValueError(f"copy_: cannot copy a tensor of shape {getattr(value, 'shape', ())}"
-                             f" into one of shape {self.shape}") from exc
+            shape = getattr(src._data if isinstance(src, TensorBase) else src, "shape", ())
+            raise ValueError(f"copy_: cannot copy a tensor of shape {shape} into one of shape "
+                             f"{self.shape}") from exc
         self._version_counter[0] += 1
         return self
 
-    def fill_(self, value) -> Tensor:
+    def fill_(self, value) -> TensorBase:
         """Set every element to ``value`` in place."""
         self._check_inplace("fill_", value)
-        self._data[...] = value._data if isinstance(value, Tensor) else value
+        tracing.kernel(_fill, self, value, mutates=self, name="fill_")
         self._version_counter[0] += 1
         return self
 
-    def zero_(self) -> Tensor:
+    def zero_(self) -> TensorBase:
         """Set every element to zero in place."""
         return self.fill_(0)
 
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    def clamp_(self, min=None, max=None) -> TensorBase:  # noqa: A002 - PyTorch's names
         """Clamp every element to ``[min, max]`` in place."""
         self._check_inplace("clamp_")
-        backend.array_module(self._data).clip(self._data, min, max, out=self._data)
+        tracing.kernel(_clip_into, self, min, max, mutates=self, name="clamp_")
         self._version_counter[0] += 1
         return self
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> TensorBase:
         """Fill with samples from U(a, b) in place, drawn from shenjing's generator."""
         self._check_inplace("uniform_")
-        gen = backend.generator(self.device)
-        self._data[...] = gen.uniform(a, b, size=self.shape).astype(self.dtype, copy=False)
+        tracing.kernel(_uniform_into, self, a, b, mutates=self, name="uniform_")
         self._version_counter[0] += 1
         return self
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> TensorBase:
         """Fill with samples from N(mean, std^2) in place, drawn from shenjing's generator."""
         self._check_inplace("normal_")
-        gen = backend.generator(self.device)
-        self._data[...] = gen.normal(mean, std, size=self.shape).astype(self.dtype, copy=False)
+        tracing.kernel(_normal_into, self, mean, std, mutates=self, name="normal_")
         self._version_counter[0] += 1
         return self
 
-    def __setitem__(self, key, value) -> None:
-        self._check_inplace("setitem", value)
-        from shenjing.ops.indexing import _as_key
 
-        xp = backend.array_module(self._data)
-        array = value._data if isinstance(value, Tensor) else value
-        try:
-            self._data[_as_key(xp, key, self.shape)] = array
-        except (ValueError, IndexError) as exc:
-            raise type(exc)(f"setitem: {exc} (tensor shape {self.shape}, value shape "
-                            f"{getattr(array, 'shape', ())})") from None
-        self._version_counter[0] += 1
+def register_tensor_class(cls: type) -> None:
+    """Make ``cls``, a subclass of ``TensorBase``, the class of every tensor the core creates.
 
-    def _augmented(self, op, inplace_op, other):
-        # Python's x += y: in place when no graph is recorded. On a tensor recorded in a graph,
-        # the out-of-place result, so that model code such as `out += identity` keeps working
-        # (PyTorch would rewrite the graph instead). A leaf that requires grad raises, as in
-        # PyTorch: `w -= lr * w.grad` belongs inside `with sj.no_grad():`.
-        tracked = is_grad_enabled() and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
-        )
-        if tracked and not (self.grad_fn is None and self._requires_grad):
-            return op(self, other)
-        return inplace_op(other)
+    Called once, by ``shenjing._tensor`` when it defines ``sj.Tensor``: the core sits below the
+    operations and cannot import the class that delegates to them.
+    """
+    global _Tensor
+    if not (isinstance(cls, type) and issubclass(cls, TensorBase)):
+        raise TypeError(f"register_tensor_class: expected a subclass of TensorBase, got {cls!r}")
+    _Tensor = cls
 
-    def __iadd__(self, other):
-        return self._augmented(_elementwise.add, self.add_, other)
 
-    def __isub__(self, other):
-        return self._augmented(_elementwise.sub, self.sub_, other)
+_Tensor: type = TensorBase  # the class the core makes; sj.Tensor once shenjing._tensor is imported
 
-    def __imul__(self, other):
-        return self._augmented(_elementwise.mul, self.mul_, other)
+# The name the rest of shenjing imports for isinstance checks and type hints: every tensor is an
+# instance of it, whatever its class (sj.Tensor, nn.Parameter).
+Tensor = TensorBase
 
-    def __itruediv__(self, other):
-        return self._augmented(_elementwise.div, self.div_, other)
 
-    # -- operators ---------------------------------------------------------------------------------
-    def __add__(self, other):
-        return _elementwise.add(self, other)
+# -- kernels: the array work of in-place methods, run through tracing.kernel so a replay repeats it
+def _ufunc_into(x, y, ufunc: str, alpha=1) -> None:
+    xp = backend.array_module(x)
+    getattr(xp, ufunc)(x, y if alpha == 1 else y * alpha, out=x)
 
-    def __radd__(self, other):
-        return _elementwise.add(other, self)
 
-    def __sub__(self, other):
-        return _elementwise.sub(self, other)
+def _copy_into(x, src) -> None:
+    x[...] = backend.to_device(src, backend.device_of(x))
 
-    def __rsub__(self, other):
-        return _elementwise.sub(other, self)
 
-    def __mul__(self, other):
-        return _elementwise.mul(self, other)
+def _fill(x, value) -> None:
+    x[...] = value
 
-    def __rmul__(self, other):
-        return _elementwise.mul(other, self)
 
-    def __truediv__(self, other):
-        return _elementwise.div(self, other)
+def _clip_into(x, low, high) -> None:
+    backend.array_module(x).clip(x, low, high, out=x)
 
-    def __rtruediv__(self, other):
-        return _elementwise.div(other, self)
 
-    def __pow__(self, exponent):
-        return _elementwise.pow(self, exponent)
+def _uniform_into(x, a, b) -> None:
+    # The generator is fetched on every call, so each replay draws fresh numbers.
+    gen = backend.generator(backend.device_of(x))
+    x[...] = gen.uniform(a, b, size=x.shape).astype(x.dtype, copy=False)
 
-    def __rpow__(self, base):
-        return _elementwise.pow(base, self)
 
-    def __neg__(self):
-        return _elementwise.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _elementwise.abs(self)
-
-    def __matmul__(self, other):
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _linalg.matmul(other, self)
-
-    def __eq__(self, other):  # type: ignore[override]
-        return _compare.eq(self, other)
-
-    def __ne__(self, other):  # type: ignore[override]
-        return _compare.ne(self, other)
-
-    def __lt__(self, other):
-        return _compare.lt(self, other)
-
-    def __le__(self, other):
-        return _compare.le(self, other)
-
-    def __gt__(self, other):
-        return _compare.gt(self, other)
-
-    def __ge__(self, other):
-        return _compare.ge(self, other)
-
-    def __and__(self, other):
-        return _compare.logical_and(self, other)
-
-    def __or__(self, other):
-        return _compare.logical_or(self, other)
-
-    def __xor__(self, other):
-        return _compare.logical_xor(self, other)
-
-    def __invert__(self):
-        if self.dtype.kind != "b":
-            raise TypeError(f"~ is defined for bool tensors only, got {self.dtype}")
-        return _compare.logical_not(self)
-
-    def __getitem__(self, key):
-        return _indexing.getitem(self, key)
-
-    # -- methods that delegate to shenjing.ops -----------------------------------------------------
-    def add(self, other, *, alpha=1):
-        """See ``sj.add``."""
-        return _elementwise.add(self, other, alpha=alpha)
-
-    def sub(self, other, *, alpha=1):
-        """See ``sj.sub``."""
-        return _elementwise.sub(self, other, alpha=alpha)
-
-    def mul(self, other):
-        """See ``sj.mul``."""
-        return _elementwise.mul(self, other)
-
-    def div(self, other):
-        """See ``sj.div``."""
-        return _elementwise.div(self, other)
-
-    def pow(self, exponent):
-        """See ``sj.pow``."""
-        return _elementwise.pow(self, exponent)
-
-    def neg(self):
-        """See ``sj.neg``."""
-        return _elementwise.neg(self)
-
-    def exp(self):
-        """See ``sj.exp``."""
-        return _elementwise.exp(self)
-
-    def log(self):
-        """See ``sj.log``."""
-        return _elementwise.log(self)
-
-    def log1p(self):
-        """See ``sj.log1p``."""
-        return _elementwise.log1p(self)
-
-    def sqrt(self):
-        """See ``sj.sqrt``."""
-        return _elementwise.sqrt(self)
-
-    def abs(self):
-        """See ``sj.abs``."""
-        return _elementwise.abs(self)
-
-    def sign(self):
-        """See ``sj.sign``."""
-        return _elementwise.sign(self)
-
-    def erf(self):
-        """See ``sj.erf``."""
-        return _elementwise.erf(self)
-
-    def sin(self):
-        """See ``sj.sin``."""
-        return _elementwise.sin(self)
-
-    def cos(self):
-        """See ``sj.cos``."""
-        return _elementwise.cos(self)
-
-    def clamp(self, min=None, max=None):  # noqa: A002
-        """See ``sj.clamp``."""
-        return _elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        """See ``sj.maximum``."""
-        return _elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        """See ``sj.minimum``."""
-        return _elementwise.minimum(self, other)
-
-    def where(self, condition, other):
-        """``sj.where(condition, self, other)``."""
-        return _elementwise.where(condition, self, other)
-
-    def clone(self):
-        """See ``sj.clone``."""
-        return _elementwise.clone(self)
-
-    def contiguous(self):
-        """A C-contiguous tensor with the same values (self if already contiguous)."""
-        if self._data.flags.c_contiguous:
-            return self
-        return _elementwise.clone(self)
-
-    def sigmoid(self):
-        """See ``sj.sigmoid``."""
-        return _activation.sigmoid(self)
-
-    def tanh(self):
-        """See ``sj.tanh``."""
-        return _activation.tanh(self)
-
-    def relu(self):
-        """See ``sj.relu``."""
-        return _activation.relu(self)
-
-    def softmax(self, dim):
-        """See ``sj.softmax``."""
-        return _activation.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        """See ``sj.log_softmax``."""
-        return _activation.log_softmax(self, dim)
-
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        """See ``sj.sum``."""
-        return _reduce.sum(self, dim, keepdim, dtype=dtype)
-
-    def mean(self, dim=None, keepdim=False):
-        """See ``sj.mean``."""
-        return _reduce.mean(self, dim, keepdim)
-
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """See ``sj.var``."""
-        return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        """See ``sj.std``."""
-        return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
-
-    def max(self, dim=None, keepdim=False):
-        """See ``sj.max``."""
-        return _reduce.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        """See ``sj.min``."""
-        return _reduce.min(self, dim, keepdim)
-
-    def amax(self, dim=None, keepdim=False):
-        """See ``sj.amax``."""
-        return _reduce.amax(self, dim, keepdim)
-
-    def amin(self, dim=None, keepdim=False):
-        """See ``sj.amin``."""
-        return _reduce.amin(self, dim, keepdim)
-
-    def logsumexp(self, dim, keepdim=False):
-        """See ``sj.logsumexp``."""
-        return _reduce.logsumexp(self, dim, keepdim)
-
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
-        """See ``sj.prod``."""
-        return _reduce.prod(self, dim, keepdim, dtype=dtype)
-
-    def argmax(self, dim=None, keepdim=False):
-        """See ``sj.argmax``."""
-        return _reduce.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        """See ``sj.argmin``."""
-        return _reduce.argmin(self, dim, keepdim)
-
-    def all(self):
-        """True if every element is true (a bool tensor)."""
-        return Tensor._make(backend.array_module(self._data).asarray(self._data.all()))
-
-    def any(self):
-        """True if some element is true (a bool tensor)."""
-        return Tensor._make(backend.array_module(self._data).asarray(self._data.any()))
-
-    def reshape(self, *shape):
-        """See ``sj.reshape``."""
-        return _shape.reshape(self, *shape)
-
-    def view(self, *shape):
-        """See ``sj.view``."""
-        return _shape.view(self, *shape)
-
-    def view_as(self, other):
-        """``self.view(other.shape)``."""
-        return _shape.view(self, other.shape)
-
-    def reshape_as(self, other):
-        """``self.reshape(other.shape)``."""
-        return _shape.reshape(self, other.shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        """See ``sj.flatten``."""
-        return _shape.flatten(self, start_dim, end_dim)
-
-    def squeeze(self, dim=None):
-        """See ``sj.squeeze``."""
-        return _shape.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        """See ``sj.unsqueeze``."""
-        return _shape.unsqueeze(self, dim)
-
-    def transpose(self, dim0, dim1):
-        """See ``sj.transpose``."""
-        return _shape.transpose(self, dim0, dim1)
-
-    def permute(self, *dims):
-        """See ``sj.permute``."""
-        return _shape.permute(self, *dims)
-
-    def t(self):
-        """See ``sj.t``."""
-        return _shape.t(self)
-
-    @property
-    def T(self):
-        """All dims reversed (the transpose, for a matrix)."""
-        return _shape.permute(self, tuple(reversed(range(self.ndim))))
-
-    @property
-    def mT(self):
-        """The last two dims swapped: a batch of transposed matrices."""
-        return _shape.transpose(self, -2, -1)
-
-    def expand(self, *sizes):
-        """See ``sj.expand``."""
-        return _shape.expand(self, *sizes)
-
-    def expand_as(self, other):
-        """``self.expand(other.shape)``."""
-        return _shape.expand(self, other.shape)
-
-    def broadcast_to(self, shape):
-        """See ``sj.broadcast_to``."""
-        return _shape.broadcast_to(self, shape)
-
-    def split(self, split_size_or_sections, dim=0):
-        """See ``sj.split``."""
-        return _shape.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks, dim=0):
-        """See ``sj.chunk``."""
-        return _shape.chunk(self, chunks, dim)
-
-    def gather(self, dim, index):
-        """See ``sj.gather``."""
-        return _indexing.gather(self, dim, index)
-
-    def masked_fill(self, mask, value):
-        """See ``sj.masked_fill``."""
-        return _indexing.masked_fill(self, mask, value)
-
-    def matmul(self, other):
-        """See ``sj.matmul``."""
-        return _linalg.matmul(self, other)
-
-    def eq(self, other):
-        """See ``sj.eq``."""
-        return _compare.eq(self, other)
-
-    def ne(self, other):
-        """See ``sj.ne``."""
-        return _compare.ne(self, other)
-
-    def lt(self, other):
-        """See ``sj.lt``."""
-        return _compare.lt(self, other)
-
-    def le(self, other):
-        """See ``sj.le``."""
-        return _compare.le(self, other)
-
-    def gt(self, other):
-        """See ``sj.gt``."""
-        return _compare.gt(self, other)
-
-    def ge(self, other):
-        """See ``sj.ge``."""
-        return _compare.ge(self, other)
-
-    def isnan(self):
-        """See ``sj.isnan``."""
-        return _compare.isnan(self)
-
-    def isfinite(self):
-        """See ``sj.isfinite``."""
-        return _compare.isfinite(self)
+def _normal_into(x, mean, std) -> None:
+    gen = backend.generator(backend.device_of(x))
+    x[...] = gen.normal(mean, std, size=x.shape).astype(x.dtype, copy=False)
 
 
 def _format_array(array) -> str:
@@ -847,14 +451,3 @@ def _format_array(array) -> str:
             if largest > 1e8 or smallest < 1e-4 or largest / smallest > 1e3:
                 options = {"formatter": {"float_kind": lambda v: f"{v:.4e}"}}
     return numpy.array2string(array, separator=", ", prefix="tensor(", **options)
-
-
-# Operations import Tensor, so the modules its methods delegate to are imported after it exists.
-from shenjing.ops import activation as _activation  # noqa: E402
-from shenjing.ops import compare as _compare  # noqa: E402
-from shenjing.ops import elementwise as _elementwise  # noqa: E402
-from shenjing.ops import indexing as _indexing  # noqa: E402
-from shenjing.ops import linalg as _linalg  # noqa: E402
-from shenjing.ops import reduce as _reduce  # noqa: E402
-from shenjing.ops import shape as _shape  # noqa: E402
-

@@ -2,7 +2,8 @@
 
 Needs no download and takes well under two minutes on a laptop: the 2-6-4 network on the four
 quadrants (its surface, its training as a GIF, its curves), the universal-approximation row,
-the activation functions, the computational graph of a small network, vanishing gradients
+the activation functions, the computational graph of a small network (and the static graph of
+its training step, traced by ``sj.compile``, beside it), vanishing gradients
 (sigmoid against ReLU, and the health of the ReLU network), and six optimizers on three
 landscapes. With MNIST on disk it adds the weights of a quick MLP and a linear classifier's
 class templates.
@@ -42,7 +43,7 @@ def make_pictures(out: Path, data=None, quick: bool = False) -> int:
     """Draw every picture into ``out``, printing one line per file; returns how many."""
     import shenjing as sj
     from shenjing.cli import plot
-    from shenjing.viz import activations, curves, health, landscapes, surfaces
+    from shenjing.viz import activations, compiled, curves, health, landscapes, surfaces
     from shenjing.viz.canvas import compact_png
 
     say = plot.say
@@ -90,6 +91,12 @@ def make_pictures(out: Path, data=None, quick: bool = False) -> int:
     drawn = "Graphviz" if engine == "dot" else "matplotlib (no Graphviz)"
     wrote("graph.png", f"computational graph of the 2-6-4 network and its loss, by {drawn}")
     wrote("graph.dot", "the same graph as DOT text")
+    step = compiled_step()
+    compiled.compare_graphs(graph, compiled.static_graph(step), out / "static-graph.png")
+    (out / "static-graph.txt").write_text(f"{step.graph}\n")
+    wrote("static-graph.png", f"beside it, its training step as sj.compile traces it once: "
+          f"{len(step.graph)} array calls, forward to updates")
+    wrote("static-graph.txt", "that static graph as a program, one line per call")
 
     _, records = health.vanishing_gradients(out / "gradient-flow.png",
                                             steps=5 if quick else 60)
@@ -125,3 +132,26 @@ def make_pictures(out: Path, data=None, quick: bool = False) -> int:
     wrote("mnist-templates.png", f"a linear classifier's ten templates ({100 * accuracy:.1f} % "
           "test accuracy)")
     return count
+
+
+def compiled_step(batch: int = 8, seed: int = 0):
+    """One training step of the 2-6-4 network (cross-entropy, Adam), compiled by ``sj.compile``
+    and called once on quadrant points, so that ``step.graph`` holds its static graph; the
+    network and points are those of ``plot.graph_of``'s dynamic graph."""
+    import shenjing as sj
+
+    sj.manual_seed(seed)
+    inputs, targets = sj.datasets.quadrants(batch, seed=seed)
+    model = sj.models.quadrants_net()
+    optimizer = sj.optim.Adam(model.parameters(), lr=0.05)
+
+    @sj.compile
+    def step(input, target):  # named as the dynamic graph names its input
+        optimizer.zero_grad()
+        loss = sj.nn.functional.cross_entropy(model(input), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    step(inputs, targets)
+    return step

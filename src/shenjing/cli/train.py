@@ -96,6 +96,9 @@ def add_arguments(parser) -> None:
                         help="random crops and flips of training images (default: on for "
                              "cifar10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
+                        help="run each training step as a static graph, traced once and "
+                             "replayed (sj.compile): the same results, faster (default: on)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last finished epoch "
                              "(last.safetensors), with the options it was started with")
@@ -277,7 +280,7 @@ def run(args) -> int:
 def _recordable(args) -> dict:
     """The training options, as config.json records them."""
     return {k: v for k, v in vars(args).items()
-            if k not in ("func", "command", "resume", "overwrite", "given")}
+            if k not in ("func", "command", "resume", "overwrite", "given", "compile")}
 
 
 def _run_id(recorded: dict | None) -> str:
@@ -299,7 +302,7 @@ def _fit(fit, out: Path, args, run_id: str, *positional, callbacks=(), **options
             print(f"{last} is not this run's: starting from the first epoch", flush=True)
     with _interruptible(out, args):
         history = fit(*positional, callbacks=[*callbacks, tag], save_last=last,
-                      resume_from=resume_from, **options)
+                      resume_from=resume_from, compile=args.compile, **options)
     return history, tag.seconds
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shenjing.autograd.tensor import Tensor
+from shenjing._tensor import Tensor
 
 
 class Parameter(Tensor):

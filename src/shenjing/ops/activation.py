@@ -11,16 +11,27 @@ import math
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import erf as erf_array
-from shenjing.ops.checks import float_input, normalize_dim, require_dtype_of, require_tensor
+from shenjing.ops.checks import (
+    computed,
+    float_input,
+    normalize_dim,
+    require_dtype_of,
+    require_tensor,
+)
 from shenjing.ops.elementwise import erf, exp, where
 
 
+def _sigmoid(xp, x):
+    # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else
+    z = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1, z) / (1 + z)
+
+
 class Sigmoid(Function):
+    compute = staticmethod(_sigmoid)
+
     def forward(self, x):
-        xp = self.xp
-        # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else
-        z = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1, z) / (1 + z)
+        y = _sigmoid(self.xp, x)
         self.save_for_backward(y)
         return y
 
@@ -32,9 +43,13 @@ class Sigmoid(Function):
 class SigmoidBackward(Function):
     """``gy * y * (1 - y)``, sigmoid's gradient from its output, as one operation."""
 
+    @staticmethod
+    def compute(xp, y, gy):
+        return gy * (y * (1 - y))
+
     def forward(self, y, gy):
         self.save_for_backward(y, gy)
-        return gy * (y * (1 - y))
+        return self.compute(self.xp, y, gy)
 
     def backward(self, gg):
         y, gy = self.saved_tensors
@@ -54,6 +69,10 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 class Tanh(Function):
+    @staticmethod
+    def compute(xp, x):
+        return xp.tanh(x)
+
     def forward(self, x):
         y = self.xp.tanh(x)
         self.save_for_backward(y)
@@ -67,9 +86,13 @@ class Tanh(Function):
 class TanhBackward(Function):
     """``gy * (1 - y^2)``, tanh's gradient from its output, as one operation."""
 
+    @staticmethod
+    def compute(xp, y, gy):
+        return gy * (1 - y * y)
+
     def forward(self, y, gy):
         self.save_for_backward(y, gy)
-        return gy * (1 - y * y)
+        return self.compute(self.xp, y, gy)
 
     def backward(self, gg):
         y, gy = self.saved_tensors
@@ -88,7 +111,19 @@ def tanh(input: Tensor) -> Tensor:
     return Tanh.apply(float_input("tanh", input))
 
 
+def _nonzero(y):
+    return y != 0
+
+
+def _positive(x):
+    return x > 0
+
+
 class ReLU(Function):
+    @staticmethod
+    def compute(xp, x):
+        return xp.maximum(x, 0)
+
     def forward(self, x):
         y = self.xp.maximum(x, 0)
         self.save_for_backward(y)
@@ -99,7 +134,7 @@ class ReLU(Function):
         # Selected, not multiplied by a mask: an infinite gy gives 0 where y <= 0 (x = 0
         # included), not NaN; a NaN input passes gy, as in PyTorch. y is 0 or above (or NaN),
         # so y != 0 is exactly "not y <= 0", in one comparison.
-        return where(Tensor._make(y._data != 0), gy, 0.0)
+        return where(computed(_nonzero, y), gy, 0.0)
 
 
 def relu(input: Tensor) -> Tensor:
@@ -148,7 +183,7 @@ class PReLU(Function):
 
     def backward(self, gy):
         x, weight = self.saved_tensors
-        positive = Tensor._make(x._data > 0)
+        positive = computed(_positive, x)
         gx = gw = None
         if self.needs_input_grad[0]:
             gx = where(positive, gy, gy * weight)

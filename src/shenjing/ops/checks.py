@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import DEFAULT_FLOAT, array_module
@@ -92,8 +93,7 @@ def as_operand(op: str, value, like: Tensor):
         # NumPy scalars act as Python numbers do in PyTorch: they do not widen a tensor's dtype.
         return value.item() if hasattr(value, "item") else value
     if hasattr(value, "shape") or isinstance(value, (list, tuple)):
-        xp = array_module(like._data)
-        return Tensor._make(xp.asarray(value))
+        return computed(_asarray, like, value=value, dtype=None)
     raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}")
 
 
@@ -128,3 +128,14 @@ def float_input(op: str, x: Tensor) -> Tensor:
     """The input of a float-valued function (exp, sigmoid...): integers and bools become float32."""
     require_tensor(op, x)
     return x if x.dtype.kind == "f" else x.to(DEFAULT_FLOAT)
+
+
+def computed(fn, *args, **params) -> Tensor:
+    """``fn`` on the arrays of ``args`` (a mask, a sign, a constant that backward needs), as a
+    tensor that needs no gradient. Run through ``tracing.kernel``, so that a compiled step
+    computes it again from each replay's values; ``params`` are fixed Python values."""
+    return Tensor._make(tracing.kernel(fn, *args, **params))
+
+
+def _asarray(like, *, value, dtype):
+    return array_module(like).asarray(value, dtype=dtype)

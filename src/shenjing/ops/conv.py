@@ -28,7 +28,7 @@ from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, windows
 from shenjing.backend.pool import POOL
-from shenjing.ops.checks import pair, require_dtype_of, require_tensor
+from shenjing.ops.checks import computed, pair, require_dtype_of, require_tensor
 from shenjing.ops.linalg import MatMul
 from shenjing.ops.reduce import Sum
 
@@ -279,12 +279,16 @@ class Conv2d(Function):
         return gx, gw, gb
 
 
+def _ones_column(like, *, rows):
+    return array_module(like).ones((rows, 1), dtype=like.dtype)
+
+
 def _channel_sums(gy: Tensor) -> Tensor:
     """(N, O, OH, OW) -> (O,): the bias gradient, summed over the pixels of each image as a
     product with ones (BLAS is about three times faster here than NumPy's sum over the axes
     (0, 2, 3)), then over the images. Differentiable, made of recorded operations."""
     n, o, oh, ow = gy.shape
-    ones = Tensor._make(array_module(gy._data).ones((oh * ow, 1), dtype=gy.dtype))
+    ones = computed(_ones_column, gy, rows=oh * ow)
     per_image = MatMul.apply(gy.reshape(n * o, oh * ow), ones)  # (N*O, 1)
     return Sum.apply(per_image.reshape(n, o), dims=(0,), keepdim=False)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shenjing import backend
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.checks import require_tensor
@@ -28,14 +29,18 @@ class Dropout(Function):
         return Dropout.apply(gy, keep=self.keep, scale=self.scale)
 
 
+def _keep_mask(x, *, p: float, shape: tuple):
+    """True where an element is kept: a fresh draw from shenjing's generator each call (a
+    kernel, so that every replay of a compiled step draws its own mask, in eager's order)."""
+    if p == 1.0:
+        return backend.array_module(x).zeros(shape, dtype=bool)
+    draws = backend.generator(backend.device_of(x)).random(shape, dtype=backend.DEFAULT_FLOAT)
+    return draws >= p
+
+
 def _drop(input: Tensor, p: float, mask_shape: tuple) -> Tensor:
     """Drop with probability ``p`` by a mask of ``mask_shape``, which broadcasts to the input."""
-    xp = backend.array_module(input._data)
-    if p == 1.0:
-        keep = xp.zeros(mask_shape, dtype=bool)
-    else:
-        draws = backend.generator(input.device).random(mask_shape, dtype=backend.DEFAULT_FLOAT)
-        keep = draws >= p
+    keep = tracing.kernel(_keep_mask, input, p=p, shape=mask_shape, name="dropout_mask")
     return Dropout.apply(input, keep=keep, scale=1.0 / (1.0 - p) if p < 1.0 else 0.0)
 
 

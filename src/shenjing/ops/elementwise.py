@@ -20,7 +20,9 @@ from shenjing.backend import (
 from shenjing.backend import erf as erf_array
 from shenjing.backend import to_device as move_array
 from shenjing.ops.checks import (
+    _asarray,
     as_operand,
+    computed,
     float_input,
     promote,
     require_tensor,
@@ -48,11 +50,6 @@ def _operands(op: str, input, other):
     return promote(input, other)
 
 
-def _constant(array) -> Tensor:
-    """An array computed inside backward (a mask, a sign) as a tensor that needs no gradient."""
-    return Tensor._make(array)
-
-
 def _zero_unless(xp, condition, a, out=None, invert: bool = False):
     """``a`` where ``condition`` holds (where it fails with ``invert``), +0 elsewhere.
 
@@ -78,6 +75,8 @@ _SAME_SIZE_INT = {1: "int8", 2: "int16", 4: "int32", 8: "int64"}
 class Add(Function):
     broadcasts = True
 
+    compute = staticmethod(lambda xp, a, b: a + b)
+
     def forward(self, a, b):
         return a + b
 
@@ -101,6 +100,8 @@ def add(input, other, *, alpha=1) -> Tensor:
 class Sub(Function):
     broadcasts = True
 
+    compute = staticmethod(lambda xp, a, b: a - b)
+
     def forward(self, a, b):
         return a - b
 
@@ -123,6 +124,8 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 class Mul(Function):
     broadcasts = True
+
+    compute = staticmethod(lambda xp, a, b: a * b)
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
@@ -200,7 +203,7 @@ class Pow(Function):
                 ga = gy * b * a ** (b - 1)
         if self.needs_input_grad[1]:
             if not isinstance(a, Tensor):
-                a = _constant(self.xp.asarray(a, dtype=y.dtype))
+                a = computed(_asarray, y, value=a, dtype=y.dtype)
             # d/db a^b = a^b log a; 0 where a == 0 and b >= 0, as in PyTorch.
             gb = where((a == 0) & (b >= 0), 0.0, gy * y * log(a))
         return ga, gb
@@ -217,7 +220,11 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
 
 
 def _zeros_like(x: Tensor) -> Tensor:
-    return _constant(array_module(x._data).zeros_like(x._data))
+    return computed(_zeros_like_array, x)
+
+
+def _zeros_like_array(x):
+    return array_module(x).zeros_like(x)
 
 
 class Neg(Function):
@@ -440,14 +447,9 @@ class Clamp(Function):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        low, high = self.bounds
-        inside = self.xp.ones(x.shape, dtype=bool)
-        if low is not None:
-            inside &= x._data >= low
-        if high is not None:
-            inside &= x._data <= high
         # The gradient passes where the input was inside [min, max], bounds included.
-        return where(_constant(inside), gy, 0.0)
+        low, high = self.bounds
+        return where(computed(_inside, x, low=low, high=high), gy, 0.0)
 
 
 class ClampTensors(Function):
@@ -467,31 +469,52 @@ class ClampTensors(Function):
         return y if high is None else xp.minimum(y, high)
 
     def backward(self, gy):
-        x, low, high = (_array(t) for t in self.saved_tensors)
+        x, low, high = self.saved_tensors
+        masks = computed(_clamp_masks, x, low, high)
         gx = g_low = g_high = None
         if self.needs_input_grad[0]:
-            inside = True
-            if low is not None:
-                inside = x >= low
-            if high is not None:
-                inside = inside & (x <= high)
-            gx = where(_constant(inside), gy, 0.0)
+            gx = where(masks[0], gy, 0.0)
         if self.needs_input_grad[1]:
-            binds = x < low
-            if high is not None:
-                binds &= low < high
-            g_low = where(_constant(binds), gy, 0.0)
+            g_low = where(masks[1], gy, 0.0)
         if self.needs_input_grad[2]:
-            binds = x > high
-            if low is not None:
-                binds |= high < low
-            g_high = where(_constant(binds), gy, 0.0)
+            g_high = where(masks[2], gy, 0.0)
         return gx, g_low, g_high
 
 
-def _array(value):
-    """A saved tensor's array; numbers and None as they are."""
-    return value._data if isinstance(value, Tensor) else value
+def _clamp_masks(x, low, high):
+    """(3, *x.shape) bools: x inside [low, high], low binds, high binds (None: no bound)."""
+    xp = array_module(x)
+    inside = xp.ones(x.shape, dtype=bool)
+    if low is not None:
+        inside = inside & (x >= low)
+    if high is not None:
+        inside = inside & (x <= high)
+    low_binds = xp.zeros(x.shape, dtype=bool)
+    if low is not None:
+        low_binds = low_binds | (x < low)
+        if high is not None:
+            low_binds &= low < high
+    high_binds = xp.zeros(x.shape, dtype=bool)
+    if high is not None:
+        high_binds = high_binds | (x > high)
+        if low is not None:
+            high_binds |= high < low
+    return xp.stack([xp.broadcast_to(m, x.shape) for m in (inside, low_binds, high_binds)])
+
+
+def _inside(x, *, low, high):
+    inside = array_module(x).ones(x.shape, dtype=bool)
+    if low is not None:
+        inside &= x >= low
+    if high is not None:
+        inside &= x <= high
+    return inside
+
+
+def _split_masks(a, b, *, larger_wins: bool):
+    xp = array_module(a) if hasattr(a, "shape") else array_module(b)
+    a_loses, b_loses = (a < b, a > b) if larger_wins else (a > b, a < b)
+    return xp.stack(xp.broadcast_arrays(a == b, a_loses, b_loses))
 
 
 def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -544,13 +567,12 @@ def _split_between(gy: Tensor, a, b, needs, larger_wins: bool) -> tuple:
     Each side gets ``gy`` unless the other side wins; on a tie each gets half. A NaN wins and
     loses no comparison, so both sides of a NaN get all of ``gy``.
     """
-    a, b = _array(a), _array(b)
-    ties = a == b
-    if ties.any():
-        gy = where(_constant(ties), gy * 0.5, gy)
-    a_loses, b_loses = (a < b, a > b) if larger_wins else (a > b, a < b)
-    ga = where(_constant(a_loses), 0.0, gy) if needs[0] else None
-    gb = where(_constant(b_loses), 0.0, gy) if needs[1] else None
+    masks = computed(_split_masks, a, b, larger_wins=larger_wins)  # (3, ...): ties, a and b lose
+    # On a tie each side gets half (selected everywhere: where there is none, gy is unchanged,
+    # and a compiled step must not depend on whether this batch had ties).
+    gy = where(masks[0], gy * 0.5, gy)
+    ga = where(masks[1], 0.0, gy) if needs[0] else None
+    gb = where(masks[2], 0.0, gy) if needs[1] else None
     return ga, gb
 
 
@@ -577,14 +599,18 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 class Where(Function):
     broadcasts = True
 
-    def forward(self, condition, a, b):
-        self.save_for_backward(condition)
+    @staticmethod
+    def compute(xp, condition, a, b):
         # Selecting between a float array and zero (a masked gradient) takes the fast select.
         if _is_plus_zero(b) and _is_float_array(a):
-            return _zero_unless(self.xp, condition, a)
+            return _zero_unless(xp, condition, a)
         if _is_plus_zero(a) and _is_float_array(b):
-            return _zero_unless(self.xp, condition, b, invert=True)
-        return self.xp.where(condition, a, b)
+            return _zero_unless(xp, condition, b, invert=True)
+        return xp.where(condition, a, b)
+
+    def forward(self, condition, a, b):
+        self.save_for_backward(condition)
+        return self.compute(self.xp, condition, a, b)
 
     def backward(self, gy):
         (condition,) = self.saved_tensors
@@ -619,7 +645,7 @@ def where(condition: Tensor, input, other) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # Two scalars: the result takes the default dtype of their kind, as torch.where does.
         dtype = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else None
-        a = Tensor._make(array_module(condition._data).asarray(a, dtype=dtype))
+        a = computed(_asarray, condition, value=a, dtype=dtype)
     return Where.apply(condition, *promote(a, b))
 
 

@@ -6,8 +6,8 @@ where an index repeats) straight into a (num_embeddings, dim) array: no one-hot 
 
 from __future__ import annotations
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
-from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
 from shenjing.ops.checks import require_tensor
@@ -108,10 +108,16 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                              f"[0, {n}))")
     padding_idx = _padding_index("embedding", padding_idx, n)
     if max_norm is not None:
-        _renorm_rows(weight, indices, max_norm, norm_type)
+        tracing.kernel(_renorm_rows, weight, input, max_norm=max_norm, norm_type=norm_type,
+                       mutates=weight, name="embedding_renorm")
+        weight._version_counter[0] += 1
     # A copy of the indices: changing ``input`` later must not change the gradient.
-    return Embedding.apply(weight, indices=indices.copy(), padding_idx=padding_idx,
-                           scale_grad_by_freq=scale_grad_by_freq)
+    return Embedding.apply(weight, indices=tracing.kernel(_copy, input),
+                           padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
+
+
+def _copy(a):
+    return a.copy()
 
 
 def _padding_index(op: str, padding_idx, num_embeddings: int) -> int | None:
@@ -124,15 +130,14 @@ def _padding_index(op: str, padding_idx, num_embeddings: int) -> int | None:
     return int(padding_idx) % num_embeddings
 
 
-@no_grad()
-def _renorm_rows(weight: Tensor, indices, max_norm: float, norm_type: float) -> None:
-    """Rescale, in place, the looked-up rows whose norm exceeds ``max_norm`` (as PyTorch)."""
-    xp = array_module(weight._data)
+def _renorm_rows(weight, indices, *, max_norm: float, norm_type: float) -> None:
+    """Rescale, in place, the looked-up rows of the array ``weight`` whose norm exceeds
+    ``max_norm`` (as PyTorch); a kernel, so a compiled step renormalises on every replay."""
+    xp = array_module(weight)
     rows = xp.unique(indices)
-    norms = xp.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
+    norms = xp.linalg.norm(weight[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm
     if too_long.any():
         # the small constant is PyTorch's, so rows end up as it leaves them
         scale = (max_norm / (norms[too_long] + 1e-7)).astype(weight.dtype)
-        weight._data[rows[too_long]] *= scale[:, None]
-        weight._version_counter[0] += 1
+        weight[rows[too_long]] *= scale[:, None]

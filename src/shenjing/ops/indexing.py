@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numbers
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
-from shenjing.ops.checks import broadcast_shape, normalize_dim, require_tensor
+from shenjing.ops.checks import _asarray, broadcast_shape, computed, normalize_dim, require_tensor
 from shenjing.ops.elementwise import where
 
 
@@ -22,6 +23,14 @@ def _is_basic(key: tuple) -> bool:
         or (isinstance(k, numbers.Integral) and not isinstance(k, bool))
         for k in key
     )
+
+
+def _copy(a):
+    return a.copy()
+
+
+def _list_index(*, xp, value):
+    return xp.asarray(value)
 
 
 def _is_int(k) -> bool:
@@ -37,8 +46,9 @@ def _as_key(xp, key, shape: tuple) -> tuple:
     """
     if not isinstance(key, tuple):
         key = (key,)
-    key = tuple(xp.array(k._data) if isinstance(k, Tensor) else xp.asarray(k)
-                if isinstance(k, list) else k for k in key)
+    key = tuple(tracing.kernel(_copy, k) if isinstance(k, Tensor)
+                else tracing.kernel(_list_index, xp=xp, value=k) if isinstance(k, list)
+                else k for k in key)
     consumed = sum(k.ndim if _is_mask(k) else 0 if k is None or k is Ellipsis else 1 for k in key)
     converted, dim = [], 0
     for k in key:
@@ -49,6 +59,8 @@ def _as_key(xp, key, shape: tuple) -> tuple:
                 raise IndexError(f"index: tensors used as indices must be integer or bool, "
                                  f"got {k.dtype}")
             if _is_mask(k):
+                tracing.refuse("indexing with a boolean mask",
+                               "the result's shape depends on how many elements the mask selects")
                 covered = shape[dim:dim + k.ndim]
                 if k.shape != covered:
                     raise IndexError(f"index: a mask of shape {k.shape} does not match the shape "
@@ -189,5 +201,5 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     if isinstance(value, Tensor):
         value = value if value.dtype == input.dtype else value.to(input.dtype)
     else:  # the fill value takes the input's dtype (0.5 in an integer tensor is 0), as in PyTorch
-        value = Tensor._make(array_module(input._data).asarray(value, dtype=input.dtype))
+        value = computed(_asarray, input, value=value, dtype=input.dtype)
     return where(mask, value, input)

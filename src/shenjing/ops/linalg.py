@@ -15,6 +15,8 @@ from shenjing.ops.shape import Permute
 class MatMul(Function):
     """Batched matrix product of tensors of at least 2 dims; batch dims broadcast."""
 
+    compute = staticmethod(lambda xp, a, b: _stacked_matmul(xp, a, b))
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
         return _stacked_matmul(self.xp, a, b)
@@ -94,12 +96,16 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 class Linear(Function):
     """``x @ weight.T + bias`` in one operation: the affine map of a fully connected layer."""
 
-    def forward(self, x, weight, bias):
-        self.save_for_backward(x, weight)
-        y = _stacked_matmul(self.xp, x, weight.T)
+    @staticmethod
+    def compute(xp, x, weight, bias):
+        y = _stacked_matmul(xp, x, weight.T)
         if bias is not None:
             y += bias  # y is fresh: add in place
         return y
+
+    def forward(self, x, weight, bias):
+        self.save_for_backward(x, weight)
+        return self.compute(self.xp, x, weight, bias)
 
     def backward(self, gy):
         x, weight = self.saved_tensors
@@ -120,9 +126,13 @@ class Linear(Function):
 class TransposedMatMul(Function):
     """``a.T @ b`` for matrices, without a separate transpose: the weight gradient of Linear."""
 
+    @staticmethod
+    def compute(xp, a, b):
+        return xp.matmul(a.T, b)
+
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return self.xp.matmul(a.T, b)
+        return self.compute(self.xp, a, b)
 
     def backward(self, gy):
         a, b = self.saved_tensors

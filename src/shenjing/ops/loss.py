@@ -154,12 +154,32 @@ def _reduce_array(xp, loss, reduction: str, count):
     return total / count
 
 
+class MeanScale(Function):
+    """``gy / count``, 0 when count is 0: the gradient of a mean over ``count`` elements.
+
+    One operation, because the count is a value of the forward pass (ignored targets do not
+    count), read when the gradient is computed: a compiled step replays it with each batch's
+    count instead of the first one's.
+    """
+
+    @staticmethod
+    def compute(xp, gy, count):
+        # With nothing to average over, the loss is NaN but every element's gradient is zero.
+        return gy * (1.0 / float(count) if count else 0.0)
+
+    def forward(self, gy, count):
+        self.count = count
+        return self.compute(self.xp, gy, count)
+
+    def backward(self, gg):
+        return MeanScale.apply(gg, count=self.count)
+
+
 def _upstream(gy: Tensor, reduction: str, count) -> Tensor:
     """The gradient reaching each element of the unreduced loss: () for mean and sum."""
     if reduction != "mean":
         return gy
-    # With nothing to average over, the loss is NaN but every element's gradient is zero.
-    return gy * (1.0 / float(count) if count else 0.0)
+    return MeanScale.apply(gy, count=count)
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -232,6 +252,17 @@ class CrossEntropy(Function):
             self.save_for_backward(x, target, p)
             return _reduce_array(xp, loss, reduction, self.count)
 
+        if weight is None and not eps and x.ndim == 2:
+            valid = target != ignore_index
+            if valid.all():
+                # The common case, every class index counted with weight 1: the general path's
+                # numbers (a is all ones) with fewer array calls.
+                N = x.shape[0]
+                self.key, self.valid = (xp.arange(N), target), None
+                self.count = x.dtype.type(N)
+                # a = coef_s = 1 everywhere: None tells backward so (g * 1 is g, exactly)
+                self.save_for_backward(x, None, p, None, None, None)
+                return _reduce_array(xp, -logp[self.key], reduction, self.count)
         # a: the weight of each element's own class, 0 where ignored; the mean divides by sum(a)
         self.key, a, valid = _target_weights(xp, target, weight, ignore_index, x.dtype)
         self.valid = _ignored_any(valid)
@@ -257,7 +288,7 @@ class CrossEntropy(Function):
         if not self.probabilities:
             g = _without_ignored(g, self.valid)
         if not is_grad_enabled() and not self.probabilities:
-            return self._class_gradient(g._data, p._data, *coefs), None, None
+            return CrossEntropyClassGradient.apply(g, p, *coefs, loss=self), None, None
         if is_grad_enabled():
             p = softmax(x, dim=1)  # create_graph: softmax must depend on x for second derivatives
         w = None if self.w is None else Tensor._make(self.w)
@@ -274,23 +305,41 @@ class CrossEntropy(Function):
                 gt = gt if w is None else gt * w
             return gx, gt, None
         a, coef_s, coef_b = coefs
+        ga, gs = (g, g) if a is None else (g * a, g * coef_s)  # None: every weight is 1
         # The one-hot part of q is scattered at the targets: no dense one-hot is built.
-        gx = p * _column(g * coef_s) - IndexBackward.apply(g * a, shape=x.shape, key=self.key)
+        gx = p * _column(gs) - IndexBackward.apply(ga, shape=x.shape, key=self.key)
         if coef_b is not None:
             gx = gx - _column(g * coef_b) * (1.0 if w is None else w)
         return gx, None, None
 
-    def _class_gradient(self, g, p, a, coef_s, coef_b) -> Tensor:
-        """The gradient for class indices, on arrays in one buffer.
 
-        A plain backward (no create_graph) records nothing, so it skips the operations: this is
-        the path of every training step. It computes what the operations below it compute.
-        """
-        gx = p * (g * coef_s._data)[:, None]  # (N, d1, ...) -> (N, 1, d1, ...)
-        gx[self.key] -= g * a._data  # one class per element: no index repeats
+class CrossEntropyClassGradient(Function):
+    """The gradient of ``CrossEntropy`` for class indices, on arrays in one buffer.
+
+    A plain backward (no create_graph) needs no graph of the gradient, so it skips the
+    operations of the general path: this is the path of every training step. It computes what
+    those operations compute; ``loss`` is the forward ``CrossEntropy`` node (its targets' key
+    and class weights).
+    """
+
+    differentiable = False
+
+    def forward(self, g, p, a, coef_s, coef_b, loss):
+        return self.compute(self.xp, g, p, a, coef_s, coef_b, loss)
+
+    @staticmethod
+    def compute(xp, g, p, a, coef_s, coef_b, loss):
+        if a is None:  # every weight 1 (the common case): softmax - one-hot, times g
+            if g.ndim:
+                g = g[:, None]
+            gx = p * g
+            gx[loss.key] -= g if g.ndim == 0 else g[:, 0]
+            return gx
+        gx = p * (g * coef_s)[:, None]  # (N, d1, ...) -> (N, 1, d1, ...)
+        gx[loss.key] -= g * a  # one class per element: no index repeats
         if coef_b is not None:
-            gx -= (g * coef_b._data)[:, None] * (1.0 if self.w is None else self.w)
-        return Tensor._make(gx)
+            gx -= (g * coef_b)[:, None] * (1.0 if loss.w is None else loss.w)
+        return gx
 
 
 def _ignored_any(valid):
@@ -383,9 +432,7 @@ class NegativeLogLikelihood(Function):
         g = _without_ignored(_upstream(gy, self.reduction, self.count), self.valid)
         if is_grad_enabled():  # create_graph: the scatter is recorded, for gradients of g
             return IndexBackward.apply(-(g * a), shape=self.shape, key=self.key), None, None
-        gx = self.xp.zeros(self.shape, dtype=a.dtype)
-        gx[self.key] = -(g._data * a._data)  # one class per element: no index repeats
-        return Tensor._make(gx), None, None
+        return NegativeLogLikelihoodGradient.apply(g, a, loss=self), None, None
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -461,6 +508,18 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
         return _reduce(loss, reduction)
     loss = loss * weight
     return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
+
+
+class NegativeLogLikelihoodGradient(Function):
+    """The gradient of ``NegativeLogLikelihood`` on arrays: ``-g * a`` scattered at the targets
+    (one class per element: no index repeats), zeros elsewhere. ``loss`` is the forward node."""
+
+    differentiable = False
+
+    def forward(self, g, a, loss):
+        gx = self.xp.zeros(loss.shape, dtype=a.dtype)
+        gx[loss.key] = -(g * a)
+        return gx
 
 
 class SmoothL1(Function):

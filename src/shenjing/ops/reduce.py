@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
@@ -46,6 +47,10 @@ class _Reduction(Function):
 
 
 class Sum(_Reduction):
+    @staticmethod
+    def compute(xp, x, dims, keepdim):
+        return x.sum(axis=dims, keepdims=keepdim)
+
     def forward(self, x, dims, keepdim):
         self.setup(x, dims, keepdim)
         return x.sum(axis=dims, keepdims=keepdim)
@@ -195,17 +200,25 @@ class Amin(_Reduction):
 
 def _spread_over_ties(fn: _Reduction, gy: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """The gradient of a max or min, shared evenly by the elements that tie for it (PyTorch)."""
-    xp = array_module(x._data)
-    y_full = y._data if fn.keepdim else y._data.reshape(_keepdim_shape(fn.shape, fn.dims))
-    # A NaN result came from the NaNs in its slice: they share the gradient, as PyTorch's max().
-    hits = (x._data == y_full) | (xp.isnan(x._data) & xp.isnan(y_full))
-    count = hits.sum(axis=fn.dims, keepdims=True, dtype=x.dtype)
+    shape = _keepdim_shape(fn.shape, fn.dims)
+    hits, count = (Tensor._make(a) for a in tracing.kernel(_ties, x, y, shape=shape,
+                                                          dims=fn.dims, name="ties"))
     if not fn.keepdim:
         gy = gy.reshape(count.shape)
-    if (count != 1).any():
-        gy = gy / Tensor._make(count)
+    # Divided even where every count is 1 (exact then): whether a batch has ties is data, which
+    # a compiled step must not depend on.
+    gy = gy / count
     # Selected, not multiplied by the hits: an infinite gy gives 0, not NaN, to the others.
-    return where(Tensor._make(hits), gy, 0.0)
+    return where(hits, gy, 0.0)
+
+
+def _ties(x, y, *, shape, dims):
+    """Where x equals its slice's max (or min), and how many do, per slice (keepdim shape)."""
+    xp = array_module(x)
+    y_full = y.reshape(shape)
+    # A NaN result came from the NaNs in its slice: they share the gradient, as PyTorch's max().
+    hits = (x == y_full) | (xp.isnan(x) & xp.isnan(y_full))
+    return hits, hits.sum(axis=dims, keepdims=True, dtype=x.dtype)
 
 
 def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:

@@ -20,7 +20,7 @@ from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.backend.pool import POOL
-from shenjing.ops.checks import require_dtype_of, require_tensor
+from shenjing.ops.checks import computed, require_dtype_of, require_tensor
 from shenjing.ops.dropout import dropout as dropout_fn
 from shenjing.ops.elementwise import clone
 from shenjing.ops.rnn_cells import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
@@ -57,12 +57,11 @@ class RecurrentLayer(Function):
     def backward(self, gy, gh, gc=None):
         if is_grad_enabled():  # create_graph: gradients that are themselves differentiable
             return self._recorded_backward(gy, gh, gc)
-        x, _, _, w_ih, w_hh, _, _ = (None if t is None else t._data for t in self.saved_tensors)
-        grads = KERNELS[self.mode].backward(
-            array_module(x), self.buffers, x, w_ih, w_hh, gy._data, gh._data,
-            None if gc is None else gc._data, self.reverse, self.needs_input_grad)
-        return tuple(None if g is None or not need else Tensor._make(g)
-                     for g, need in zip(grads, self.needs_input_grad))
+        x, _, _, w_ih, w_hh, _, _ = self.saved_tensors
+        grads = RecurrentLayerBackward.apply(x, w_ih, w_hh, gy, gh, gc, layer=self,
+                                             needs=self.needs_input_grad)
+        grads = iter(grads if isinstance(grads, tuple) else (grads,))
+        return tuple(next(grads) if need else None for need in self.needs_input_grad)
 
     def _recorded_backward(self, *grads):
         """The gradients as recorded operations: differentiate the layer built from cells."""
@@ -125,11 +124,27 @@ def _check_params(op: str, params, gates: int, input_size: int, num_layers: int,
     return hidden
 
 
+class RecurrentLayerBackward(Function):
+    """Backpropagation through time of a ``RecurrentLayer`` on raw arrays, as one operation:
+    the gradients of the inputs that ``needs`` marks, from the layer's buffers."""
+
+    differentiable = False
+
+    def forward(self, x, w_ih, w_hh, gy, gh, gc, layer, needs):
+        grads = KERNELS[layer.mode].backward(self.xp, layer.buffers, x, w_ih, w_hh, gy, gh, gc,
+                                             layer.reverse, needs)
+        return tuple(g for g, need in zip(grads, needs) if need)
+
+
+def _zero_state(like, *, shape, dtype):
+    return array_module(like).zeros(shape, dtype=dtype)
+
+
 def _initial_states(op: str, name: str, state, shape: tuple, like: Tensor):
     """The initial state (layers * directions, N, H) as a list of (N, H) per layer and direction."""
     if state is None:
-        xp = array_module(like._data)
-        return [Tensor._make(xp.zeros(shape[1:], dtype=like.dtype)) for _ in range(shape[0])]
+        return [computed(_zero_state, like, shape=shape[1:], dtype=like.dtype)
+                for _ in range(shape[0])]
     require_tensor(op, state)
     if state.shape != shape:
         raise ShapeError(f"{op}: expected {name} of shape {shape}, got {state.shape}")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+# SumTo and sum_to are used by the engine, so they live in autograd; re-exported as ops' names.
+from shenjing.autograd.broadcast import BroadcastTo, SumTo, sum_to  # noqa: F401
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
@@ -187,45 +189,7 @@ def t(input: Tensor) -> Tensor:
     return transpose(input, 0, -1) if input.ndim == 2 else input
 
 
-# -- broadcasting and its inverse ----------------------------------------------------------------
-class BroadcastTo(Function):
-    returns_view = True
-
-    def forward(self, x, shape):
-        self.input_shape = x.shape
-        return self.xp.broadcast_to(x, shape)
-
-    def backward(self, gy):
-        return sum_to(gy, self.input_shape)
-
-
-class SumTo(Function):
-    def forward(self, x, shape):
-        self.input_shape = x.shape
-        lead = x.ndim - len(shape)
-        dims = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        y = x.sum(axis=dims, keepdims=True) if dims else x
-        return y.reshape(shape) if lead else y
-
-    def backward(self, gy):
-        return broadcast_to(gy, self.input_shape)
-
-
-def sum_to(input: Tensor, shape) -> Tensor:
-    """Sum ``input`` down to ``shape``, the inverse of broadcasting (used for gradients).
-
-    >>> import shenjing as sj
-    >>> sum_to(sj.ones(2, 3), (1, 3))
-    tensor([[2., 2., 2.]])
-    """
-    shape = tuple(shape)
-    if input.shape == shape:
-        return input
-    return SumTo.apply(input, shape=shape)
-
-
+# -- broadcasting --------------------------------------------------------------------------------
 def broadcast_to(input: Tensor, shape) -> Tensor:
     """A view of ``input`` broadcast to ``shape``; equivalent of ``torch.broadcast_to``.
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
+from shenjing.creation import full_like
 from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
 
 
@@ -58,45 +58,27 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p, group)
+                self._init_state(self.state[p], p, group)
 
-    def _init_state(self, p: Tensor, group: dict) -> None:
-        xp = array_module(p._data)
-        state = self.state[p]
+    def _init_state(self, state, p, group) -> None:
         state["step"] = 0.0
-        state["sum"] = Tensor._make(xp.full_like(p._data, group["initial_accumulator_value"]))
+        state["sum"] = full_like(p, group["initial_accumulator_value"])
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient once; returns the closure's loss, if any."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if len(state) == 0:  # a parameter added after construction
-                    self._init_state(p, group)
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                step = state["step"] + 1.0
-                state["step"] = step
-                if weight_decay != 0:
-                    g = g + weight_decay * x
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = state["sum"]._data
-                s += g * g
-                denom = xp.sqrt(s)
-                denom += eps
-                update = g * -clr
-                update /= denom
-                x += update
-                p._version_counter[0] += 1
-        return loss
+    @staticmethod
+    def _update(x, g, *, state, group) -> None:
+        """The step above on arrays: ``x`` (the parameter) changes in place."""
+        weight_decay = group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        step = state["step"] + 1.0
+        state["step"] = step
+        if weight_decay != 0:
+            g = g + weight_decay * x
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        s = state["sum"]
+        s += g * g
+        denom = array_module(x).sqrt(s)
+        denom += group["eps"]
+        update = g * -clr
+        update /= denom
+        x += update

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
+from shenjing.creation import zeros_like
 from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
 
 
@@ -54,60 +54,48 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient once; returns the closure's loss, if any."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            beta1, beta2 = group["betas"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            maximize = group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0.0
-                    state["exp_avg"] = Tensor._make(xp.zeros_like(x))
-                    state["exp_avg_sq"] = Tensor._make(xp.zeros_like(x))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(x))
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                step = state["step"] + 1.0
-                state["step"] = step
-                if weight_decay != 0:
-                    if decoupled:
-                        x *= 1 - lr * weight_decay
-                    else:
-                        g = g + weight_decay * x
-                m = state["exp_avg"]._data
-                v = state["exp_avg_sq"]._data
-                _lerp_(m, g, 1 - beta1)
-                # v = beta2 * v + ((1 - beta2) * g) * g, in PyTorch's order of rounding
-                v *= beta2
-                t = g * (1 - beta2)
-                t *= g
-                v += t
-                if amsgrad:
-                    v_max = state["max_exp_avg_sq"]._data
-                    xp.maximum(v_max, v, out=v_max)
-                    v = v_max
-                step_size = lr / (1 - beta1**step)
-                denom = xp.sqrt(v)
-                denom /= (1 - beta2**step) ** 0.5
-                denom += eps
-                update = m * -step_size
-                update /= denom
-                x += update
-                p._version_counter[0] += 1
-        return loss
+    def _init_state(self, state, p, group) -> None:
+        state["step"] = 0.0
+        state["exp_avg"] = zeros_like(p)
+        state["exp_avg_sq"] = zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(p)
+
+    @staticmethod
+    def _update(x, g, *, state, group) -> None:
+        """The step above on arrays: ``x`` (the parameter) changes in place."""
+        xp = array_module(x)
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        weight_decay = group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        step = state["step"] + 1.0
+        state["step"] = step
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                x *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * x
+        m = state["exp_avg"]
+        v = state["exp_avg_sq"]
+        _lerp_(m, g, 1 - beta1)
+        # v = beta2 * v + ((1 - beta2) * g) * g, in PyTorch's order of rounding
+        v *= beta2
+        t = g * (1 - beta2)
+        t *= g
+        v += t
+        if group["amsgrad"]:
+            v_max = state["max_exp_avg_sq"]
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        step_size = lr / (1 - beta1**step)
+        denom = xp.sqrt(v)
+        denom /= (1 - beta2**step) ** 0.5
+        denom += group["eps"]
+        update = m * -step_size
+        update /= denom
+        x += update
 
 
 def _lerp_(start, end, weight: float) -> None:

@@ -2,7 +2,11 @@
 
 An optimizer owns a list of parameter groups (dicts with a ``"params"`` list and hyperparameters,
 missing ones filled from ``defaults``) and ``state``, a dict from parameter to that parameter's
-running buffers. Subclasses implement ``step``, updating each parameter's array in place.
+running buffers. ``Optimizer.step`` is the one loop every optimizer shares; a subclass gives only
+its paper's rule: ``_init_state`` makes a parameter's buffers on its first step and ``_update``
+changes the parameter's array in place. Each update runs as one ``tracing.kernel`` call, so a
+step recorded by ``sj.compile`` replays it, re-reading the learning rate and the other options
+from the group on every call.
 
 State holds only Tensors, Python numbers, bools, None, strings, lists and dicts, so that a state
 dict can be written without pickle; ``state_dict()`` returns a snapshot in PyTorch's layout.
@@ -18,16 +22,23 @@ from itertools import chain
 from typing import Any
 
 from shenjing import backend
+from shenjing.autograd import tracing
 from shenjing.autograd.grad_mode import enable_grad
 from shenjing.autograd.tensor import Tensor
 
 
 class Optimizer:
-    """Base class of all optimizers; subclasses define ``step``.
+    """Base class of all optimizers; subclasses define ``_update`` (and ``_init_state``).
 
     ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts (parameter
     groups: ``{"params": [...], "lr": ...}``) whose missing options come from ``defaults``.
     Equivalent of ``torch.optim.Optimizer``.
+
+    A subclass writes its rule on arrays: ``_update(x, g, *, state, group)`` changes the
+    parameter's array ``x`` in place given the gradient's array ``g``, reading every option from
+    ``group`` and its buffers (as arrays) and step count from ``state`` when it is called, never
+    before: a compiled step calls it again with the same dicts, after schedulers have changed
+    them. A subclass may still override ``step`` itself, as in PyTorch.
 
     >>> import shenjing as sj
     >>> from shenjing.optim import SGD
@@ -49,6 +60,7 @@ class Optimizer:
                 f"dicts, but got a {type(params).__name__}"
             )
         self.defaults = defaults
+        self._changes = 0  # bumped when groups or state are replaced: compiled steps check it
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -80,6 +92,7 @@ class Optimizer:
         >>> [g["lr"] for g in opt.param_groups]
         [0.1, 0.01]
         """
+        self._changes += 1
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -141,23 +154,44 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all optimized tensors: to None (default) or to zeros.
 
-        Equivalent of ``torch.optim.Optimizer.zero_grad``.
+        Runs as a kernel, so that a compiled step clears them again on every replay. Equivalent
+        of ``torch.optim.Optimizer.zero_grad``.
         """
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    grad = p.grad.detach() if p.grad.grad_fn is not None else p.grad
-                    grad.requires_grad = False
-                    grad.zero_()
-                    p.grad = grad
+        tracing.kernel(_zero_grads, name="zero_grad", optimizer=self, set_to_none=set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
-        """Update the parameters once; ``closure`` re-evaluates the loss and returns it."""
-        raise NotImplementedError
+        """Update every parameter that has a gradient once; returns the closure's loss, if any.
+
+        Each parameter's state is made on its first step (``_init_state``); then the rule
+        (``_update``) runs on its arrays as one recorded kernel, and its version is bumped.
+        """
+        loss = self._closure_loss(closure)
+        if tracing._active is not None:
+            tracing._active.note_guard(self)  # a compiled step traces again after a load
+        update = self._update
+        name = f"{type(self).__name__.lower()}.update"
+        states = self.state
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                state = states[p]
+                if not state:
+                    with tracing.paused():  # made once: replays find it made
+                        self._init_state(state, p, group)
+                tracing.kernel(update, p, grad, name=name, mutates=p,
+                               state=_StateArrays(state), group=group)
+                p._version_counter[0] += 1
+        return loss
+
+    def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        """Fill the empty ``state`` of parameter ``p`` before its first update (default: none)."""
+
+    @staticmethod
+    def _update(x, g, *, state, group) -> None:
+        """The rule: change the parameter's array ``x`` in place, given the gradient's ``g``."""
+        raise NotImplementedError("an Optimizer subclass defines _update (or overrides step)")
 
     def _closure_loss(self, closure):
         """Run the closure (forward and backward) with grad mode on and return its loss."""
@@ -197,9 +231,12 @@ class Optimizer:
             packed["params"] = [mapping[id(p)] for p in group["params"]]
             start += len(packed["params"])
             groups.append(packed)
+        # a parameter whose optimizer keeps no state (SGD without momentum) is left out, as in
+        # PyTorch, though step() has made an empty entry for it
         state = {
             (mapping[id(k)] if isinstance(k, Tensor) else k): _snapshot(v)
             for k, v in self.state.items()
+            if v
         }
         return {"state": state, "param_groups": groups}
 
@@ -210,6 +247,7 @@ class Optimizer:
         arrive as strings (as after a JSON round trip). Equivalent of
         ``torch.optim.Optimizer.load_state_dict``.
         """
+        self._changes += 1
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
         if len(groups) != len(saved_groups):
@@ -250,6 +288,51 @@ class Optimizer:
             new_groups.append(new_group)
         self.state = state
         self.param_groups = new_groups
+
+
+def _zero_grads(*, optimizer: Optimizer, set_to_none: bool) -> None:
+    """The work of ``zero_grad``, over the optimizer's parameter groups as they are now."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                grad = p.grad.detach() if p.grad.grad_fn is not None else p.grad
+                grad.requires_grad = False
+                grad.zero_()
+                p.grad = grad
+
+
+class _StateArrays:
+    """A parameter's state as its update rule sees it: buffers as arrays, numbers as they are.
+
+    Reads and writes go straight to the state dict, so a replayed update sees the current step
+    count and buffers; an array stored here is kept as a Tensor, the form ``state_dict()`` and
+    users expect.
+    """
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self.state = state
+
+    def __getitem__(self, key: str):
+        value = self.state[key]
+        return value._data if isinstance(value, Tensor) else value
+
+    def get(self, key: str, default=None):
+        value = self.state.get(key, default)
+        return value._data if isinstance(value, Tensor) else value
+
+    def __setitem__(self, key: str, value) -> None:
+        if not (value is None or isinstance(value, (int, float, str))):  # an array
+            value = Tensor._make(value)
+        self.state[key] = value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.state
 
 
 def _snapshot(value):

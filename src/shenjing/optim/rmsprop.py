@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
+from shenjing.creation import zeros_like
 from shenjing.optim.adam import _lerp_
 from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
 
@@ -60,56 +60,45 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient once; returns the closure's loss, if any."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            alpha = group["alpha"]
-            eps = group["eps"]
-            weight_decay = group["weight_decay"]
-            momentum = group["momentum"]
-            centered = group["centered"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                xp = array_module(x)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = 0.0
-                    state["square_avg"] = Tensor._make(xp.zeros_like(x))
-                    if momentum > 0:
-                        state["momentum_buffer"] = Tensor._make(xp.zeros_like(x))
-                    if centered:
-                        state["grad_avg"] = Tensor._make(xp.zeros_like(x))
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                state["step"] += 1.0
-                if weight_decay != 0:
-                    g = g + weight_decay * x
-                v = state["square_avg"]._data
-                v *= alpha
-                t = g * (1 - alpha)
-                t *= g
-                v += t
-                if centered:
-                    a = state["grad_avg"]._data
-                    _lerp_(a, g, 1 - alpha)
-                    denom = xp.sqrt(v - a * a)
-                else:
-                    denom = xp.sqrt(v)
-                denom += eps
-                if momentum > 0:
-                    b = state["momentum_buffer"]._data
-                    b *= momentum
-                    b += g / denom
-                    x -= lr * b
-                else:
-                    update = g * -lr
-                    update /= denom
-                    x += update
-                p._version_counter[0] += 1
-        return loss
+    def _init_state(self, state, p, group) -> None:
+        state["step"] = 0.0
+        state["square_avg"] = zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(p)
+
+    @staticmethod
+    def _update(x, g, *, state, group) -> None:
+        """The step above on arrays: ``x`` (the parameter) changes in place."""
+        xp = array_module(x)
+        lr = group["lr"]
+        alpha = group["alpha"]
+        weight_decay = group["weight_decay"]
+        momentum = group["momentum"]
+        if group["maximize"]:
+            g = -g
+        state["step"] += 1.0
+        if weight_decay != 0:
+            g = g + weight_decay * x
+        v = state["square_avg"]
+        v *= alpha
+        t = g * (1 - alpha)
+        t *= g
+        v += t
+        if group["centered"]:
+            a = state["grad_avg"]
+            _lerp_(a, g, 1 - alpha)
+            denom = xp.sqrt(v - a * a)
+        else:
+            denom = xp.sqrt(v)
+        denom += group["eps"]
+        if momentum > 0:
+            b = state["momentum_buffer"]
+            b *= momentum
+            b += g / denom
+            x -= lr * b
+        else:
+            update = g * -lr
+            update /= denom
+            x += update

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
 
@@ -60,38 +59,25 @@ class SGD(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient once; returns the closure's loss, if any."""
-        loss = self._closure_loss(closure)
-        for group in self.param_groups:
-            lr = group["lr"]
-            momentum = group["momentum"]
-            dampening = group["dampening"]
-            weight_decay = group["weight_decay"]
-            nesterov = group["nesterov"]
-            maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                x = p._data
-                g = p.grad._data
-                if maximize:
-                    g = -g
-                if weight_decay != 0:
-                    g = g + weight_decay * x
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        # xp.array, not g.copy(): g may be a NumPy scalar for a 0-d parameter
-                        buf = Tensor._make(array_module(x).array(g, dtype=x.dtype))
-                        state["momentum_buffer"] = buf
-                        b = buf._data
-                    else:
-                        b = buf._data
-                        b *= momentum
-                        b += g if dampening == 0 else (1 - dampening) * g
-                    g = g + momentum * b if nesterov else b
-                x -= lr * g
-                p._version_counter[0] += 1
-        return loss
+    @staticmethod
+    def _update(x, g, *, state, group) -> None:
+        """The step above on arrays: ``x`` (the parameter) changes in place."""
+        momentum = group["momentum"]
+        weight_decay = group["weight_decay"]
+        if group["maximize"]:
+            g = -g
+        if weight_decay != 0:
+            g = g + weight_decay * x
+        if momentum != 0:
+            b = state.get("momentum_buffer")
+            if b is None:
+                # the first step starts the buffer at g; xp.array, not g.copy(): g may be a
+                # NumPy scalar for a 0-d parameter
+                b = array_module(x).array(g, dtype=x.dtype)
+                state["momentum_buffer"] = b
+            else:
+                dampening = group["dampening"]
+                b *= momentum
+                b += g if dampening == 0 else (1 - dampening) * g
+            g = g + momentum * b if group["nesterov"] else b
+        x -= group["lr"] * g

@@ -92,7 +92,8 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
         callbacks: Iterable[Callback] = (), scheduler=None, scheduler_interval: str = "epoch",
         clip_grad_norm: float | None = None, verbose: bool = True,
         save_last: str | os.PathLike | None = None,
-        resume_from: str | os.PathLike | None = None) -> History:
+        resume_from: str | os.PathLike | None = None,
+        compile: bool = False) -> History:  # noqa: A002 - PyTorch's name
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History.
 
     Each step: forward, ``loss(output, target)``, backward, the callbacks'
@@ -112,6 +113,11 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     current step with ``TrainingInterrupted`` (a ``KeyboardInterrupt``); a second Ctrl-C stops
     at once.
 
+    ``compile=True`` runs each step (forward, loss, backward, clipping, update) as a static
+    graph (``sj.compile``): traced at the first step, replayed at the next ones, with the same
+    results. It needs callbacks without ``on_after_backward`` (which reads the gradients between
+    backward and the update); a non-finite loss is then detected after its update.
+
     Like Keras's ``model.fit``; PyTorch users write this loop by hand.
     """
     if epochs < 1:
@@ -120,10 +126,16 @@ def fit(model: Module, train_loader: Iterable, val_loader: Iterable | None = Non
     metric_fns = resolve(metrics)
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
-    update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval, "fit")
+    update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval, "fit",
+                    compile)
+
+    def forward(inputs, target):
+        output = model(inputs)
+        return loss_fn(output, target), output
+
     return run_epochs(
         state, callbacks, update,
-        lambda: _train_epoch(state, train_loader, loss_fn, metric_fns, update, callbacks),
+        lambda: _train_epoch(state, train_loader, forward, metric_fns, update, callbacks),
         None if val_loader is None else lambda: evaluate(model, val_loader, loss_fn, metric_fns),
         loaders=[train_loader], save_last=save_last, resume_from=resume_from)
 
@@ -134,7 +146,7 @@ class Update:
     ``optimizer.step()``, and the scheduler when it steps per update."""
 
     def __init__(self, state: TrainingState, callbacks: list, clip_grad_norm, scheduler,
-                 interval: str, caller: str) -> None:
+                 interval: str, caller: str, compile: bool = False) -> None:
         from shenjing.optim.lr_scheduler import ReduceLROnPlateau
 
         if interval not in ("epoch", "step"):
@@ -147,8 +159,54 @@ class Update:
         self.scheduler = scheduler
         self.step_scheduler = scheduler if interval == "step" else None
         self.epoch_scheduler = scheduler if interval == "epoch" else None
+        self.caller = caller
+        self.compiled = None
+        if compile:
+            reading = [type(c).__name__ for c in callbacks
+                       if type(c).on_after_backward is not Callback.on_after_backward]
+            if reading:
+                raise ValueError(f"{caller}: compile=True cannot run the callbacks' "
+                                 f"on_after_backward ({', '.join(reading)}) inside a compiled "
+                                 "step; leave compile off for them")
+            from shenjing.static import compile as compile_step
+
+            self.compiled = compile_step(self._whole_step)
+
+    def step(self, forward, *args) -> tuple:
+        """One training step: ``forward(*args) -> (loss, extra)``, then backward and the update.
+
+        Returns ``(loss value, extra)``, ``extra`` detached; a non-finite loss raises
+        ``NonFiniteLossError`` (before the update, unless the step is compiled).
+        """
+        if self.compiled is not None:
+            loss, extra = self.compiled(forward, *args)
+            self._check(loss.item())
+            self._after_update()
+            return loss.item(), extra
+        loss, extra = forward(*args)
+        value = loss.item()
+        self._check(value)
+        self(loss)
+        return value, _detached(extra)
+
+    def _whole_step(self, forward, *args):
+        loss, extra = forward(*args)
+        self._backward_and_update(loss)
+        return loss.detach(), _detached(extra)
+
+    def _check(self, value: float) -> None:
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"{self.caller}: the loss became {value} at epoch {self.state.epoch}, step "
+                f"{self.state.step}; try a lower learning rate, gradient clipping, or "
+                "sj.autograd.detect_anomaly() to find the operation that made it"
+            )
 
     def __call__(self, loss) -> None:
+        self._backward_and_update(loss)
+        self._after_update()
+
+    def _backward_and_update(self, loss) -> None:
         model, optimizer = self.state.model, self.state.optimizer
         optimizer.zero_grad()
         loss.backward()
@@ -159,10 +217,21 @@ class Update:
 
             clip_grad_norm_(model.parameters(), self.clip_grad_norm)
         optimizer.step()
+
+    def _after_update(self) -> None:
         if self.step_scheduler is not None:
             self.step_scheduler.step()
         if self.state.interrupt_requested:
             raise TrainingInterrupted(self.state.epoch, self.state.step)
+
+
+def _detached(value):
+    """``value`` with every tensor detached (tuples, lists and None kept)."""
+    if isinstance(value, Tensor):
+        return value.detach()
+    if isinstance(value, (tuple, list)):
+        return type(value)(_detached(v) for v in value)
+    return value
 
 
 def run_epochs(state: TrainingState, callbacks: list, update: Update,
@@ -221,7 +290,7 @@ def run_epochs(state: TrainingState, callbacks: list, update: Update,
     return state.history
 
 
-def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, update: Update,
+def _train_epoch(state: TrainingState, loader, forward, metric_fns, update: Update,
                  callbacks) -> dict:
     model = state.model
     model.train()
@@ -232,16 +301,7 @@ def _train_epoch(state: TrainingState, loader, loss_fn, metric_fns, update: Upda
     for step, batch in enumerate(bar, start=1):
         state.step = step
         inputs, target = _split(batch)
-        output = model(inputs)
-        loss = loss_fn(output, target)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(
-                f"fit: the loss became {value} at epoch {state.epoch}, step {step}; try a "
-                "lower learning rate, or sj.autograd.detect_anomaly() to find the operation "
-                "that made it"
-            )
-        update(loss)
+        value, output = update.step(forward, inputs, target)
         n = len(target) if hasattr(target, "__len__") else 1
         seen += n
         sums["loss"] += value * n

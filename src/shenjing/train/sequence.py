@@ -21,7 +21,6 @@ from shenjing.nn.modules.module import Module
 from shenjing.train.callbacks import Callback
 from shenjing.train.history import History
 from shenjing.train.loop import (
-    NonFiniteLossError,
     TrainingState,
     Update,
     _loss_function,
@@ -77,7 +76,8 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
                  scheduler=None, scheduler_interval: str = "epoch",
                  clip_grad_norm: float | None = None, verbose: bool = True,
                  save_last: str | os.PathLike | None = None,
-                 resume_from: str | os.PathLike | None = None) -> History:
+                 resume_from: str | os.PathLike | None = None,
+                 compile: bool = False) -> History:  # noqa: A002 - PyTorch's name
     """Train a stateful sequence model by truncated backpropagation through time.
 
     Each step: ``output, state = model(inputs, state)``, ``loss(output, target)`` (default: the
@@ -88,8 +88,9 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     weighted by tokens), ``val_loss`` and ``val_bpc`` (``evaluate_sequence``), ``lr``, the
     callbacks (``EarlyStopping``, ``ModelCheckpoint``) and ``scheduler.step()``, or after every
     update with ``scheduler_interval="step"``, as in ``fit``. A NaN or infinite loss raises
-    ``NonFiniteLossError`` naming the epoch and the step. ``save_last``, ``resume_from`` and
-    Ctrl-C work as in ``fit``.
+    ``NonFiniteLossError`` naming the epoch and the step. ``save_last``, ``resume_from``,
+    ``compile`` and Ctrl-C work as in ``fit``; a compiled step takes the carried state as an
+    input, so each replay continues from the last chunk's state.
 
     PyTorch users write this loop by hand (its word_language_model example's ``train()``).
 
@@ -107,15 +108,20 @@ def fit_sequence(model: Module, train_batches: Iterable, val_batches: Iterable |
     callbacks = list(callbacks)
     state = TrainingState(model, optimizer, epochs, verbose=verbose)
     update = Update(state, callbacks, clip_grad_norm, scheduler, scheduler_interval,
-                    "fit_sequence")
+                    "fit_sequence", compile)
+
+    def forward(inputs, target, carried):
+        output, carried = _call(model, inputs, carried, "fit_sequence")
+        return loss_fn(output, target), carried
+
     return run_epochs(
         state, callbacks, update,
-        lambda: _train_epoch(state, train_batches, loss_fn, update, callbacks),
+        lambda: _train_epoch(state, train_batches, forward, update, callbacks),
         None if val_batches is None else lambda: evaluate_sequence(model, val_batches, loss_fn),
         loaders=[train_batches], save_last=save_last, resume_from=resume_from)
 
 
-def _train_epoch(state: TrainingState, batches, loss_fn, update, callbacks) -> dict:
+def _train_epoch(state: TrainingState, batches, forward, update, callbacks) -> dict:
     model = state.model
     model.train()
     total = len(batches) if hasattr(batches, "__len__") else None
@@ -125,16 +131,9 @@ def _train_epoch(state: TrainingState, batches, loss_fn, update, callbacks) -> d
     for step, batch in enumerate(bar, start=1):
         state.step = step
         inputs, target = _split(batch)
-        output, carried = _call(model, inputs, carried, "fit_sequence")
-        loss = loss_fn(output, target)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise NonFiniteLossError(
-                f"fit_sequence: the loss became {value} at epoch {state.epoch}, step {step}; try "
-                "a lower learning rate or stronger gradient clipping")
-        update(loss)
-        # Keep the values, cut the history: the next backward stops at the next chunk's start.
-        carried = detach_state(carried)
+        # The state comes back detached: its values carry to the next chunk, its history does
+        # not, so the next backward stops at the next chunk's start.
+        value, carried = update.step(forward, inputs, target, carried)
         n = target.numel()
         tokens += n
         loss_sum += value * n

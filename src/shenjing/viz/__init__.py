@@ -7,6 +7,7 @@
 - ``weights``: first-layer weights as image tiles, a linear classifier's class templates
 - ``curves``: training curves from a ``History`` or a run folder
 - ``graph``: the computational graph as DOT text, drawn by Graphviz or by matplotlib
+- ``compiled``: a compiled step's static graph, beside the dynamic graph of the same step
 - ``features``: a CNN's filters and its feature maps for one image
 - ``health``: gradient norms, update ratios, dead ReLUs; vanishing gradients, sigmoid vs ReLU
 - ``landscapes``: SGD, momentum, Nesterov, AdaGrad, RMSprop and Adam on 2-D landscapes
@@ -17,6 +18,7 @@ drawn, always on the headless Agg canvas. Each drawing function returns its matp
 """
 
 from shenjing.viz.activations import activation_functions
+from shenjing.viz.compiled import compare_graphs, static_graph
 from shenjing.viz.curves import training_curves
 from shenjing.viz.features import conv_filters, feature_maps
 from shenjing.viz.graph import Graph, model_graph, trace
@@ -29,6 +31,7 @@ __all__ = [
     "Graph",
     "activation_functions",
     "class_templates",
+    "compare_graphs",
     "conv_filters",
     "decision_surface",
     "feature_maps",
@@ -36,6 +39,7 @@ __all__ = [
     "gradient_flow_figure",
     "model_graph",
     "optimizer_paths",
+    "static_graph",
     "trace",
     "training_animation",
     "training_curves",

@@ -6,7 +6,9 @@ leaf (parameters and inputs by name), arrows in the direction data flowed. With
 ``gradients=True`` every box also shows the norm of the gradient of the output with respect to
 what it computed. ``Graph.to_dot`` gives Graphviz's DOT text; ``Graph.render`` draws it with
 Graphviz's ``dot`` program when it is installed, else with matplotlib and a layered layout
-(``layered_layout``), so the picture needs nothing beyond the ``plots`` extra.
+(``layered_layout``), so the picture needs nothing beyond the ``plots`` extra. A graph may also
+have back edges, drawn dashed and left out of the layout: a compiled training step's parameter
+updates write back into the parameters it started from (``shenjing.viz.compiled``).
 """
 
 from __future__ import annotations
@@ -18,24 +20,34 @@ from pathlib import Path
 
 from shenjing.autograd.function import AccumulateGrad
 from shenjing.autograd.tensor import Tensor
-from shenjing.viz.canvas import check_suffix, new_figure
+from shenjing.viz.canvas import DPI, check_suffix, new_figure
 
-FILL = {"op": "#dbe9f6", "output": "#fddbc7", "parameter": "#d9f0d3", "leaf": "#eeeeee"}
+# A dynamic graph's operations are "op"; a static graph's calls are coloured by the phase of the
+# step they belong to: "forward" as "op", then "backward", "gradient" (accumulating, clipping
+# and zeroing .grad) and "update" (the optimizer writing the parameters).
+FILL = {"op": "#dbe9f6", "output": "#fddbc7", "parameter": "#d9f0d3", "leaf": "#eeeeee",
+        "forward": "#dbe9f6", "backward": "#fff1b3", "gradient": "#e6dcf2", "update": "#f7c8d9"}
+LEAVES = ("parameter", "leaf")
+BACK_EDGE = "#8c2d5a"  # the colour of back edges: an update writing a parameter
 
 
 @dataclass
 class GraphNode:
-    """One node: an operation (``kind`` 'op' or 'output') or a leaf ('parameter', 'leaf')."""
+    """One node: an operation (``kind`` 'op' or 'output', or a static graph's phase: 'forward',
+    'backward', 'gradient', 'update') or a leaf ('parameter', 'leaf')."""
 
     id: str
     kind: str
     op: str  # the operation ("Linear", "Tanh"), or the leaf's name
     shape: tuple | None = None
     grad_norm: float | None = None
+    note: str | None = None  # a line under the name: what a kernel works on ("0.weight")
 
     def label(self) -> str:
         """The text in the node's box: what it is, its shape, its gradient's norm."""
         lines = [self.op]
+        if self.note is not None:
+            lines.append(self.note)
         if self.shape is not None:
             lines.append(str(tuple(self.shape)))
         if self.grad_norm is not None:
@@ -45,10 +57,12 @@ class GraphNode:
 
 @dataclass
 class Graph:
-    """Nodes (inputs first, the output last) and edges ``(from, to)`` in the data's direction."""
+    """Nodes (inputs first, the output last) and edges ``(from, to)`` in the data's direction;
+    ``back_edges`` go against it (an update writing back a parameter) and are drawn dashed."""
 
     nodes: list[GraphNode] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
+    back_edges: list[tuple[str, str]] = field(default_factory=list)
 
     def node(self, node_id: str) -> GraphNode:
         return next(n for n in self.nodes if n.id == node_id)
@@ -74,11 +88,14 @@ class Graph:
                  '  edge [arrowsize=0.7];']
         for n in self.nodes:
             label = n.label().replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-            shape = "ellipse" if n.kind in ("parameter", "leaf") else "box"
+            shape = "ellipse" if n.kind in LEAVES else "box"
             extra = ", peripheries=2" if n.kind == "output" else ""
             lines.append(f'  {n.id} [label="{label}", shape={shape}, '
                          f'fillcolor="{FILL[n.kind]}"{extra}];')
         lines += [f"  {a} -> {b};" for a, b in self.edges]
+        # constraint=false: a back edge does not rank its ends, so the loop stays a loop
+        lines += [f'  {a} -> {b} [style=dashed, color="{BACK_EDGE}", constraint=false];'
+                  for a, b in self.back_edges]
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -100,7 +117,7 @@ class Graph:
         path.parent.mkdir(parents=True, exist_ok=True)
         if engine != "matplotlib" and dot is not None:
             fmt = path.suffix.lower()[1:]
-            result = subprocess.run([dot, f"-T{fmt}", "-Gdpi=100", "-o", str(path)],
+            result = subprocess.run([dot, f"-T{fmt}", f"-Gdpi={DPI}", "-o", str(path)],
                                     input=self.to_dot(), capture_output=True, text=True)
             if result.returncode:
                 raise RuntimeError(f"render: {dot} failed to draw {path}: "
@@ -251,8 +268,9 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]], sweeps: int =
     """Sugiyama-style layers for a DAG: ``(layers, routes)``.
 
     Layering is by longest path to a sink, so a leaf sits just above the operation that uses
-    it and the output at the bottom: ``layers[0]`` is the top row, a list of node ids, where
-    edges that skip rows pass through dummy ids ``('dummy', k)``. Then ``sweeps`` barycentre
+    it and the output at the bottom; a node without edges goes to the top row. ``layers[0]``
+    is the top row, a list of node ids, where edges that skip rows pass through dummy ids
+    ``('dummy', k)``. Then ``sweeps`` barycentre
     sweeps (down, up, down, ...) reorder each row by the mean position of its neighbours in the
     row before, which removes most edge crossings. ``routes[(a, b)]`` is the list of ids, dummies
     included, that the edge from a to b passes through.
@@ -271,6 +289,10 @@ def layered_layout(nodes: list[str], edges: list[tuple[str, str]], sweeps: int =
     for v in reversed(_topological(nodes, edges)):  # sinks first
         depth[v] = max((depth[w] + 1 for w in successors[v]), default=0)
     top = max(depth.values(), default=0)
+    linked = {v for edge in edges for v in edge}
+    for v in nodes:
+        if v not in linked:  # a node on its own (a kernel that reads nothing) starts the picture
+            depth[v] = top
     rows: list[list] = [[] for _ in range(top + 1)]
     for v in nodes:  # discovery order as the first ordering
         rows[top - depth[v]].append(v)
@@ -371,44 +393,103 @@ def _columns(rows, routes, step: float, passes: int = 4) -> dict:
     return x
 
 
-def draw_layered(graph: Graph, path: str | Path | None = None):
-    """Draw ``graph`` with matplotlib in layered rows (no Graphviz needed); returns the
-    Figure. Each node is a rounded box (an oval-ish one for leaves) labelled as in DOT."""
+# Layout units: a row every Y_STEP, boxes BOX_H high and at least BOX_W wide; INCH per unit.
+Y_STEP, BOX_W, BOX_H, INCH = 1.1, 1.75, 0.62, 0.85
+
+
+@dataclass
+class Placement:
+    """Where ``draw_on`` puts a graph: node centres, edge polylines, box width, and the extent
+    ``(left, right, bottom, top)`` in layout units."""
+
+    where: dict
+    routes: list  # forward edges: lists of points, arrow at the last
+    back_routes: list  # back edges, likewise, drawn dashed
+    box_w: float
+    extent: tuple
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """Width and height in inches."""
+        left, right, bottom, top = self.extent
+        return INCH * (right - left), INCH * (top - bottom)
+
+
+def place(graph: Graph) -> Placement:
+    """Lay ``graph`` out in layered rows (``layered_layout``); boxes widen for long labels.
+
+    Back edges leave the bottom of their box, run below the last row to lanes right of the
+    graph, climb, and enter the top of their target: they cross edges but never a box.
+    """
+    rows, routes = layered_layout([n.id for n in graph.nodes], graph.edges)
+    longest = max((len(line) for n in graph.nodes for line in n.label().splitlines()), default=0)
+    box_w = max(BOX_W, 0.075 * longest + 0.2)  # about 0.075 units a character at 8 points
+    x = _columns(rows, routes, box_w + 0.25)
+    where = {v: (x[v], -r * Y_STEP) for r, row in enumerate(rows) for v in row}
+    left = min(x.values(), default=0.0) - box_w / 2 - 0.1
+    right = max(x.values(), default=0.0) + box_w / 2 + 0.1
+    bottom, top = -(len(rows) - 1) * Y_STEP - BOX_H / 2 - 0.1, BOX_H / 2 + 0.1
+    lines = []
+    for route in routes.values():
+        points = [where[v] for v in route]
+        # from the bottom of the first box to the top of the last one
+        points[0] = (points[0][0], points[0][1] - BOX_H / 2)
+        points[-1] = (points[-1][0], points[-1][1] + BOX_H / 2)
+        lines.append(points)
+    back = []
+    floor = bottom
+    for k, (a, b) in enumerate(graph.back_edges):
+        (xa, ya), (xb, yb) = where[a], where[b]
+        lane_x = right + 0.15 + 0.18 * k
+        low = floor - 0.1 - 0.08 * k
+        high = yb + BOX_H / 2 + 0.12 + 0.06 * (k % 4)
+        back.append([(xa, ya - BOX_H / 2), (xa, low), (lane_x, low), (lane_x, high), (xb, high),
+                     (xb, yb + BOX_H / 2)])
+    if graph.back_edges:
+        right += 0.15 + 0.18 * len(graph.back_edges)
+        bottom = floor - 0.2 - 0.08 * len(graph.back_edges)
+        top += 0.12 + 0.06 * min(4, len(graph.back_edges))
+    return Placement(where, lines, back, box_w, (left, right, bottom, top))
+
+
+def draw_on(ax, graph: Graph, placed: Placement | None = None) -> Placement:
+    """Draw ``graph`` on the matplotlib axes ``ax`` (limits set to its extent, axis hidden)."""
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    from shenjing.viz.canvas import save
-
-    rows, routes = layered_layout([n.id for n in graph.nodes], graph.edges)
-    x_step, y_step, box_w, box_h = 2.0, 1.1, 1.75, 0.62
-    x = _columns(rows, routes, x_step)
-    where = {v: (x[v], -r * y_step) for r, row in enumerate(rows) for v in row}
-    left, right = min(x.values()) - box_w / 2 - 0.1, max(x.values()) + box_w / 2 + 0.1
-    bottom, top = -(len(rows) - 1) * y_step - box_h / 2 - 0.1, box_h / 2 + 0.1
-    figure = new_figure(0.85 * (right - left), 0.85 * (top - bottom), layout=None)
-    ax = figure.add_axes((0, 0, 1, 1))
+    placed = placed or place(graph)
+    left, right, bottom, top = placed.extent
     ax.set_axis_off()
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
+    box_w = placed.box_w
     for node in graph.nodes:
-        cx, cy = where[node.id]
-        style = "round,pad=0.02,rounding_size=0.3" if node.kind in ("parameter", "leaf") \
+        cx, cy = placed.where[node.id]
+        style = "round,pad=0.02,rounding_size=0.3" if node.kind in LEAVES \
             else "round,pad=0.02,rounding_size=0.08"
-        ax.add_patch(FancyBboxPatch((cx - box_w / 2, cy - box_h / 2), box_w, box_h,
+        ax.add_patch(FancyBboxPatch((cx - box_w / 2, cy - BOX_H / 2), box_w, BOX_H,
                                     boxstyle=style, facecolor=FILL[node.kind],
                                     edgecolor="0.2",
                                     linewidth=1.6 if node.kind == "output" else 0.8))
         # Names are plain text: a '$' must not start matplotlib's mathtext.
         ax.text(cx, cy, node.label().replace("$", r"\$"), ha="center", va="center", fontsize=8)
-    for route in routes.values():
-        points = [where[v] for v in route]
-        # from the bottom of the first box to the top of the last one
-        points[0] = (points[0][0], points[0][1] - box_h / 2)
-        points[-1] = (points[-1][0], points[-1][1] + box_h / 2)
+    for points, color, dashes in [(p, "0.3", "-") for p in placed.routes] + \
+            [(p, BACK_EDGE, "--") for p in placed.back_routes]:
         for (x0, y0), (x1, y1) in zip(points[:-2], points[1:-1]):
-            ax.plot([x0, x1], [y0, y1], color="0.3", linewidth=0.8)
+            ax.plot([x0, x1], [y0, y1], color=color, linewidth=0.8, linestyle=dashes)
         ax.add_patch(FancyArrowPatch(points[-2], points[-1], arrowstyle="-|>",
-                                     mutation_scale=9, color="0.3", linewidth=0.8,
-                                     shrinkA=0, shrinkB=0))
+                                     mutation_scale=9, color=color, linewidth=0.8,
+                                     linestyle=dashes, shrinkA=0, shrinkB=0))
+    return placed
+
+
+def draw_layered(graph: Graph, path: str | Path | None = None):
+    """Draw ``graph`` with matplotlib in layered rows (no Graphviz needed); returns the
+    Figure. Each node is a rounded box (an oval-ish one for leaves) labelled as in DOT."""
+    from shenjing.viz.canvas import save
+
+    placed = place(graph)
+    figure = new_figure(*placed.size, layout=None)
+    draw_on(figure.add_axes((0, 0, 1, 1)), graph, placed)
     if path is not None:
         save(figure, path)
     return figure

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 
+from shenjing.autograd import tracing
 from shenjing.autograd.anomaly import module_stack as _call_stack
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
@@ -44,6 +45,10 @@ class Module:
 
     training: bool
 
+    # Bumped whenever any module's parameters, buffers, submodules, mode or dtype change: a
+    # compiled step checks one number per call to know that the modules it traced are unchanged.
+    _changes = 0
+
     def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -62,6 +67,8 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        if tracing._active is not None:
+            tracing._active.note_module(self)
         # The stack of running modules lets detect_anomaly name the layer an operation ran in.
         token = _call_stack.set(_call_stack.get() + (self,))
         try:
@@ -84,6 +91,7 @@ class Module:
             )
 
     def __setattr__(self, name: str, value) -> None:
+        Module._changes += 1
         if isinstance(value, Parameter):
             self._check_initialised(name)
             self._forget(name)
@@ -111,6 +119,7 @@ class Module:
             object.__setattr__(self, name, value)
 
     def _forget(self, name: str) -> None:
+        Module._changes += 1
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
@@ -126,6 +135,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        Module._changes += 1
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -241,6 +251,7 @@ class Module:
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
+        Module._changes += 1
         return self
 
     def eval(self) -> Module:
@@ -249,17 +260,12 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of every parameter (to None by default, as PyTorch does)."""
-        for parameter in self.parameters():
-            if parameter.grad is None:
-                continue
-            if set_to_none:
-                parameter.grad = None
-            else:
-                parameter.grad = parameter.grad.detach()
-                parameter.grad.zero_()
+        tracing.kernel(zero_grads, name="zero_grad", parameters=list(self.parameters()),
+                       set_to_none=set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradients on or off for every parameter (to freeze layers)."""
+        Module._changes += 1
         for parameter in self.parameters():
             parameter.requires_grad_(requires_grad)
         return self
@@ -277,6 +283,7 @@ class Module:
 
         Floating-point buffers follow a dtype change; integer buffers (counters) keep theirs.
         """
+        Module._changes += 1
         with no_grad():
             for module in self.modules():
                 for parameter in module._parameters.values():
@@ -408,6 +415,19 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def zero_grads(*, parameters, set_to_none: bool) -> None:
+    """Set each parameter's gradient to None, or to zeros in place; a kernel, so that a compiled
+    step clears them again on every replay."""
+    for parameter in parameters:
+        if parameter.grad is None:
+            continue
+        if set_to_none:
+            parameter.grad = None
+        else:
+            parameter.grad = parameter.grad.detach()
+            parameter.grad.zero_()
 
 
 def _converted(tensor: Tensor, args, kwargs) -> Tensor:

@@ -3,6 +3,10 @@
 Clipping works in place on the ``.grad`` arrays, so it goes between ``backward()`` and
 ``optimizer.step()``. Non-finite gradients flow through as in PyTorch (an infinite norm scales
 the gradients to NaN) unless ``error_if_nonfinite`` asks for an error.
+
+All array work runs through ``tracing.kernel`` and the norm stays an array (no value is read into
+Python), so a step compiled by ``sj.compile`` replays the clipping; only ``error_if_nonfinite``
+needs the norm's value, and it is refused inside a compiled step.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import math
 from collections.abc import Iterable
 
 from shenjing import backend
+from shenjing.autograd import tracing
 from shenjing.autograd.tensor import Tensor
 
 TensorOrTensors = Tensor | Iterable[Tensor]
@@ -45,6 +50,38 @@ def _quiet(xp):
     return errstate(over="ignore", invalid="ignore", divide="ignore")
 
 
+def _total_norm(*arrays, norm_type: float):
+    """The p-norm of the arrays' p-norms: 0-d, of their promoted dtype, on arrays[0]'s device."""
+    device = backend.device_of(arrays[0])
+    xp = backend.array_module(arrays[0])
+    dtype = xp.result_type(*arrays)
+    with _quiet(xp):
+        norms = [
+            backend.to_device(_vector_norm(backend.array_module(a), a, norm_type), device)
+            for a in arrays
+        ]
+        total = _vector_norm(xp, xp.stack(norms).astype(dtype, copy=False), norm_type)
+    return xp.asarray(total, dtype=dtype)
+
+
+def _clip_coef(norm, *, max_norm: float):
+    """``min(1, max_norm / (norm + 1e-6))``: the factor the gradients are scaled by."""
+    xp = backend.array_module(norm)
+    with _quiet(xp):
+        return xp.minimum(max_norm / (norm + 1e-6), 1.0)
+
+
+def _scale_(g, coef) -> None:
+    """``g *= coef`` in place (inf * 0 is NaN, as in PyTorch, without a warning)."""
+    with _quiet(backend.array_module(g)):
+        g *= backend.to_device(coef, backend.device_of(g))
+
+
+def _clamp_(g, *, clip_value: float) -> None:
+    """Clamp ``g`` to ``[-clip_value, clip_value]`` in place."""
+    backend.array_module(g).clip(g, -clip_value, clip_value, out=g)
+
+
 def get_total_norm(
     tensors: TensorOrTensors, norm_type: float = 2.0, error_if_nonfinite: bool = False
 ) -> Tensor:
@@ -58,27 +95,21 @@ def get_total_norm(
     >>> get_total_norm([sj.tensor([3.0]), sj.tensor([4.0])])
     tensor(5.)
     """
-    arrays = [t._data for t in _as_list(tensors)]
+    tensors = _as_list(tensors)
     norm_type = float(norm_type)
-    if not arrays:
+    if not tensors:
         return Tensor(0.0)
-    device = backend.device_of(arrays[0])
-    xp = backend.array_module(arrays[0])
-    dtype = xp.result_type(*arrays)
-    with _quiet(xp):
-        norms = [
-            backend.to_device(_vector_norm(backend.array_module(a), a, norm_type), device)
-            for a in arrays
-        ]
-        total = _vector_norm(xp, xp.stack(norms).astype(dtype, copy=False), norm_type)
-    total = xp.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not bool(xp.isfinite(total)):
-        raise RuntimeError(
-            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
-            "so it cannot be clipped. To disable this error and scale the gradients by the "
-            "non-finite norm anyway, set `error_if_nonfinite=False`"
-        )
-    return Tensor._make(total)
+    total = tracing.kernel(_total_norm, *tensors, name="get_total_norm", norm_type=norm_type)
+    if error_if_nonfinite:
+        tracing.refuse("clipping with error_if_nonfinite=True",
+                       "it reads whether the norm is finite into Python; clip without the check")
+        if not bool(backend.array_module(total).isfinite(total)):
+            raise RuntimeError(
+                f"The total norm of order {norm_type} for gradients from `parameters` is "
+                "non-finite, so it cannot be clipped. To disable this error and scale the "
+                "gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
+            )
+    return Tensor._make(total)  # the kernel's own array, so a recorded step can follow it
 
 
 def clip_grads_with_norm_(
@@ -91,14 +122,10 @@ def clip_grads_with_norm_(
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
-    norm = total_norm._data if isinstance(total_norm, Tensor) else total_norm
-    xp = backend.array_module(norm)
-    with _quiet(xp):
-        coef = xp.minimum(float(max_norm) / (norm + 1e-6), 1.0)
-        for grad in grads:
-            g = grad._data
-            g *= backend.to_device(coef, grad.device)
-            grad._version_counter[0] += 1
+    coef = tracing.kernel(_clip_coef, total_norm, name="clip_coef", max_norm=float(max_norm))
+    for grad in grads:
+        tracing.kernel(_scale_, grad, coef, name="clip_grads_with_norm_", mutates=grad)
+        grad._version_counter[0] += 1
 
 
 def clip_grad_norm_(
@@ -150,6 +177,5 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
         grad = p.grad
         if grad is None:
             continue
-        g = grad._data
-        backend.array_module(g).clip(g, -clip_value, clip_value, out=g)
+        tracing.kernel(_clamp_, grad, name="clip_grad_value_", mutates=grad, clip_value=clip_value)
         grad._version_counter[0] += 1

@@ -1,0 +1,210 @@
+"""A recorded trace as a program: a flat list of array calls, printable and fast to replay.
+
+``Program`` takes a finished ``Trace`` and writes it out as one straight-line Python function,
+one line per recorded call, over local variables: no ``Tensor`` objects, no graph, no checks.
+The same arrays flow through the same forward functions and kernels in the same order as in the
+eager run, so a replay computes bit for bit what eager would. Each value is deleted right after
+its last use, so a replay holds no more memory than the eager step did.
+"""
+
+from __future__ import annotations
+
+from shenjing.autograd.engine import _accumulate_grad, _accumulate_owned_grad
+from shenjing.autograd.function import Function
+from shenjing.autograd.tracing import Call, Trace, Value
+
+
+class Program:
+    """The static graph of one traced call: inputs, state, calls and outputs."""
+
+    def __init__(self, trace: Trace, outputs: list[Value], labels: dict[int, str]) -> None:
+        self.inputs = list(trace.inputs)
+        self.state = list(trace.state)
+        self.calls = list(trace.calls)
+        self.outputs = outputs
+        self.values = list(trace.values)
+        for index, label in labels.items():
+            self.values[index].label = label
+        self._namespace: dict = {}
+        self.code = self._generate()
+        exec(compile(self.code, "<sj.compile>", "exec"), self._namespace)  # noqa: S102
+        self.run = self._namespace["replay"]
+
+    # -- printing ------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        lines = []
+        for v in self.inputs:
+            lines.append(f"{_name(v)} : {_meta(v)} = input")
+        for v in self.state:
+            lines.append(f"{_name(v)} : {_meta(v)} = state")
+        for call in self.calls:
+            if call.kind == "attr":
+                continue
+            args = ", ".join(_show(a) for a in call.args)
+            params = ", ".join(f"{k}={_show(v)}" for k, v in call.params.items()
+                               if call.kind == "op")
+            inside = ", ".join(part for part in (args, params) if part)
+            outs = [v for v in call.outputs if v is not None]
+            target = ", ".join(_name(v) for v in outs) or "_"
+            meta = ", ".join(_meta(v) for v in outs)
+            verb = call.name
+            if call.mutates is not None and not isinstance(call.mutates, tuple):
+                verb += f"  (in place on {_show(call.mutates)})"
+            lines.append(f"{target} : {meta or '-'} = {verb}({inside})")
+        lines.append("return " + ", ".join(_name(v) for v in self.outputs))
+        return "\n".join(lines)
+
+    def __len__(self) -> int:
+        return sum(1 for call in self.calls if call.kind != "attr")
+
+    # -- code generation -----------------------------------------------------------------------
+    def _generate(self) -> str:
+        ns = self._namespace
+        body: list[str] = []
+        uses: dict[int, int] = {}  # value index -> the last line that reads it
+        lines_reading: list[list[int]] = []
+
+        def const(obj) -> str:
+            name = f"_c{len(ns)}"
+            ns[name] = obj
+            return name
+
+        def expr(a, reads: list[int]) -> str:
+            if isinstance(a, Value):
+                reads.append(a.index)
+                return f"v{a.index}"
+            if type(a) is tuple:
+                inner = ", ".join(expr(x, reads) for x in a)
+                return f"({inner},)" if a else "()"
+            if type(a) is list:
+                return "[" + ", ".join(expr(x, reads) for x in a) + "]"
+            if a is None or type(a) in (int, bool):
+                return repr(a)
+            return const(a)
+
+        head = []
+        for i, v in enumerate(self.inputs):
+            head.append(f"v{v.index} = inputs[{i}]")
+        for i, v in enumerate(self.state):
+            head.append(f"v{v.index} = state[{i}]._data")
+        for v in self.values:
+            if v.kind == "constant":
+                head.append(f"v{v.index} = {const(v.source)}")
+
+        owned = _owned_gradients(self.calls, self.outputs)
+        for call in self.calls:
+            reads: list[int] = []
+            if call.kind == "attr":
+                (inst,) = call.args
+                reads.append(inst.index)
+                line = f"v{call.outputs[0].index} = v{inst.index}.{call.target}"
+            elif call.kind == "op":
+                parts = [expr(a, reads) for a in call.args]
+                parts += [f"{k}={expr(v, reads)}" for k, v in call.params.items()]
+                fn = f"v{call.instance.index}" if call.instance is not None else "_fn"
+                xp = const(call.xp)
+                targets = ", ".join(f"v{v.index}" for v in call.outputs)
+                if len(call.outputs) > 1:
+                    targets += ","
+                compute = call.target.__dict__.get("compute")
+                if call.instance is None and compute is not None:
+                    # Nothing reads the operation object later: its arithmetic alone.
+                    line = (f"{targets} = {const(call.target.compute)}"
+                            f"({', '.join([xp] + parts)})")
+                else:
+                    # Function.xp is NumPy unless set: CPU operations skip the assignment.
+                    setxp = "" if call.xp is Function.xp else f"{fn}.xp = {xp}; "
+                    line = (f"{fn} = _new({const(call.target)}); {setxp}{targets} = "
+                            f"{const(call.target.forward)}({', '.join([fn] + parts)})")
+                for position in call.as_array:
+                    out = call.outputs[position].index
+                    line += f"; v{out} = {xp}.asarray(v{out})"
+            else:
+                parts = [expr(a, reads) for a in call.args]
+                parts += [f"{k}={const(v)}" for k, v in call.params.items()]
+                target = _accumulate_owned_grad if call in owned else call.target
+                line = f"{const(target)}({', '.join(parts)})"
+                outs = list(call.outputs)
+                if len(outs) == 1 and outs[0] is not None:
+                    line = f"v{outs[0].index} = {line}"
+                elif any(v is not None for v in outs):
+                    targets = ", ".join(f"v{v.index}" if v is not None else "_" for v in outs)
+                    line = f"{targets}, = {line}"
+            for r in reads:
+                uses[r] = len(body)
+            lines_reading.append(reads)
+            body.append(line)
+        returned = {v.index for v in self.outputs}
+        frees: dict[int, list[int]] = {}
+        for index, last in uses.items():
+            if index not in returned:
+                frees.setdefault(last, []).append(index)
+        ns["_new"] = object.__new__
+        # Every constant is bound as a default argument: a local of the replay, faster to read.
+        bound = ", ".join(f"{name}={name}" for name in ns if name.startswith("_"))
+        code = [f"def replay(inputs, state, *, {bound}):"]
+        code += ["    " + line for line in head]
+        for n, line in enumerate(body):
+            code.append("    " + line)
+            if n in frees:
+                code.append("    del " + ", ".join(f"v{i}" for i in sorted(frees[n])))
+        code.append("    return (" + "".join(f"v{v.index}, " for v in self.outputs) + ")")
+        return "\n".join(code) + "\n"
+
+
+def _owned_gradients(calls, outputs) -> set:
+    """The gradient accumulations whose array can become ``.grad`` without a copy: a fresh
+    result of an operation (no view of an input) that no other call reads."""
+    readers: dict[int, int] = {}
+
+    def count(a):
+        if isinstance(a, Value):
+            readers[a.index] = readers.get(a.index, 0) + 1
+        elif type(a) in (tuple, list):
+            for x in a:
+                count(x)
+
+    fresh: set[int] = set()
+    for call in calls:
+        for a in call.args:
+            count(a)
+        if call.kind == "op":
+            for v in call.params.values():
+                count(v)
+            for v, is_fresh in zip(call.outputs, call.fresh):
+                if is_fresh and not call.target.returns_view:
+                    fresh.add(v.index)
+    for v in outputs:
+        count(v)
+    return {call for call in calls
+            if call.kind == "kernel" and call.target is _accumulate_grad
+            and isinstance(call.args[0], Value) and call.args[0].index in fresh
+            and readers.get(call.args[0].index) == 1}
+
+
+def _name(v: Value) -> str:
+    return f"%{v.label}" if v.label else f"%{v.index}"
+
+
+def _meta(v: Value) -> str:
+    if v.shape is None:
+        return "object"
+    return f"{tuple(v.shape)} {v.dtype}"
+
+
+def _show(a) -> str:
+    if isinstance(a, Value):
+        return _name(a)
+    if type(a) is tuple:
+        return "(" + ", ".join(_show(x) for x in a) + ("," if len(a) == 1 else "") + ")"
+    if type(a) is list:
+        return "[" + ", ".join(_show(x) for x in a) + "]"
+    if hasattr(a, "shape") and hasattr(a, "dtype"):
+        return f"<array {tuple(a.shape)} {a.dtype}>"
+    if isinstance(a, type):
+        return a.__name__
+    text = repr(a)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+__all__ = ["Program", "Call"]

@@ -1,0 +1,159 @@
+"""What a trace assumes is guarded (a miss traces again); what it must not bake in is re-read."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import shenjing as sj
+
+
+def _setup(seed=0, dropout=0.0):
+    sj.manual_seed(seed)
+    layers = [sj.nn.Linear(4, 8), sj.nn.Tanh()]
+    if dropout:
+        layers.append(sj.nn.Dropout(dropout))
+    model = sj.nn.Sequential(*layers, sj.nn.Linear(8, 3))
+    optimizer = sj.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = sj.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return model, optimizer, step
+
+
+def _batch(n=5, seed=0, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    return sj.tensor(rng.standard_normal((n, 4)).astype(dtype)), sj.tensor(rng.integers(0, 3, n))
+
+
+def test_a_new_input_shape_traces_again_and_the_old_variant_is_kept():
+    _, _, fn = _setup()
+    step = sj.compile(fn)
+    step(*_batch(5))
+    step(*_batch(5, seed=1))
+    assert step.traces == 1
+    step(*_batch(7))
+    assert step.traces == 2
+    step(*_batch(5, seed=2))
+    assert step.traces == 2
+
+
+def test_dtype_grad_mode_and_train_mode_are_guarded():
+    model, _, fn = _setup()
+    model.double()
+    step = sj.compile(fn)
+    step(*_batch(dtype=np.float64))
+    assert step.traces == 1
+    model.eval()
+    step(*_batch(dtype=np.float64))
+    assert step.traces == 2
+    model.train()
+    step(*_batch(dtype=np.float64))
+    assert step.traces == 3  # the cache keeps one variant per key: train mode traced again
+
+    @sj.compile
+    def forward(x):
+        return model(x)
+
+    with sj.no_grad():
+        forward(_batch(dtype=np.float64)[0])
+        forward(_batch(dtype=np.float64)[0])
+    assert forward.traces == 1
+
+
+def test_a_replaced_or_frozen_parameter_traces_again():
+    model, _, fn = _setup()
+    step = sj.compile(fn)
+    step(*_batch())
+    model[0].weight = sj.nn.Parameter(sj.zeros(8, 4))
+    step(*_batch())
+    assert step.traces == 2
+    model[0].bias.requires_grad = False
+    step(*_batch())
+    assert step.traces == 3
+
+
+def test_new_parameter_values_and_learning_rates_are_read_on_every_replay():
+    model, optimizer, fn = _setup()
+    twin_model, twin_optimizer, twin_fn = _setup()
+    step = sj.compile(fn)
+    for i in range(6):
+        if i == 3:
+            for group in (optimizer.param_groups[0], twin_optimizer.param_groups[0]):
+                group["lr"] = 0.01
+            with sj.no_grad():
+                model[0].weight.mul_(0.5)
+                twin_model[0].weight.mul_(0.5)
+        x, y = _batch(seed=i)
+        assert step(x, y).item() == twin_fn(x, y).item()
+    assert step.traces == 1
+
+
+def test_dropout_replays_draw_the_eager_stream():
+    model, _, fn = _setup(dropout=0.5)
+    sj.manual_seed(5)
+    step = sj.compile(fn)
+    compiled = [step(*_batch(seed=i)).item() for i in range(5)]
+    _, _, eager_fn = _setup(dropout=0.5)
+    sj.manual_seed(5)
+    eager = [eager_fn(*_batch(seed=i)).item() for i in range(5)]
+    assert compiled == eager
+    assert len(set(compiled)) == 5
+
+
+def test_the_cache_is_bounded_and_then_runs_eagerly_with_a_warning():
+    _, _, fn = _setup()
+    step = sj.compile(fn, cache_size=2)
+    step(*_batch(3))
+    step(*_batch(4))
+    with pytest.warns(RuntimeWarning, match="running it eagerly"):
+        loss = step(*_batch(5))
+    assert loss.grad_fn is not None  # the eager result
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        step(*_batch(6))  # warned once
+    assert step.traces == 2
+
+
+def test_the_graph_prints_one_line_per_operation_with_shapes():
+    _, _, fn = _setup()
+    step = sj.compile(fn)
+    with pytest.raises(RuntimeError, match="not been called"):
+        str(step.graph)
+    step(*_batch())
+    text = str(step.graph)
+    assert "%x : (5, 4) float32 = input" in text
+    assert "%0.weight : (8, 4) float32 = state" in text
+    assert "linear(%x, %0.weight, %0.bias)" in text
+    assert "sgd.update" in text and "accumulate_grad" in text
+    assert "def replay" in step.code
+
+
+def test_loading_optimizer_state_traces_again_and_the_replay_uses_the_loaded_state():
+    model, optimizer, fn = _setup()
+    optimizer = sj.optim.Adam(model.parameters(), lr=0.01)
+
+    def step(x, y):
+        optimizer.zero_grad()
+        loss = sj.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    compiled = sj.compile(step)
+    compiled(*_batch())
+    saved_model, saved_optimizer = model.state_dict(), optimizer.state_dict()
+    saved_model = {k: v.clone() for k, v in saved_model.items()}
+    expected = [compiled(*_batch(seed=i)).item() for i in range(3)]
+    model.load_state_dict(saved_model)
+    optimizer.load_state_dict(saved_optimizer)
+    again = [compiled(*_batch(seed=i)).item() for i in range(3)]
+    assert again == expected
+    assert compiled.traces == 2

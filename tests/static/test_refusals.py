@@ -1,0 +1,132 @@
+"""Code that cannot be a static graph raises TraceError naming the line, never a wrong replay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import shenjing as sj
+from shenjing.autograd.tensor import Tensor
+from shenjing.static import TraceError
+
+
+@pytest.fixture
+def x():
+    return sj.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+
+
+@pytest.mark.parametrize("read", [
+    lambda t: t.sum().item(),
+    lambda t: float(t.sum()),
+    lambda t: int(t.sum()),
+    lambda t: bool(t.sum() > 0),
+    lambda t: t.numpy(),
+    lambda t: t.tolist(),
+    lambda t: np.asarray(t),
+], ids=["item", "float", "int", "bool", "numpy", "tolist", "array"])
+def test_reading_a_value_into_python_is_refused_with_the_line(x, read):
+    @sj.compile
+    def f(t):
+        read(t)  # the line the error names
+        return t * 2
+
+    with pytest.raises(TraceError, match=r"test_refusals\.py:\d+ \(<lambda>\)"):
+        f(x)
+
+
+def test_python_control_flow_on_a_value_is_refused(x):
+    @sj.compile
+    def f(t):
+        if t.sum() > 0:
+            return t * 2
+        return t
+
+    with pytest.raises(TraceError, match="cannot be part of a static graph"):
+        f(x)
+
+
+def test_a_shape_that_depends_on_data_is_refused(x):
+    @sj.compile
+    def f(t):
+        return t[t > 2] * 2
+
+    with pytest.raises(TraceError, match="boolean mask"):
+        f(x)
+
+
+def test_raw_array_code_inside_the_step_is_refused(x):
+    @sj.compile
+    def f(t):
+        doubled = Tensor._make(t._data * 2)  # computed outside shenjing's operations
+        return doubled + 1
+
+    with pytest.raises(TraceError, match="computed outside shenjing's operations"):
+        f(x)
+
+
+def test_changing_data_outside_the_graph_is_refused(x):
+    w = sj.ones(3)
+
+    @sj.compile
+    def f(t):
+        w.data = t[0]
+        return t * 2
+
+    with pytest.raises(TraceError, match="data"):
+        f(x)
+
+
+def test_a_forward_whose_backward_is_left_outside_is_refused(x):
+    net = sj.nn.Linear(3, 1)
+    forward = sj.compile(net)
+    with pytest.raises(TraceError, match="backward pass is not part"):
+        forward(x)
+    with sj.no_grad():
+        assert forward(x).shape == (2, 1)
+
+
+def test_raw_arrays_as_arguments_are_refused():
+    f = sj.compile(lambda t: t * 2)
+    with pytest.raises(TypeError, match="pass tensors"):
+        f(np.ones(3))
+
+
+def test_nesting_compiled_functions_is_refused(x):
+    inner = sj.compile(lambda t: t * 2)
+    outer = sj.compile(lambda t: inner(t) + 1)
+    with pytest.raises(TraceError, match="nesting"):
+        outer(x)
+
+
+def test_changing_a_constant_made_inside_the_step_is_refused(x):
+    @sj.compile
+    def f(t):
+        c = sj.tensor([1.0, 2.0, 3.0])
+        c.add_(1.0)
+        return t * c
+
+    with pytest.raises(TraceError, match="changes in place a tensor made from data"):
+        f(x)
+
+
+def test_tensors_made_inside_the_step_are_made_and_drawn_anew_on_every_replay(x):
+    @sj.compile
+    def f(t):
+        acc = sj.zeros(2, 3)
+        acc += t  # in place: a baked constant would grow with every replay
+        return acc + sj.randn(2, 3) * 0
+
+    first, second = f(x), f(x)
+    np.testing.assert_array_equal(first.numpy(), x.numpy())
+    np.testing.assert_array_equal(second.numpy(), x.numpy())
+
+    @sj.compile
+    def noise(t):
+        return t + sj.randn(2, 3)
+
+    a, b = noise(x), noise(x)
+    assert not np.array_equal(a.numpy(), b.numpy())
+    sj.manual_seed(3)
+    replayed = noise(x).numpy()
+    sj.manual_seed(3)
+    np.testing.assert_array_equal(replayed, (x + sj.randn(2, 3)).numpy())
