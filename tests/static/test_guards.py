@@ -10,13 +10,13 @@ import pytest
 import shenjing as sj
 
 
-def _setup(seed=0, dropout=0.0):
+def _setup(seed=0, dropout=0.0, optimizer=lambda params: sj.optim.SGD(params, lr=0.1)):
     sj.manual_seed(seed)
     layers = [sj.nn.Linear(4, 8), sj.nn.Tanh()]
     if dropout:
         layers.append(sj.nn.Dropout(dropout))
     model = sj.nn.Sequential(*layers, sj.nn.Linear(8, 3))
-    optimizer = sj.optim.SGD(model.parameters(), lr=0.1)
+    optimizer = optimizer(model.parameters())
 
     def step(x, y):
         optimizer.zero_grad()
@@ -137,16 +137,7 @@ def test_the_graph_prints_one_line_per_operation_with_shapes():
 
 
 def test_loading_optimizer_state_traces_again_and_the_replay_uses_the_loaded_state():
-    model, optimizer, fn = _setup()
-    optimizer = sj.optim.Adam(model.parameters(), lr=0.01)
-
-    def step(x, y):
-        optimizer.zero_grad()
-        loss = sj.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
+    model, optimizer, step = _setup(optimizer=lambda params: sj.optim.Adam(params, lr=0.01))
     compiled = sj.compile(step)
     compiled(*_batch())
     saved_model, saved_optimizer = model.state_dict(), optimizer.state_dict()

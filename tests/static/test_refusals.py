@@ -130,3 +130,12 @@ def test_tensors_made_inside_the_step_are_made_and_drawn_anew_on_every_replay(x)
     replayed = noise(x).numpy()
     sj.manual_seed(3)
     np.testing.assert_array_equal(replayed, (x + sj.randn(2, 3)).numpy())
+
+
+def test_a_module_with_forward_hooks_is_refused(x):
+    net = sj.nn.Linear(3, 2)
+    seen = []
+    net.register_forward_hook(lambda module, args, out: seen.append(out))
+    forward = sj.compile(net)
+    with sj.no_grad(), pytest.raises(TraceError, match="forward hook on Linear"):
+        forward(x)

@@ -69,6 +69,10 @@ class Module:
                     args = result if isinstance(result, tuple) else (result,)
         if tracing._active is not None:
             tracing._active.note_module(self)
+            if self._forward_pre_hooks or self._forward_hooks:
+                tracing.refuse(f"a forward hook on {type(self).__name__}",
+                               "hooks run Python that a replay would skip; remove the hook "
+                               "while the step is compiled")
         # The stack of running modules lets detect_anomaly name the layer an operation ran in.
         token = _call_stack.set(_call_stack.get() + (self,))
         try:
