@@ -232,7 +232,6 @@ class Tensor(TensorBase):
             array = value._data if isinstance(value, TensorBase) else value
             raise type(exc)(f"setitem: {exc} (tensor shape {self.shape}, value shape "
                             f"{getattr(array, 'shape', ())})") from None
-        self._version_counter[0] += 1
 
     # -- methods that delegate to shenjing.ops -----------------------------------------------------
     def add(self, other, *, alpha=1):

@@ -118,6 +118,10 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = Fal
     """
     xp = _module(device)
     size = _size("full", size if isinstance(size, (tuple, list)) else (size,))
+    if isinstance(fill_value, Tensor):
+        tracing.refuse("sj.full with a tensor fill value",
+                       "its value would be this step's on every replay; use "
+                       "sj.ones(size) * value")
     dtype = backend.as_dtype(dtype) or _fill_dtype(fill_value)
     return _made("full", lambda: xp.full(size, fill_value, dtype=dtype), requires_grad)
 

@@ -56,7 +56,7 @@ def test_dtype_grad_mode_and_train_mode_are_guarded():
     assert step.traces == 2
     model.train()
     step(*_batch(dtype=np.float64))
-    assert step.traces == 3  # the cache keeps one variant per key: train mode traced again
+    assert step.traces == 2  # the train-mode variant is kept beside the eval-mode one
 
     @sj.compile
     def forward(x):
@@ -148,3 +148,34 @@ def test_loading_optimizer_state_traces_again_and_the_replay_uses_the_loaded_sta
     again = [compiled(*_batch(seed=i)).item() for i in range(3)]
     assert again == expected
     assert compiled.traces == 2
+
+
+def test_a_module_setting_changed_between_calls_traces_again():
+    model, _, fn = _setup(dropout=0.1)
+    step = sj.compile(fn)
+    step(*_batch())
+    model[2].p = 0.9  # Dropout's probability: baked into the trace
+    step(*_batch())
+    assert step.traces == 2
+
+
+def test_optimizer_state_or_groups_replaced_by_hand_trace_again():
+    model, optimizer, fn = _setup(optimizer=lambda params: sj.optim.Adam(params, lr=0.01))
+    step = sj.compile(fn)
+    step(*_batch())
+    optimizer.state.clear()
+    step(*_batch())
+    assert step.traces == 2
+    optimizer.param_groups[0] = dict(optimizer.param_groups[0])
+    step(*_batch())
+    assert step.traces == 3
+
+
+def test_input_checks_run_on_every_replay():
+    _, _, fn = _setup()
+    step = sj.compile(fn)
+    step(*_batch())
+    x, y = _batch()
+    y._data[0] = 7  # out of range for 3 classes
+    with pytest.raises(IndexError, match="target 7 is out of bounds for 3 classes"):
+        step(x, y)

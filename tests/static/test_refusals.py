@@ -139,3 +139,16 @@ def test_a_module_with_forward_hooks_is_refused(x):
     forward = sj.compile(net)
     with sj.no_grad(), pytest.raises(TraceError, match="forward hook on Linear"):
         forward(x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: sj.tensor(t) * 2,
+    lambda t: sj.full((2, 3), t.mean()),
+    lambda t: sj.nn.functional.cross_entropy(t, sj.tensor([0, 1]), ignore_index=-1) * 0
+    + sj.autograd.grad(sj.nn.functional.cross_entropy(t, sj.tensor([0, 1])), t,
+                       create_graph=True)[0].sum(),
+], ids=["tensor-of-tensor", "full-of-tensor", "cross-entropy-create-graph"])
+def test_copies_of_this_steps_values_into_constants_are_refused(x, make):
+    f = sj.compile(lambda t: make(t).detach())
+    with pytest.raises(TraceError):
+        f(x.requires_grad_())

@@ -1,6 +1,7 @@
 """The training loop: learning, history, determinism, callbacks, errors."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -117,6 +118,23 @@ def test_a_non_finite_loss_names_the_epoch_and_step():
 
     with pytest.raises(NonFiniteLossError, match="inf at epoch 2, step 4"):
         sj.train.fit(model, train, loss=exploding, optimizer=optimizer, epochs=3, verbose=False)
+
+
+def test_a_non_finite_loss_stops_a_compiled_run_after_its_update():
+    model, optimizer, train, _ = setup()
+    for group in optimizer.param_groups:
+        group["lr"] = 3e38  # the weights overflow to inf, then the loss to NaN
+    with pytest.raises(NonFiniteLossError, match="at epoch 1, step"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's overflow on the way to inf
+        sj.train.fit(model, train, loss=nll, optimizer=optimizer, epochs=3, verbose=False,
+                     compile=True)
+
+
+def test_compile_refuses_callbacks_that_read_gradients_inside_the_step():
+    model, optimizer, train, _ = setup()
+    with pytest.raises(ValueError, match=r"on_after_backward \(GradientHealth\)"):
+        sj.train.fit(model, train, loss=nll, optimizer=optimizer, verbose=False,
+                     callbacks=[sj.train.GradientHealth()], compile=True)
 
 
 def test_scheduler_and_gradient_clipping():

@@ -48,9 +48,11 @@ def test_a_compiled_mlp_step_has_every_phase(activation):
     graph = static_graph(step)
     kinds = _by_kind(graph)
     name = activation.__name__
-    assert kinds["forward"] == ["Linear", name, "Linear"]
+    # the forward operations, and the check of the targets (a kernel, run on every replay)
+    assert kinds["forward"] == ["Linear", name, "Linear", "cross_entropy: check targets"]
     assert kinds["output"] == ["CrossEntropy"]  # the step returns the loss
-    assert kinds["backward"][:2] == ["ones_like", "MeanScale"]  # the seed, then backward
+    # the seed, then backward: cross-entropy's gradient scales by the mean's count itself
+    assert kinds["backward"][:2] == ["ones_like", "CrossEntropyClassGradient"]
     assert {"CrossEntropyClassGradient", "MatMul", "TransposedMatMul", "Sum"} <= set(
         kinds["backward"])
     # zero_grad, where the tree records it as a kernel, then one accumulation per parameter

@@ -215,7 +215,7 @@ class Function(Node):
         if _anomaly_enabled.get():
             check_outputs(fn, arrays, outs)
         if tracing._active is not None:
-            tracing._active.record_op(fn, args, params, raw, outs, Tensor)
+            tracing._active.record_op(fn, args, params, raw, outs, Tensor, single)
 
         if any_requires_grad and cls.differentiable and _grad_enabled.get():
             needs, edges, meta = [], [], []

@@ -62,6 +62,10 @@ class TensorBase:
 
     def __init__(self, data, dtype=None, device=None, requires_grad: bool = False):
         if isinstance(data, TensorBase):
+            if tracing._active is not None:
+                tracing.refuse("sj.tensor(a tensor)",
+                               "it copies this step's values into a constant; use t.clone(), "
+                               "t.detach() or t.to(dtype)")
             data = data._data
         dtype = backend.as_dtype(dtype)
         target = backend.as_device(device) if device is not None else None
@@ -327,7 +331,6 @@ class TensorBase:
             kind = TypeError if isinstance(exc, TypeError) else ValueError
             raise kind(f"{op}: cannot apply to a tensor of shape {self.shape} and "
                        f"{self.dtype} with an operand of shape {shape}: {exc}") from None
-        self._version_counter[0] += 1
         return self
 
     def add_(self, other, *, alpha=1) -> TensorBase:
@@ -355,14 +358,12 @@ class TensorBase:
             shape = getattr(src._data if isinstance(src, TensorBase) else src, "shape", ())
             raise ValueError(f"copy_: cannot copy a tensor of shape {shape} into one of shape "
                              f"{self.shape}") from exc
-        self._version_counter[0] += 1
         return self
 
     def fill_(self, value) -> TensorBase:
         """Set every element to ``value`` in place."""
         self._check_inplace("fill_", value)
         tracing.kernel(_fill, self, value, mutates=self, name="fill_")
-        self._version_counter[0] += 1
         return self
 
     def zero_(self) -> TensorBase:
@@ -373,21 +374,18 @@ class TensorBase:
         """Clamp every element to ``[min, max]`` in place."""
         self._check_inplace("clamp_")
         tracing.kernel(_clip_into, self, min, max, mutates=self, name="clamp_")
-        self._version_counter[0] += 1
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> TensorBase:
         """Fill with samples from U(a, b) in place, drawn from shenjing's generator."""
         self._check_inplace("uniform_")
         tracing.kernel(_uniform_into, self, a, b, mutates=self, name="uniform_")
-        self._version_counter[0] += 1
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> TensorBase:
         """Fill with samples from N(mean, std^2) in place, drawn from shenjing's generator."""
         self._check_inplace("normal_")
         tracing.kernel(_normal_into, self, mean, std, mutates=self, name="normal_")
-        self._version_counter[0] += 1
         return self
 
 

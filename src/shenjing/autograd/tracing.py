@@ -48,7 +48,8 @@ def refuse(what: str, why: str) -> None:
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CORE = tuple(os.path.join(_PACKAGE, part)
-              for part in ("autograd", "ops", "static", "backend", "nn", "optim"))
+              for part in ("autograd", "ops", "static", "backend", "nn", "optim", "_tensor.py",
+                           "creation.py"))
 
 
 def user_location() -> str:
@@ -80,7 +81,7 @@ class Call:
     """One recorded call: an operation's forward, or a kernel on raw arrays."""
 
     __slots__ = ("kind", "target", "name", "args", "params", "outputs", "instance", "location",
-                 "as_array", "mutates", "xp", "fresh")
+                 "as_array", "mutates", "xp", "fresh", "unpack")
 
     def __init__(self, kind, target, name, args, params, outputs, location):
         self.kind = kind  # "op", "kernel" or "attr"
@@ -95,6 +96,7 @@ class Call:
         self.mutates = None  # the Value a kernel changes in place, if any
         self.xp = None  # an operation's array module
         self.fresh = ()  # per output: True when it shares no memory with the inputs
+        self.unpack = False  # an operation whose forward returns a tuple
 
 
 class Trace:
@@ -208,13 +210,15 @@ class Trace:
         return a
 
     # -- recording ----------------------------------------------------------------------------
-    def record_op(self, fn, args, params, raw_outputs, outputs, tensor_type) -> None:
+    def record_op(self, fn, args, params, raw_outputs, outputs, tensor_type,
+                  single: bool = True) -> None:
         """Note ``Function.apply``: ``fn`` ran on ``args`` and gave ``outputs`` (arrays)."""
         call = Call("op", type(fn), fn.op_name(),
                     tuple(self._arg(a, tensor_type) for a in args),
                     {k: self._arg(v, tensor_type) for k, v in params.items()},
                     (), user_location())
         call.xp = fn.xp
+        call.unpack = not single  # forward returned a tuple (of one, perhaps)
         call.as_array = tuple(i for i, (raw, y) in enumerate(zip(raw_outputs, outputs))
                               if raw is not y)
         call.outputs = tuple(self._new("result", y) for y in outputs)
@@ -236,7 +240,15 @@ class Trace:
                                              _reference(item))
 
     def record_kernel(self, fn, name, args, params, result, tensor_type, mutates=None) -> None:
-        # Parameters are passed by reference, so a replay reads them live (a group's lr).
+        # Parameters are passed by reference, so a replay reads them live (a group's lr); a
+        # value this step computed would be the first step's forever.
+        for key, value in params.items():
+            array = value._data if isinstance(value, tensor_type) else value
+            v = self._lookup(array) if hasattr(array, "shape") else None
+            if v is not None and v.kind in ("result", "attr", "input"):
+                raise TraceError(f"sj.compile: {name} at {user_location()} takes a value of "
+                                 f"this step as its parameter {key!r}, which a replay would "
+                                 "not update; pass it as an argument")
         call = Call("kernel", fn, name, tuple(self._arg(a, tensor_type) for a in args),
                     dict(params), (), user_location())
         if mutates is not None:
@@ -260,7 +272,7 @@ class Trace:
         self._constants[id(tensor)] = weakref.ref(tensor)
 
     def note_guard(self, obj) -> None:
-        """Note an object whose ``_changes`` count a replay must find unchanged (an optimizer:
+        """Note an object whose ``_guard_key()`` a replay must find unchanged (an optimizer:
         its groups and state are passed to the recorded updates by reference)."""
         if all(o is not obj for o in self.guarded):
             self.guarded.append(obj)
@@ -269,6 +281,14 @@ class Trace:
         if id(module) not in self._module_ids:
             self._module_ids.add(id(module))
             self.modules.append(module)
+
+
+def constant(array):
+    """Mark ``array``, made from shapes and Python values only (an index grid, a range), as a
+    constant of the step being traced: a replay reuses it. Returns it."""
+    if _active is not None and hasattr(array, "shape") and _active._lookup(array) is None:
+        _active._new("constant", array, source=array)
+    return array
 
 
 def _reference(obj):
@@ -320,7 +340,7 @@ def kernel(fn, *args, name: str | None = None, mutates=None, **params):
     an operation to compute with arrays inside a step that may be compiled: the engine's gradient
     sums, optimizer updates, random draws and in-place tensor methods all come through here, so
     a replay runs them again instead of reusing the first run's values. ``mutates`` names the
-    argument that ``fn`` changes in place.
+    tensor that ``fn`` changes in place: its version is bumped here, the one place.
     """
     global _active, _Tensor
     Tensor = _Tensor
@@ -331,12 +351,15 @@ def kernel(fn, *args, name: str | None = None, mutates=None, **params):
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
     trace = _active
     if trace is None:
-        return fn(*arrays, **params)
-    _active = None  # what the kernel does inside is part of the kernel, not recorded again
-    try:
         result = fn(*arrays, **params)
-    finally:
-        _active = trace
-    trace.record_kernel(fn, name or getattr(fn, "__name__", "kernel"), args, params, result,
-                        Tensor, mutates)
+    else:
+        _active = None  # what the kernel does inside is part of the kernel, not recorded again
+        try:
+            result = fn(*arrays, **params)
+        finally:
+            _active = trace
+        trace.record_kernel(fn, name or getattr(fn, "__name__", "kernel"), args, params, result,
+                            Tensor, mutates)
+    if isinstance(mutates, Tensor):
+        mutates._version_counter[0] += 1  # changed in place: saved copies of it are stale
     return result

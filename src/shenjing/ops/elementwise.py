@@ -78,7 +78,7 @@ class Add(Function):
     compute = staticmethod(lambda xp, a, b: a + b)
 
     def forward(self, a, b):
-        return a + b
+        return self.compute(self.xp, a, b)
 
     def backward(self, gy):
         return gy, gy
@@ -103,7 +103,7 @@ class Sub(Function):
     compute = staticmethod(lambda xp, a, b: a - b)
 
     def forward(self, a, b):
-        return a - b
+        return self.compute(self.xp, a, b)
 
     def backward(self, gy):
         return gy, -gy
@@ -129,7 +129,7 @@ class Mul(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a * b
+        return self.compute(self.xp, a, b)
 
     def backward(self, gy):
         a, b = self.saved_tensors

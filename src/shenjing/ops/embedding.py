@@ -98,19 +98,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
                            f"{input.dtype} (indices of shape {input.shape}, weight of shape "
                            f"{weight.shape}); convert them, e.g. with .long()")
     n = weight.shape[0]
-    indices = input._data
-    if indices.size:
-        low, high = int(indices.min()), int(indices.max())
-        if low < 0 or high >= n:
-            bad = low if low < 0 else high
-            raise IndexError(f"embedding: index {bad} is out of range for weight of shape "
-                             f"{weight.shape} (indices of shape {input.shape} must lie in "
-                             f"[0, {n}))")
+    # A kernel: a compiled step checks every batch's indices too.
+    tracing.kernel(_check_indices, input, weight_shape=weight.shape, name="embedding: check")
     padding_idx = _padding_index("embedding", padding_idx, n)
     if max_norm is not None:
         tracing.kernel(_renorm_rows, weight, input, max_norm=max_norm, norm_type=norm_type,
                        mutates=weight, name="embedding_renorm")
-        weight._version_counter[0] += 1
     # A copy of the indices: changing ``input`` later must not change the gradient.
     return Embedding.apply(weight, indices=tracing.kernel(_copy, input),
                            padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
@@ -118,6 +111,17 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 
 def _copy(a):
     return a.copy()
+
+
+def _check_indices(indices, *, weight_shape: tuple) -> None:
+    n = weight_shape[0]
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= n:
+            bad = low if low < 0 else high
+            raise IndexError(f"embedding: index {bad} is out of range for weight of shape "
+                             f"{weight_shape} (indices of shape {indices.shape} must lie in "
+                             f"[0, {n}))")
 
 
 def _padding_index(op: str, padding_idx, num_embeddings: int) -> int | None:

@@ -142,6 +142,14 @@ def getitem(input: Tensor, key) -> Tensor:
     return GetItem.apply(input, key=key)
 
 
+def _check_gather_index(index, *, dim: int, size: int) -> None:
+    """Every index in [0, size); a kernel, so compiled steps check each batch's."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index[(index < 0) | (index >= size)].flat[0]
+        raise IndexError(f"gather: index {int(bad)} is out of bounds for dim {dim} with size "
+                         f"{size}")
+
+
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Pick ``out[i][j] = input[index[i][j]][j]`` along ``dim`` (for dim 0); ``torch.gather``.
 
@@ -168,14 +176,12 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
             raise ShapeError(f"gather: index of shape {index.shape} is larger than input of "
                              f"shape {input.shape} in dim {d}")
     xp = array_module(input._data)
-    if index.numel() and (index._data.min() < 0 or index._data.max() >= input.shape[dim]):
-        bad = index._data[(index._data < 0) | (index._data >= input.shape[dim])].flat[0]
-        raise IndexError(f"gather: index {int(bad)} is out of bounds for dim {dim} with size "
-                         f"{input.shape[dim]}")
+    tracing.kernel(_check_gather_index, index, dim=dim, size=input.shape[dim],
+                   name="gather: check")
     # out[i, j, k] = input[i, index[i, j, k], k] for dim 1: an open grid for the other dims
     key = tuple(
-        index._data.copy() if d == dim
-        else xp.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - d))
+        tracing.kernel(_copy, index) if d == dim
+        else tracing.constant(xp.arange(n).reshape((-1,) + (1,) * (index.ndim - 1 - d)))
         for d, n in enumerate(index.shape)
     )
     return GetItem.apply(input, key=key)

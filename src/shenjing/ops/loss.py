@@ -21,6 +21,7 @@ import numbers
 import warnings
 from collections.abc import Iterable
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
@@ -106,7 +107,12 @@ def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_i
         raise ShapeError(f"{op}: target of shape {target.shape} does not fit input of shape "
                          f"{input.shape}: class indices need shape {expected} (the input's shape "
                          "without its class dim 1)")
-    t = target._data
+    # A kernel: a compiled step checks every batch's targets too.
+    tracing.kernel(_check_classes, target, op=op, C=C, ignore_index=ignore_index,
+                   name=f"{op}: check targets")
+
+
+def _check_classes(t, *, op: str, C: int, ignore_index) -> None:
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         raise IndexError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {C} classes "
@@ -164,8 +170,7 @@ class MeanScale(Function):
 
     @staticmethod
     def compute(xp, gy, count):
-        # With nothing to average over, the loss is NaN but every element's gradient is zero.
-        return gy * (1.0 / float(count) if count else 0.0)
+        return _upstream_array(gy, "mean", count)
 
     def forward(self, gy, count):
         self.count = count
@@ -173,6 +178,14 @@ class MeanScale(Function):
 
     def backward(self, gg):
         return MeanScale.apply(gg, count=self.count)
+
+
+def _upstream_array(gy, reduction: str, count):
+    """``_upstream`` on arrays."""
+    if reduction != "mean":
+        return gy
+    # With nothing to average over, the loss is NaN but every element's gradient is zero.
+    return gy * (1.0 / float(count) if count else 0.0)
 
 
 def _upstream(gy: Tensor, reduction: str, count) -> Tensor:
@@ -260,8 +273,9 @@ class CrossEntropy(Function):
                 N = x.shape[0]
                 self.key, self.valid = (xp.arange(N), target), None
                 self.count = x.dtype.type(N)
-                # a = coef_s = 1 everywhere: None tells backward so (g * 1 is g, exactly)
-                self.save_for_backward(x, None, p, None, None, None)
+                # a = coef_s = 1 everywhere: None says so (g * 1 is g, exactly)
+                self.coefs = (None, None, None)
+                self.save_for_backward(x, None, p)
                 return _reduce_array(xp, -logp[self.key], reduction, self.count)
         # a: the weight of each element's own class, 0 where ignored; the mean divides by sum(a)
         self.key, a, valid = _target_weights(xp, target, weight, ignore_index, x.dtype)
@@ -279,16 +293,20 @@ class CrossEntropy(Function):
             loss = _zero_unless(xp, valid, loss)
         # Gradient per element: softmax * coef_s - (a at the target) - coef_b * w.
         coef_s = a if not eps else a + coef_b * (C if weight is None else weight.sum())
-        self.save_for_backward(x, None, p, a, coef_s, coef_b)
+        self.coefs = (a, coef_s, coef_b)
+        self.save_for_backward(x, None, p)
         return _reduce_array(xp, loss, reduction, self.count)
 
     def backward(self, gy):
-        x, target, p, *coefs = self.saved_tensors
+        x, target, p = self.saved_tensors
+        if not is_grad_enabled() and not self.probabilities:
+            return CrossEntropyClassGradient.apply(gy, p, loss=self), None, None
         g = _upstream(gy, self.reduction, self.count)  # () or (N, d1, ...)
         if not self.probabilities:
+            # Which elements are ignored is this batch's: a compiled step cannot hold it.
+            tracing.refuse("cross_entropy's gradient with create_graph",
+                           "which targets are ignored decides the operations recorded")
             g = _without_ignored(g, self.valid)
-        if not is_grad_enabled() and not self.probabilities:
-            return CrossEntropyClassGradient.apply(g, p, *coefs, loss=self), None, None
         if is_grad_enabled():
             p = softmax(x, dim=1)  # create_graph: softmax must depend on x for second derivatives
         w = None if self.w is None else Tensor._make(self.w)
@@ -304,7 +322,7 @@ class CrossEntropy(Function):
                 gt = log_softmax(x, dim=1) * (g * -(1 - self.eps))
                 gt = gt if w is None else gt * w
             return gx, gt, None
-        a, coef_s, coef_b = coefs
+        a, coef_s, coef_b = (None if c is None else Tensor._make(c) for c in self.coefs)
         ga, gs = (g, g) if a is None else (g * a, g * coef_s)  # None: every weight is 1
         # The one-hot part of q is scattered at the targets: no dense one-hot is built.
         gx = p * _column(gs) - IndexBackward.apply(ga, shape=x.shape, key=self.key)
@@ -314,21 +332,26 @@ class CrossEntropy(Function):
 
 
 class CrossEntropyClassGradient(Function):
-    """The gradient of ``CrossEntropy`` for class indices, on arrays in one buffer.
+    """The gradient of ``CrossEntropy`` for class indices from the loss's gradient ``gy``, on
+    arrays in one buffer: ``(softmax * coef_s - a at the target - coef_b * w) * g``.
 
     A plain backward (no create_graph) needs no graph of the gradient, so it skips the
-    operations of the general path: this is the path of every training step. It computes what
-    those operations compute; ``loss`` is the forward ``CrossEntropy`` node (its targets' key
-    and class weights).
+    operations of the general path: this is the path of every training step. ``loss`` is the
+    forward ``CrossEntropy`` node; the mean's count, which elements are ignored and the
+    weights are read from it when this runs, so that a compiled step replays each batch's.
     """
 
     differentiable = False
 
-    def forward(self, g, p, a, coef_s, coef_b, loss):
-        return self.compute(self.xp, g, p, a, coef_s, coef_b, loss)
+    def forward(self, gy, p, loss):
+        return self.compute(self.xp, gy, p, loss)
 
     @staticmethod
-    def compute(xp, g, p, a, coef_s, coef_b, loss):
+    def compute(xp, gy, p, loss):
+        g = _upstream_array(gy, loss.reduction, loss.count)
+        if loss.valid is not None:
+            g = _zero_unless(xp, loss.valid, g)  # () or (N, d1, ...) -> (N, d1, ...)
+        a, coef_s, coef_b = loss.coefs
         if a is None:  # every weight 1 (the common case): softmax - one-hot, times g
             if g.ndim:
                 g = g[:, None]
@@ -429,10 +452,13 @@ class NegativeLogLikelihood(Function):
 
     def backward(self, gy):
         (a,) = self.saved_tensors
+        if not is_grad_enabled():
+            return NegativeLogLikelihoodGradient.apply(gy, a, loss=self), None, None
+        # create_graph: the scatter is recorded, for gradients of g
+        tracing.refuse("nll_loss's gradient with create_graph",
+                       "which targets are ignored decides the operations recorded")
         g = _without_ignored(_upstream(gy, self.reduction, self.count), self.valid)
-        if is_grad_enabled():  # create_graph: the scatter is recorded, for gradients of g
-            return IndexBackward.apply(-(g * a), shape=self.shape, key=self.key), None, None
-        return NegativeLogLikelihoodGradient.apply(g, a, loss=self), None, None
+        return IndexBackward.apply(-(g * a), shape=self.shape, key=self.key), None, None
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average=None,
@@ -512,11 +538,15 @@ def l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
 
 class NegativeLogLikelihoodGradient(Function):
     """The gradient of ``NegativeLogLikelihood`` on arrays: ``-g * a`` scattered at the targets
-    (one class per element: no index repeats), zeros elsewhere. ``loss`` is the forward node."""
+    (one class per element: no index repeats), zeros elsewhere. ``loss`` is the forward node,
+    whose count and ignored elements are read when this runs (each batch's, when replayed)."""
 
     differentiable = False
 
-    def forward(self, g, a, loss):
+    def forward(self, gy, a, loss):
+        g = _upstream_array(gy, loss.reduction, loss.count)
+        if loss.valid is not None:
+            g = _zero_unless(self.xp, loss.valid, g)
         gx = self.xp.zeros(loss.shape, dtype=a.dtype)
         gx[loss.key] = -(g * a)
         return gx
@@ -647,12 +677,33 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
                          f"{input.shape}")
     weight = _constant_weight(op, "weight", weight, input, input.shape)
     for name, t in (("input", input), ("target", target)):
-        inside = (t._data >= 0) & (t._data <= 1)  # NaN fails too
-        if not inside.all():
-            bad = t._data[~inside].flat[0]
-            raise ValueError(f"{op}: all elements of {name} should be between 0 and 1, got "
-                             f"{float(bad)}")
+        tracing.kernel(_check_probabilities, t, op=op, which=name, name=f"{op}: check {name}")
     return BinaryCrossEntropy.apply(input, target.to(input.dtype), weight, reduction=reduction)
+
+
+def _flat(t, *, n: int):
+    return t.reshape(n)
+
+
+def _margin_masks(z, classes, weight):
+    """Where a margin is violated (never at the target's own column), and each element's scale:
+    its sample's class weight over C where violated, 0 elsewhere."""
+    xp = array_module(z)
+    N, C = z.shape
+    violated = z > 0
+    violated[xp.arange(N), classes] = False
+    scale = xp.full((N, 1), 1.0 / C, dtype=z.dtype)
+    if weight is not None:
+        scale = scale * weight[classes][:, None]
+    return violated, xp.where(violated, scale, 0).astype(z.dtype, copy=False)
+
+
+def _check_probabilities(t, *, op: str, which: str) -> None:
+    """Every element in [0, 1] (NaN fails too); a kernel, so compiled steps check each batch."""
+    inside = (t >= 0) & (t <= 1)
+    if not inside.all():
+        raise ValueError(f"{op}: all elements of {which} should be between 0 and 1, got "
+                         f"{float(t[~inside].flat[0])}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -720,28 +771,21 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if target.dtype.kind not in "iu":
         raise TypeError(f"{op}: target of class indices must be an integer tensor, got "
                         f"{target.dtype}")
-    classes = target._data.reshape(N)
-    if ((classes < 0) | (classes >= C)).any():
-        bad = classes[(classes < 0) | (classes >= C)][0]
-        raise IndexError(f"{op}: target {int(bad)} is out of bounds for {C} classes")
+    tracing.kernel(_check_classes, target, op=op, C=C, ignore_index=None)
+    classes = tracing.kernel(_flat, target, n=N)  # (N,)
     weight = _class_weight(op, weight, input, C)
     xp = array_module(input._data)
     x = input.reshape(N, C)
-    rows = xp.arange(N)
+    rows = tracing.constant(xp.arange(N))
     z = x - GetItem.apply(x, key=(rows, classes)).unsqueeze(1) + margin  # (N, C)
     # Only violated margins (z > 0) count, the target's own column never. Selected, z before
     # anything multiplies it and the weights as well: PyTorch's kernel skips the others, so
     # neither a NaN z (x_y - x_y for an infinite x_y) nor an infinite weight times 0 counts.
-    violated = z._data > 0
-    violated[rows, classes] = False
-    z = where(Tensor._make(violated), z, 0.0)
+    violated, scale = (Tensor._make(a) for a in tracing.kernel(
+        _margin_masks, z, classes, weight, name="multi_margin: violated"))
+    z = where(violated, z, 0.0)
     h = z if p == 1 else z * z
-    # Each sample is scaled by its class's weight, over C.
-    scale = xp.full((N, 1), 1.0 / C, dtype=x.dtype)
-    if weight is not None:
-        scale = scale * weight._data[classes][:, None]
-    scale = xp.where(violated, scale, 0).astype(x.dtype, copy=False)
-    loss = (h * Tensor._make(scale)).sum(dim=1)  # (N,)
+    loss = (h * scale).sum(dim=1)  # (N,)
     return _reduce(loss.reshape(target.shape) if reduction == "none" else loss, reduction)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numbers
 
+from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
@@ -319,7 +320,9 @@ def _avg_pool2d(op, input, kernel_size, stride, padding, ceil_mode, count_includ
                          f"{divisor_override!r}")
     xp = array_module(input._data)
     dtype = input.dtype if input.dtype.kind == "f" else xp.float64
-    divisor = _divisors(xp, geometry, count_include_pad, divisor_override, dtype)
+    # made from the shapes alone: a compiled step keeps it
+    divisor = tracing.constant(_divisors(xp, geometry, count_include_pad, divisor_override,
+                                         dtype))
     x = input.unsqueeze(0) if input.ndim == 3 else input
     y = AvgPool2d.apply(x, geometry=geometry, divisor=divisor)
     return y.squeeze(0) if input.ndim == 3 else y

@@ -53,7 +53,7 @@ class Sum(_Reduction):
 
     def forward(self, x, dims, keepdim):
         self.setup(x, dims, keepdim)
-        return x.sum(axis=dims, keepdims=keepdim)
+        return self.compute(self.xp, x, dims, keepdim)
 
     def backward(self, gy):
         return _expand_back(gy, self.shape, self.dims, self.keepdim)
@@ -392,14 +392,27 @@ class Prod(_Reduction):
         if x.ndim == 0:  # the product of nothing else is 1, even where x is infinite
             return gy
         gy_full = _expand_back(gy, self.shape, self.dims, self.keepdim)
+        y_full = _expand_back(y, self.shape, self.dims, self.keepdim)
+        if not is_grad_enabled():
+            # One kernel that looks for zeros each time it runs (each batch, when compiled).
+            return Tensor._make(tracing.kernel(_prod_gradient, gy_full, x, y_full,
+                                               dims=self.dims, name="prod gradient"))
+        tracing.refuse("prod's gradient with create_graph",
+                       "whether the input holds a zero decides the operations recorded")
         if not (x._data == 0).any():
             # d/dx_i prod(x) = prod(x) / x_i when no factor is zero
-            return gy_full * _expand_back(y, self.shape, self.dims, self.keepdim) / x
-        if is_grad_enabled():  # create_graph=True
-            raise NotImplementedError(
-                "prod: gradients of gradients are not supported for inputs containing zeros"
-            )
-        return gy_full * Tensor._make(_products_of_others(self.xp, x._data, self.dims))
+            return gy_full * y_full / x
+        raise NotImplementedError(
+            "prod: gradients of gradients are not supported for inputs containing zeros"
+        )
+
+
+def _prod_gradient(gy, x, y, *, dims):
+    """d/dx_i prod(x) times gy: prod(x) / x_i when no factor is zero, else the product of the
+    others (zeros allowed)."""
+    if not (x == 0).any():
+        return gy * y / x
+    return gy * _products_of_others(array_module(x), x, dims)
 
 
 def _products_of_others(xp, x, dims):

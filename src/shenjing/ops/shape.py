@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from shenjing.autograd import tracing
+
 # SumTo and sum_to are used by the engine, so they live in autograd; re-exported as ops' names.
 from shenjing.autograd.broadcast import BroadcastTo, SumTo, sum_to  # noqa: F401
 from shenjing.autograd.function import Function, ShapeError
@@ -407,4 +409,4 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ValueError(f"pad: circular padding {(before, after)} must be at most the size "
                              f"{n} of dim {d} of input of shape {input.shape}")
         index.append(xp.pad(xp.arange(n), (before, after), mode=_PAD_MODES[mode]))
-    return input[xp.ix_(*index)]
+    return input[tuple(tracing.constant(i) for i in xp.ix_(*index))]

@@ -12,6 +12,7 @@ import numbers
 import warnings
 from typing import Any
 
+from shenjing.autograd import tracing
 from shenjing.optim.optimizer import Optimizer, _snapshot
 
 __all__ = [
@@ -73,13 +74,20 @@ class LRScheduler:
         return list(self._last_lr)
 
     def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated) jumps there."""
+        """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated) jumps there.
+
+        Runs as a kernel, so that a compiled step that steps its scheduler does so on every
+        replay too.
+        """
+        tracing.kernel(self._advance, epoch=epoch, name=f"{type(self).__name__}.step")
+
+    def _advance(self, *, epoch: int | None) -> None:
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
         else:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=4)  # the caller of step()
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
@@ -375,6 +383,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record one epoch's metric (a number or a one-element tensor) and maybe cut the rates."""
+        tracing.refuse("ReduceLROnPlateau.step",
+                       "it decides on a metric's value in Python; step it outside the compiled "
+                       "step, once an epoch")
         current = float(metrics)
         if epoch is None:
             epoch = self.last_epoch + 1

@@ -166,10 +166,12 @@ class Optimizer:
         (``_update``) runs on its arrays as one recorded kernel, and its version is bumped.
         """
         loss = self._closure_loss(closure)
-        if tracing._active is not None:
-            tracing._active.note_guard(self)  # a compiled step traces again after a load
+        trace = tracing._active
+        if trace is not None:
+            trace.note_guard(self)  # a compiled step traces again after a load
         update = self._update
         name = f"{type(self).__name__.lower()}.update"
+        makes_state = type(self)._init_state is not Optimizer._init_state
         states = self.state
         for group in self.param_groups:
             for p in group["params"]:
@@ -177,13 +179,21 @@ class Optimizer:
                 if grad is None:
                     continue
                 state = states[p]
-                if not state:
+                if makes_state and not state:
                     with tracing.paused():  # made once: replays find it made
                         self._init_state(state, p, group)
-                tracing.kernel(update, p, grad, name=name, mutates=p,
-                               state=_StateArrays(state), group=group)
-                p._version_counter[0] += 1
+                if trace is None:  # the same rule, without the recording wrapper
+                    update(p._data, grad._data, state=_StateArrays(state), group=group)
+                    p._version_counter[0] += 1
+                else:  # the kernel bumps the version of what it changes
+                    tracing.kernel(update, p, grad, name=name, mutates=p,
+                                   state=_StateArrays(state), group=group)
         return loss
+
+    def _guard_key(self) -> tuple:
+        """What a compiled step's recorded updates hold by reference: the groups and state."""
+        return (self._changes, id(self.state), len(self.state), id(self.param_groups),
+                tuple(map(id, self.param_groups)))
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
         """Fill the empty ``state`` of parameter ``p`` before its first update (default: none)."""

@@ -93,13 +93,16 @@ class CompiledFunction:
                     kinds.append(_signature(a))
                     _collect_arrays(a, arrays)
             key = ((tuple, *kinds), _grad_enabled.get())
-        variant = self._cache.get(key)
-        if variant is not None:
+        if len(arrays) > 1 and len({id(a) for a in arrays}) < len(arrays):
+            # The same array passed twice is one value of the trace: key the pattern too.
+            first = {}
+            key = (key, tuple(first.setdefault(id(a), i) for i, a in enumerate(arrays)))
+        variants = self._cache.get(key, ())
+        for variant in variants:
             if variant.guards_hold():
                 self._last = variant
                 return _rebuild(variant.structure, variant.program.run(arrays, variant.states))
-            del self._cache[key]
-        if len(self._cache) >= self.cache_size:
+        if sum(map(len, self._cache.values())) >= self.cache_size:
             if not self._warned:
                 self._warned = True
                 warnings.warn(f"sj.compile: {self.__name__} was traced {self.traces} times and "
@@ -108,7 +111,7 @@ class CompiledFunction:
                               RuntimeWarning, stacklevel=2)
             return self.fn(*args, **kwargs)
         result, variant = self._trace(args, kwargs)
-        self._cache[key] = variant
+        self._cache.setdefault(key, []).append(variant)
         self._last = variant
         return result
 
@@ -159,18 +162,20 @@ class _Variant:
         self.expected = self._facts()
         self.arrays = [t._data for t in self.states]
         self.guarded = list(guarded)
-        self.guarded_changes = [o._changes for o in self.guarded]
+        self.guarded_keys = [o._guard_key() for o in self.guarded]
 
     def _facts(self) -> tuple:
-        return (tuple(m.training for m in self.modules),
+        # A module's plain settings (Dropout's p, BatchNorm's momentum) are baked into the trace.
+        return (tuple(tuple((k, v) for k, v in vars(m).items() if type(v) in _SETTINGS)
+                      for m in self.modules),
                 tuple((t._data.shape, t._data.dtype, t._requires_grad) for t in self.states),
                 tuple(id(v) for m in self.modules
                       for v in (*m._parameters.values(), *m._buffers.values(),
                                 *m._modules.values())))
 
     def guards_hold(self) -> bool:
-        for o, changes in zip(self.guarded, self.guarded_changes):
-            if o._changes != changes:
+        for o, key in zip(self.guarded, self.guarded_keys):
+            if o._guard_key() != key:
                 return False
         if Module._changes != self.changes:
             # Something about some module changed: are the ones this trace used the same?
@@ -193,6 +198,9 @@ class _Variant:
         _collect_arrays((args, kwargs), arrays)
         results = self.program.run(arrays, self.states)
         return _rebuild(self.structure, results)
+
+
+_SETTINGS = (bool, int, float, str, tuple, type(None))
 
 
 class _recording:

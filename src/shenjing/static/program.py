@@ -104,7 +104,7 @@ class Program:
                 fn = f"v{call.instance.index}" if call.instance is not None else "_fn"
                 xp = const(call.xp)
                 targets = ", ".join(f"v{v.index}" for v in call.outputs)
-                if len(call.outputs) > 1:
+                if call.unpack:
                     targets += ","
                 compute = call.target.__dict__.get("compute")
                 if call.instance is None and compute is not None:

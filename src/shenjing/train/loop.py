@@ -187,12 +187,12 @@ class Update:
         value = loss.item()
         self._check(value)
         self(loss)
-        return value, _detached(extra)
+        return value, detach_state(extra)
 
     def _whole_step(self, forward, *args):
         loss, extra = forward(*args)
         self._backward_and_update(loss)
-        return loss.detach(), _detached(extra)
+        return loss.detach(), detach_state(extra)
 
     def _check(self, value: float) -> None:
         if not math.isfinite(value):
@@ -225,13 +225,22 @@ class Update:
             raise TrainingInterrupted(self.state.epoch, self.state.step)
 
 
-def _detached(value):
-    """``value`` with every tensor detached (tuples, lists and None kept)."""
-    if isinstance(value, Tensor):
-        return value.detach()
-    if isinstance(value, (tuple, list)):
-        return type(value)(_detached(v) for v in value)
-    return value
+def detach_state(state):
+    """``state`` with its history cut: every tensor detached, tuples and lists kept as they are.
+
+    >>> import shenjing as sj
+    >>> h = sj.ones(2, requires_grad=True) * 2
+    >>> detach_state((h, [h]))[1][0].requires_grad
+    False
+    """
+    if state is None:
+        return None
+    if isinstance(state, Tensor):
+        return state.detach()
+    if isinstance(state, (tuple, list)):
+        return type(state)(detach_state(s) for s in state)
+    raise TypeError(f"detach_state: expected tensors in tuples or lists, got "
+                    f"{type(state).__name__}")
 
 
 def run_epochs(state: TrainingState, callbacks: list, update: Update,

@@ -26,28 +26,11 @@ from shenjing.train.loop import (
     _loss_function,
     _progress,
     _split,
+    detach_state,  # noqa: F401 - also this module's name for it
     run_epochs,
 )
 
 LN2 = math.log(2.0)
-
-
-def detach_state(state):
-    """``state`` with its history cut: every tensor detached, tuples and lists kept as they are.
-
-    >>> import shenjing as sj
-    >>> h = sj.ones(2, requires_grad=True) * 2
-    >>> detach_state((h, [h]))[1][0].requires_grad
-    False
-    """
-    if state is None:
-        return None
-    if isinstance(state, Tensor):
-        return state.detach()
-    if isinstance(state, (tuple, list)):
-        return type(state)(detach_state(s) for s in state)
-    raise TypeError(f"detach_state: expected tensors in tuples or lists, got "
-                    f"{type(state).__name__}")
 
 
 def sequence_cross_entropy(logits: Tensor, target: Tensor) -> Tensor:

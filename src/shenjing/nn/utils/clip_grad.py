@@ -125,7 +125,6 @@ def clip_grads_with_norm_(
     coef = tracing.kernel(_clip_coef, total_norm, name="clip_coef", max_norm=float(max_norm))
     for grad in grads:
         tracing.kernel(_scale_, grad, coef, name="clip_grads_with_norm_", mutates=grad)
-        grad._version_counter[0] += 1
 
 
 def clip_grad_norm_(
@@ -178,4 +177,3 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
         if grad is None:
             continue
         tracing.kernel(_clamp_, grad, name="clip_grad_value_", mutates=grad, clip_value=clip_value)
-        grad._version_counter[0] += 1
