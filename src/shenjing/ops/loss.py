@@ -113,6 +113,8 @@ def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_i
 
 
 def _check_classes(t, *, op: str, C: int, ignore_index) -> None:
+    if t.size == 0 or (t.min() >= 0 and t.max() < C):  # the common case, in two reductions
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         raise IndexError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {C} classes "
@@ -266,8 +268,9 @@ class CrossEntropy(Function):
             return _reduce_array(xp, loss, reduction, self.count)
 
         if weight is None and not eps and x.ndim == 2:
-            valid = target != ignore_index
-            if valid.all():
+            # No target is ignore_index: one reduction when it is negative (the default -100).
+            if (target.min() >= 0 if ignore_index < 0 and target.size
+                    else (target != ignore_index).all()):
                 # The common case, every class index counted with weight 1: the general path's
                 # numbers (a is all ones) with fewer array calls.
                 N = x.shape[0]
