@@ -152,3 +152,47 @@ def test_copies_of_this_steps_values_into_constants_are_refused(x, make):
     f = sj.compile(lambda t: make(t).detach())
     with pytest.raises(TraceError):
         f(x.requires_grad_())
+
+
+def test_a_step_that_reads_gradients_computed_before_it_is_refused():
+    net = sj.nn.Linear(3, 1)
+    opt = sj.optim.SGD(net.parameters(), lr=0.1)
+    step = sj.compile(opt.step)
+    net(sj.ones(2, 3)).sum().backward()  # outside the compiled function
+    with pytest.raises(TraceError, match="gradient computed outside the compiled function"):
+        step()
+
+
+def test_keeping_a_tensor_on_a_module_is_refused(x):
+    class Carry(sj.nn.Module):
+        def forward(self, t):
+            self.hidden = t.detach()  # PyTorch's word-LM habit: state kept on the module
+            return t * 2
+
+    with sj.no_grad(), pytest.raises(TraceError, match="keeping a tensor on Carry.hidden"):
+        sj.compile(Carry())(x)
+
+
+def test_gradients_into_an_input_are_refused_with_what_to_do(x):
+    @sj.compile
+    def f(t):
+        (t * t).sum().backward()
+        return t.grad.detach()
+
+    with pytest.raises(TraceError, match="sj.autograd.grad instead"):
+        f(x.requires_grad_())
+
+
+def test_an_error_during_a_replay_names_the_recorded_call_and_line():
+    net = sj.nn.Linear(3, 4)
+
+    @sj.compile
+    def f(t, y):
+        return sj.nn.functional.cross_entropy(net(t), y).detach()
+
+    with sj.no_grad():
+        f(sj.ones(2, 3), sj.tensor([0, 1]))
+        with pytest.raises(IndexError, match="target 9 is out of bounds") as info:
+            f(sj.ones(2, 3), sj.tensor([0, 9]))
+    assert any("recorded at" in note and "test_refusals.py" in note
+               for note in info.value.__notes__)

@@ -245,6 +245,11 @@ class Trace:
         for key, value in params.items():
             array = value._data if isinstance(value, tensor_type) else value
             v = self._lookup(array) if hasattr(array, "shape") else None
+            if v is not None and v.kind == "input" and name == "accumulate_grad":
+                raise TraceError(f"sj.compile: backward at {user_location()} accumulates a "
+                                 "gradient into the .grad of an input of the compiled "
+                                 "function, which a replay could not follow to the next call's "
+                                 "input; return the gradient with sj.autograd.grad instead")
             if v is not None and v.kind in ("result", "attr", "input"):
                 raise TraceError(f"sj.compile: {name} at {user_location()} takes a value of "
                                  f"this step as its parameter {key!r}, which a replay would "
@@ -289,6 +294,16 @@ def constant(array):
     if _active is not None and hasattr(array, "shape") and _active._lookup(array) is None:
         _active._new("constant", array, source=array)
     return array
+
+
+def require_recorded(tensor, what: str) -> None:
+    """While tracing, refuse a gradient (or other value) computed before the compiled function
+    began: a replay would read that one again instead of the new step's."""
+    if _active is not None and _active._lookup(tensor._data) is None:
+        raise TraceError(
+            f"sj.compile: {what} at {user_location()} reads a gradient computed outside the "
+            "compiled function; every replay would reuse it. Compile backward() with it "
+            "(zero_grad, forward, loss, backward and step in one function)")
 
 
 def _reference(obj):

@@ -186,6 +186,7 @@ class Optimizer:
                     update(p._data, grad._data, state=_StateArrays(state), group=group)
                     p._version_counter[0] += 1
                 else:  # the kernel bumps the version of what it changes
+                    tracing.require_recorded(grad, f"{type(self).__name__}.step()")
                     tracing.kernel(update, p, grad, name=name, mutates=p,
                                    state=_StateArrays(state), group=group)
         return loss

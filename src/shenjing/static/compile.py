@@ -101,7 +101,14 @@ class CompiledFunction:
         for variant in variants:
             if variant.guards_hold():
                 self._last = variant
-                return _rebuild(variant.structure, variant.program.run(arrays, variant.states))
+                try:
+                    results = variant.program.run(arrays, variant.states)
+                except Exception as exc:
+                    note = variant.program.explain(exc)
+                    if note is not None:
+                        exc.add_note(note)
+                    raise
+                return _rebuild(variant.structure, results)
         if sum(map(len, self._cache.values())) >= self.cache_size:
             if not self._warned:
                 self._warned = True

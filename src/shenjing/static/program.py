@@ -38,7 +38,10 @@ class Program:
         for v in self.state:
             lines.append(f"{_name(v)} : {_meta(v)} = state")
         for call in self.calls:
-            if call.kind == "attr":
+            if call.kind == "attr":  # a value an operation kept for its backward
+                (node,) = call.args
+                lines.append(f"{_name(call.outputs[0])} : {_meta(call.outputs[0])} = "
+                             f"{_name(node)}.{call.target}")
                 continue
             args = ", ".join(_show(a) for a in call.args)
             params = ", ".join(f"{k}={_show(v)}" for k, v in call.params.items()
@@ -48,11 +51,28 @@ class Program:
             target = ", ".join(_name(v) for v in outs) or "_"
             meta = ", ".join(_meta(v) for v in outs)
             verb = call.name
+            line = f"{target} : {meta or '-'} = {verb}({inside})"
             if call.mutates is not None and not isinstance(call.mutates, tuple):
-                verb += f"  (in place on {_show(call.mutates)})"
-            lines.append(f"{target} : {meta or '-'} = {verb}({inside})")
+                line += f"  # in place on {_show(call.mutates)}"
+            if call.instance is not None:
+                line += f"  # the operation kept as {_name(call.instance)}"
+            lines.append(line)
         lines.append("return " + ", ".join(_name(v) for v in self.outputs))
         return "\n".join(lines)
+
+    def explain(self, exc: BaseException) -> str | None:
+        """Which recorded call a replay's exception came from, and where it was traced."""
+        tb = exc.__traceback__
+        line = None
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "<sj.compile>":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        call = self.line_calls.get(line)
+        if call is None:
+            return None
+        return (f"sj.compile: raised while replaying {call.name}, which was recorded at "
+                f"{call.location}")
 
     def __len__(self) -> int:
         return sum(1 for call in self.calls if call.kind != "attr")
@@ -144,8 +164,10 @@ class Program:
         bound = ", ".join(f"{name}={name}" for name in ns if name.startswith("_"))
         code = [f"def replay(inputs, state, *, {bound}):"]
         code += ["    " + line for line in head]
+        self.line_calls = {}  # line of the generated code -> the call it runs
         for n, line in enumerate(body):
             code.append("    " + line)
+            self.line_calls[len(code)] = self.calls[n]
             if n in frees:
                 code.append("    del " + ", ".join(f"v{i}" for i in sorted(frees[n])))
         code.append("    return (" + "".join(f"v{v.index}, " for v in self.outputs) + ")")

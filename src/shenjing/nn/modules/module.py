@@ -96,6 +96,11 @@ class Module:
 
     def __setattr__(self, name: str, value) -> None:
         Module._changes += 1
+        if tracing._active is not None and isinstance(value, Tensor):
+            tracing.refuse(f"keeping a tensor on {type(self).__name__}.{name}",
+                           "it is set once, while tracing, and never by a replay; return the "
+                           "state from the compiled function and pass it back in (as "
+                           "fit_sequence carries a recurrent state)")
         if isinstance(value, Parameter):
             self._check_initialised(name)
             self._forget(name)

@@ -120,6 +120,8 @@ def clip_grads_with_norm_(
     Equivalent of ``torch.nn.utils.clip_grads_with_norm_``.
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    for grad in grads:
+        tracing.require_recorded(grad, "clip_grads_with_norm_")
     if not grads:
         return
     coef = tracing.kernel(_clip_coef, total_norm, name="clip_coef", max_norm=float(max_norm))
@@ -174,6 +176,8 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         grad = p.grad
+        if grad is not None:
+            tracing.require_recorded(grad, "clip_grad_value_")
         if grad is None:
             continue
         tracing.kernel(_clamp_, grad, name="clip_grad_value_", mutates=grad, clip_value=clip_value)
