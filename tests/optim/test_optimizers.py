@@ -488,6 +488,10 @@ def traced_step(opt):
     from shenjing.autograd import tracing
 
     trace = tracing.Trace()
+    for group in opt.param_groups:  # as if a compiled backward had made the gradients
+        for p in group["params"]:
+            if p.grad is not None:
+                trace.add_input(p.grad, "grad")
     tracing.start(trace)
     try:
         opt.step()
