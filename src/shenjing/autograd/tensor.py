@@ -99,6 +99,8 @@ class TensorBase:
         t._version_counter = [0]
         t._accumulator = None
         t._retains_grad = False
+        if tracing._active is not None:  # raw array code's tensors are told apart from ops'
+            tracing._active.note_made(t)
         return t
 
     # -- what a tensor is --------------------------------------------------------------------------

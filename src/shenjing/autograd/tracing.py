@@ -102,7 +102,7 @@ class Call:
 class Trace:
     """The record of one eager run: values, calls, and the state and modules it touched."""
 
-    def __init__(self, xp_of=None):
+    def __init__(self):
         self.values: list[Value] = []
         self.calls: list[Call] = []
         self.inputs: list[Value] = []
@@ -116,7 +116,7 @@ class Trace:
         self._made: dict[int, weakref.ref] = {}
         self._constants: dict[int, weakref.ref] = {}
         self._attrs: dict[int, tuple] = {}  # id(array) -> (call, attribute, array)
-        self._instances: dict[int, tuple] = {}  # id(function) -> (call, function)
+        self._instances: dict[int, tuple] = {}  # id(function) -> (call, weakref of it)
 
     # -- values ------------------------------------------------------------------------------
     def _new(self, kind, obj=None, source=None, label=None) -> Value:
@@ -202,7 +202,7 @@ class Trace:
                     return a  # a NumPy scalar: a literal
                 return self.value_of_array(a)
         entry = self._instances.get(id(a))
-        if entry is not None and entry[1] is a:
+        if entry is not None and entry[1]() is a:
             return self.instance_of(entry[0])
         if type(a) is tuple or type(a) is list:
             mapped = [self._arg(x, tensor_type) for x in a]
@@ -226,7 +226,7 @@ class Trace:
         call.fresh = tuple(not any(fn.xp.may_share_memory(y, a) for a in inputs)
                            for y in outputs)
         self.calls.append(call)
-        self._instances[id(fn)] = (call, fn)
+        self._instances[id(fn)] = (call, weakref.ref(fn))
         # Arrays the operation keeps on itself (a mask, saved intermediates) may be read by
         # later calls (its backward): they are reached through the object at replay.
         for name, value in vars(fn).items():

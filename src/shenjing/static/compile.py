@@ -112,7 +112,8 @@ class CompiledFunction:
         if sum(map(len, self._cache.values())) >= self.cache_size:
             if not self._warned:
                 self._warned = True
-                warnings.warn(f"sj.compile: {self.__name__} was traced {self.traces} times and "
+                name = getattr(self.fn, "__name__", type(self.fn).__name__)
+                warnings.warn(f"sj.compile: {name} was traced {self.traces} times and "
                               f"its cache holds {self.cache_size} variants; running it eagerly "
                               "from now on (inputs of changing shape? pass cache_size=)",
                               RuntimeWarning, stacklevel=2)
@@ -211,28 +212,16 @@ _SETTINGS = (bool, int, float, str, tuple, type(None))
 
 
 class _recording:
-    """Make ``trace`` the active one, noting the tensors made outside operations meanwhile."""
+    """Make ``trace`` the active one for the duration of a ``with``."""
 
     def __init__(self, trace) -> None:
         self.trace = trace
 
     def __enter__(self):
-        trace = self.trace
-        owner = next(k for k in Tensor.__mro__ if "_make" in k.__dict__)
-        self.owner, self.original = owner, owner.__dict__["_make"]
-        make = self.original.__func__
-
-        def noted_make(cls, array, requires_grad=False, grad_fn=None, output_nr=0):
-            t = make(cls, array, requires_grad, grad_fn, output_nr)
-            trace.note_made(t)
-            return t
-
-        owner._make = classmethod(noted_make)
-        tracing.start(trace)
+        tracing.start(self.trace)
 
     def __exit__(self, *exc):
         tracing.stop()
-        self.owner._make = self.original
         return False
 
 

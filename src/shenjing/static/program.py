@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from shenjing.autograd.engine import _accumulate_grad, _accumulate_owned_grad
 from shenjing.autograd.function import Function
-from shenjing.autograd.tracing import Call, Trace, Value
+from shenjing.autograd.tracing import Trace, Value
 
 
 class Program:
@@ -229,4 +229,4 @@ def _show(a) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-__all__ = ["Program", "Call"]
+__all__ = ["Program"]
