@@ -8,7 +8,19 @@
 tensor([2., 4., 6.])
 """
 
-from shenjing import autograd, classic, data, datasets, models, nn, optim, train, viz, word2vec
+from shenjing import (
+    autograd,
+    classic,
+    data,
+    datasets,
+    models,
+    nn,
+    onnx,
+    optim,
+    train,
+    viz,
+    word2vec,
+)
 from shenjing._tensor import Tensor
 from shenjing.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from shenjing.autograd.function import ShapeError

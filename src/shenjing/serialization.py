@@ -15,9 +15,11 @@ nesting is kept as JSON beside them. Loading therefore never executes code from 
   past the end of the file) are refused before anything is allocated, and each array is read
   into its own memory a chunk at a time, so loading costs about the arrays' size.
 
-Anything else, a PyTorch file included, is a ``CheckpointError`` that names the file and says
-what is wrong. Files are written to a temporary name in the same folder and renamed over the
-target, so a crash mid-write never leaves a half-written checkpoint behind.
+``load`` also reads ``torch.save`` files (the zip format) through a restricted unpickler that
+admits only what tensors need (``shenjing.serialization_torch``). Anything else is a
+``CheckpointError`` that names the file and says what is wrong. Files are written to a temporary
+name in the same folder and renamed over the target, so a crash mid-write never leaves a
+half-written checkpoint behind.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy
 
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import CPU, to_device
+from shenjing.backend import CPU, Device, to_device
 
 # safetensors dtype names <-> the NumPy dtypes a shenjing tensor can hold
 _DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64", "I32": "int32",
@@ -41,6 +43,8 @@ _DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "I64": "int64",
 _NAMES = {numpy.dtype(v): k for k, v in _DTYPES.items()}
 _SKELETON_KEY = "shenjing.structure"  # metadata entry (or .npz entry) holding the nesting, as JSON
 _MAX_DEPTH = 100  # nesting levels of dicts, lists and tuples; far beyond any real checkpoint
+# How PyTorch's legacy (pre-zip) torch.save files begin: a pickle of its magic number
+_LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 
 
 class CheckpointError(ValueError):
@@ -227,36 +231,77 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------
-_NO_PYTORCH = "reading PyTorch files is not supported yet; save the state dict with safetensors " \
-              "(safetensors.torch.save_file) and load that"
+def load(path: str | os.PathLike, map_location=None):
+    """Read what ``save`` wrote, any safetensors file, an .npz of arrays, or a ``torch.save``
+    file (zip format, read without PyTorch and without running anything from the file).
 
-
-def load(path: str | os.PathLike):
-    """Read what ``save`` wrote, any safetensors file, or an .npz of arrays; tensors come back on
-    the CPU.
-
-    Equivalent of ``torch.load(path, weights_only=True)``. A file that is none of these, or is
-    corrupt or truncated, raises ``CheckpointError`` (a ``ValueError``) naming the file.
+    Equivalent of ``torch.load(path, map_location, weights_only=True)``. ``map_location``: None
+    (the CPU, where PyTorch would restore the saved device), a device or its name ("cuda:0"),
+    or, for PyTorch files, a dict from saved locations to devices (others go to the CPU). A
+    file that is none of these, or is corrupt or truncated, raises ``CheckpointError`` (a
+    ``ValueError``) naming the file.
     """
     path = Path(path)
+    _check_map_location(map_location)
     if not path.exists():
         raise FileNotFoundError(f"load: no checkpoint at {path}")
     with open(path, "rb") as file:
         head = file.read(64)
+        name = _first_zip_name(file, head)
     if not head:
         raise CheckpointError(f"{path}: the file is empty")
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip's first record, or an empty zip
-        if _first_zip_name(head).endswith(b"data.pkl"):  # even a truncated one is PyTorch's
-            raise CheckpointError(f"{path}: a PyTorch file (torch.save's zip format); "
-                                  f"{_NO_PYTORCH}")
-        return _load_zip(path)
-    return _load_safetensors(path, head)
+        if name.endswith(b"data.pkl"):  # even a truncated one is PyTorch's
+            return _load_torch(path, map_location)
+        result = _load_zip(path, map_location)
+    else:
+        result = _load_safetensors(path, head)
+    return result if map_location is None else _moved(result, map_location)
 
 
-def _first_zip_name(head: bytes) -> bytes:
-    """The name in a zip's first local file header (bytes 26-29 give its length)."""
+def _check_map_location(map_location) -> None:
+    """Refuse, before reading, a map_location that names no device."""
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for target in targets:
+        if target is not None and not isinstance(target, (str, Device)):
+            raise TypeError(f"load: map_location must be None, a device, its name or a dict of "
+                            f"them, got {target!r:.80} (a function would receive PyTorch "
+                            "storages, which shenjing does not have)")
+        if target is not None:
+            Device(target)  # an unknown name raises here, naming it
+
+
+def _moved(obj, map_location):
+    """``obj`` with every tensor on ``map_location`` (a dict maps only PyTorch's locations)."""
+    device = CPU if isinstance(map_location, dict) else Device(map_location)
+    if device == CPU:
+        return obj
+    if isinstance(obj, Tensor):
+        return Tensor._make(to_device(obj._data, device))
+    if isinstance(obj, dict):
+        return type(obj)((k, _moved(v, map_location)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_moved(v, map_location) for v in obj)
+    return obj
+
+
+def _load_torch(path: Path, map_location):
+    from shenjing.serialization_torch import load_torch  # the restricted unpickler
+
+    return load_torch(path, map_location)
+
+
+def _first_zip_name(file, head: bytes) -> bytes:
+    """The name in a zip's first local file header (bytes 26-29 give its length); a name the
+    file cuts short ends as torch.save's "data.pkl" would, so that truncation is told apart."""
+    if head[:4] != b"PK\x03\x04":
+        return b""
     size = int.from_bytes(head[26:28], "little")
-    return head[30:30 + size]
+    file.seek(30)
+    name = file.read(size)
+    if len(name) < size and b"/" in name and b"data.pkl".startswith(name.rpartition(b"/")[2]):
+        return name.rpartition(b"/")[0] + b"/data.pkl"
+    return name
 
 
 def _not_safetensors(head: bytes) -> str | None:
@@ -266,9 +311,12 @@ def _not_safetensors(head: bytes) -> str | None:
     the same bytes (0x80 0x02 is a 640-byte header), but a header then begins with "{".
     """
     protocol = head[1] if len(head) > 1 else 0
+    if head.startswith(_LEGACY_MAGIC):
+        return ("PyTorch's legacy torch.save format (pickles, before PyTorch 1.6), which shenjing "
+                "does not read; re-save it in PyTorch with torch.save(torch.load(path), path)")
     if head[0] == 0x80 and 2 <= protocol <= 5 and head[8:9] != b"{":
-        return (f"a pickle file (PyTorch's legacy torch.save format, or another pickle); "
-                f"shenjing never unpickles, and {_NO_PYTORCH}")
+        return ("a pickle file (PyTorch's legacy torch.save format, or another pickle); "
+                "shenjing unpickles only torch.save's zip format")
     if head.startswith(b"\x93NUMPY"):
         return ("a single NumPy array (.npy), not a checkpoint; read it with numpy.load and wrap "
                 "it with sj.tensor()")
@@ -308,19 +356,17 @@ def _native(array):
                          requirements=("C", "W"))
 
 
-def _load_zip(path: Path):
-    """An .npz of arrays (what ``save`` writes, or ``numpy.savez``); a PyTorch zip is refused."""
+def _load_zip(path: Path, map_location=None):
+    """An .npz of arrays (what ``save`` writes, or ``numpy.savez``), or a PyTorch zip."""
     import zipfile
     import zlib
 
     source = str(path)
     try:
         with open(path, "rb") as file, zipfile.ZipFile(file) as archive:
-            if any(name.endswith("data.pkl") for name in archive.namelist()):
-                raise CheckpointError(f"{source}: a PyTorch file (torch.save's zip format); "
-                                      f"{_NO_PYTORCH}")
+            torch_file = any(name.endswith("data.pkl") for name in archive.namelist())
             entries = {}
-            for info in archive.infolist():
+            for info in [] if torch_file else archive.infolist():
                 if not info.filename.endswith(".npy"):
                     raise CheckpointError(f"{source}: not an .npz checkpoint (it holds "
                                           f"{info.filename!r:.80}, which is not a .npy array)")
@@ -335,6 +381,8 @@ def _load_zip(path: Path):
             RuntimeError) as exc:
         raise CheckpointError(f"{source}: corrupt or truncated .npz file ({_reason(exc):.200})") \
             from None
+    if torch_file:  # its data.pkl is not the first entry: a TorchScript archive, say
+        return _load_torch(path, map_location)
     if not entries:
         raise CheckpointError(f"{source}: a zip file without arrays, not an .npz checkpoint")
     structure = entries.pop(_SKELETON_KEY, None)
@@ -417,7 +465,7 @@ def _read_npy(member, info, source: str):
         raise CheckpointError(f"{where}: corrupt .npy header ({_reason(exc):.200})") from None
     if dtype.hasobject:
         raise CheckpointError(f"{where}: an array of Python objects, which only pickle can read; "
-                              "shenjing never unpickles")
+                              "shenjing never unpickles arbitrary objects")
     if dtype.newbyteorder("=") not in _NAMES:
         raise CheckpointError(f"{where}: dtype {dtype} is not one shenjing holds")
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):

@@ -40,16 +40,17 @@ COMMANDS = {
     "similar": "nearest words and analogies from a word-vector file",
     "plot": "draw a picture of the notes (curves, weights, surface, graph, ...)",
     "demo": "train the small networks of the notes and draw all their pictures",
+    "export": "write a trained run's model as an ONNX file",
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from shenjing.cli import demo, evaluate, plot, predict, sample, similar, train, word2vec
+    from shenjing.cli import demo, evaluate, export, plot, predict, sample, similar, train, word2vec
 
     commands_by_name = {"train": train, "eval": evaluate, "predict": predict,
                         "word2vec": word2vec, "similar": similar, "sample": sample,
-                        "plot": plot, "demo": demo}
+                        "plot": plot, "demo": demo, "export": export}
     root = argparse.ArgumentParser(
         prog="shenjing",
         description="shenjing (神经): neural networks from first principles on NumPy.",
