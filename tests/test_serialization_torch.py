@@ -456,5 +456,41 @@ def test_hostile_zero_strides_that_would_expand_to_gigabytes_are_refused(tmp_pat
     with zipfile.ZipFile(tmp_path / "expand.pt", "w") as archive:
         for name, data in entries.items():
             archive.writestr(name, data)
-    with pytest.raises(CheckpointError, match=r"expand.pt: .*expanded tensors exceed"):
+    with pytest.raises(CheckpointError, match=r"expand.pt: .*(expanded tensors exceed|would take)"):
         sj.load(tmp_path / "expand.pt")
+
+
+def _with_pickle(tmp_path, pickled: bytes, name: str, obj=None):
+    """A real torch.save zip of ``obj`` whose data.pkl is replaced by ``pickled``."""
+    path = _save({"w": torch.ones(2)} if obj is None else obj, tmp_path / "w.pt")
+    with zipfile.ZipFile(path) as archive:
+        entries = {info.filename: archive.read(info) for info in archive.infolist()}
+    entries["w/data.pkl"] = pickled
+    with zipfile.ZipFile(tmp_path / name, "w") as archive:
+        for entry, data in entries.items():
+            archive.writestr(entry, data)
+    return tmp_path / name
+
+
+def test_hostile_location_that_repeats_itself_is_refused_without_printing_it(tmp_path):
+    """A storage's location made of lists that hold the previous list twice, 40 levels deep
+    (2**40 items in a few hundred bytes): refused by its type, never turned into text."""
+    nested = []
+    for _ in range(40):
+        nested = [nested, nested]
+    real = zipfile.ZipFile(_save({"w": torch.ones(2)}, tmp_path / "r.pt")).read("r/data.pkl")
+    assert real.count(b"X\x03\x00\x00\x00cpu") == 1  # the location 'cpu' as a short string
+    body = pickle.dumps(nested, protocol=2)[2:-1]  # the list's opcodes, no PROTO, no STOP
+    path = _with_pickle(tmp_path, real.replace(b"X\x03\x00\x00\x00cpu", body), "dag.pt")
+    with pytest.raises(CheckpointError, match="unexpected persistent id"):
+        sj.load(path)
+
+
+def test_hostile_tensor_of_70_dims_is_a_clear_error(tmp_path):
+    """A layout NumPy cannot hold (70 dims of size 1): a CheckpointError naming the file."""
+    real = zipfile.ZipFile(_save({"w": torch.ones(1, 1)}, tmp_path / "r.pt")).read("r/data.pkl")
+    assert real.count(b"K\x01K\x01\x86") == 2  # the size (1, 1) and the stride (1, 1)
+    ones = b"(" + b"K\x01" * 70 + b"t"  # MARK, 70 ones, TUPLE
+    hostile = real.replace(b"K\x01K\x01\x86", ones)
+    with pytest.raises(CheckpointError, match=r"70\.pt: .*70 dims"):
+        sj.load(_with_pickle(tmp_path, hostile, "70.pt", {"w": torch.ones(1, 1)}))

@@ -133,10 +133,13 @@ class _Unpickler(pickle.Unpickler):
         raise _Refused(f"{module}.{name}")
 
     def persistent_load(self, pid):
+        # Values from the pickle are never turned into text whole: nested lists that repeat
+        # themselves describe 2**40 items in a few hundred bytes. Their types are named instead.
         if (not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage"
                 or not isinstance(pid[1], _StorageType) or not isinstance(pid[2], str)
+                or not isinstance(pid[3], str)
                 or not isinstance(pid[4], int) or isinstance(pid[4], bool) or pid[4] < 0):
-            raise pickle.UnpicklingError(f"an unexpected persistent id {pid!r:.80}")
+            raise pickle.UnpicklingError(f"an unexpected persistent id (a {type(pid).__name__})")
         _, kind, key, location, numel = pid
         if key in self.storages:
             return self.storages[key]  # a storage shared by several tensors
@@ -155,7 +158,7 @@ class _Unpickler(pickle.Unpickler):
                                   f"bytes, its {numel} {dtype.name} elements need "
                                   f"{numel * dtype.itemsize}")
         array = numpy.frombuffer(self.archive.read(info), dtype=dtype)
-        storage = _Storage(array, str(location), key)
+        storage = _Storage(array, location, key)
         self.storages[key] = storage
         return storage
 
@@ -178,10 +181,19 @@ def _build(ref: _TensorRef, source: str, device, memo: dict):
     where = f"{source}: a tensor of storage {ref.storage.key!r:.80}"
     if not (_is_index(offset) and isinstance(size, tuple) and isinstance(stride, tuple)
             and len(size) == len(stride) and all(map(_is_index, size + stride))):
-        raise CheckpointError(f"{where} has a corrupt layout (offset {offset!r:.40}, size "
-                              f"{size!r:.80}, stride {stride!r:.80})")
+        raise CheckpointError(f"{where} has a corrupt layout (offset, size and stride of types "
+                              f"{type(offset).__name__}, {type(size).__name__} and "
+                              f"{type(stride).__name__}, or of other lengths)")
+    if len(size) > 64:
+        raise CheckpointError(f"{where} has {len(size)} dims; at most 64 are possible")
     storage = ref.storage.array
     count = math.prod(size)
+    # Every tensor is a copy out of its storage: all of them together are budgeted, so that a
+    # small file cannot ask for many full views of one storage.
+    memo["copied"] = memo.get("copied", 0) + count * storage.itemsize
+    if memo["copied"] > _MAX_EXPANDED_BYTES + 8 * memo.get("stored", 0):
+        raise CheckpointError(f"{where}: the file's tensors would take more than "
+                              f"{_MAX_EXPANDED_BYTES} bytes beyond 8 times what it stores")
     if count:
         last = offset + sum((n - 1) * s for n, s in zip(size, stride))
         if last >= storage.size:  # also bounds the offset: it is at most `last`
@@ -286,8 +298,10 @@ def load_torch(path: Path, map_location=None):
             # read whole (its size is checked): the unpickler then never reads from the zip
             pickled = archive.read(info)
             _check_opcodes(pickled)
-            obj = _Unpickler(io.BytesIO(pickled), archive, raw, prefix, byteorder,
-                             source).load()
+            unpickler = _Unpickler(io.BytesIO(pickled), archive, raw, prefix, byteorder,
+                                   source)
+            obj = unpickler.load()
+            stored = sum(s.array.nbytes for s in unpickler.storages.values())
     except CheckpointError:
         raise
     except _Refused as exc:
@@ -304,4 +318,10 @@ def load_torch(path: Path, map_location=None):
             MemoryError, RecursionError) as exc:
         raise CheckpointError(f"{source}: corrupt PyTorch pickle ({_reason(exc):.200})") \
             from None
-    return _rebuild(obj, source, map_location, {})
+    try:
+        return _rebuild(obj, source, map_location, {"stored": stored})
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError, MemoryError, OverflowError) as exc:  # NumPy on a bad layout
+        raise CheckpointError(f"{source}: corrupt PyTorch tensor ({_reason(exc):.200})") \
+            from None
