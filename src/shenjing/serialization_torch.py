@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy
 
+from shenjing._archive import CheckpointError, _check_entry_sizes, _reason
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import CPU, Device, to_device
-from shenjing.serialization import CheckpointError, _check_entry_sizes, _reason
 
 # torch.<X>Storage, the dtype marker a storage's persistent id carries -> NumPy dtype
 _STORAGES = {"DoubleStorage": "float64", "FloatStorage": "float32", "HalfStorage": "float16",

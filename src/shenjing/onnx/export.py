@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from shenjing.onnx import recurrent  # noqa: F401  (registers its converters)
+from shenjing.onnx.registry import CONVERTERS, converts
 from shenjing.ops import (
     activation,
     elementwise,
@@ -24,8 +26,6 @@ from shenjing.ops import (
 )
 from shenjing.ops import conv as conv_ops
 from shenjing.ops.rnn import _zero_state
-
-CONVERTERS: dict = {}  # Function class -> converter(graph, call) -> output names
 
 
 def export(model, example_input, path, dynamic_batch: bool = True, opset: int = 17,
@@ -50,8 +50,9 @@ def export(model, example_input, path, dynamic_batch: bool = True, opset: int = 
     ['Gemm', 'Relu', 'Identity']
     """
     import onnx
-    import shenjing as sj
+    from shenjing.autograd.grad_mode import no_grad
     from shenjing.autograd.tensor import Tensor
+    from shenjing.static import compile as compile_static
 
     if opset < 17:
         raise ValueError(f"onnx export: opset {opset} is not supported; use 17 or later")
@@ -67,8 +68,8 @@ def export(model, example_input, path, dynamic_batch: bool = True, opset: int = 
     was_training = model.training
     model.eval()
     try:
-        compiled = sj.compile(model)
-        with sj.no_grad():
+        compiled = compile_static(model)
+        with no_grad():
             compiled(*inputs)
         program = compiled.graph
     finally:
@@ -322,14 +323,6 @@ def _refuse_unsupported(program, model) -> None:
 
 
 # -- converters ------------------------------------------------------------------------------------
-def converts(*classes):
-    def register(fn):
-        for cls in classes:
-            CONVERTERS[cls] = fn
-        return fn
-    return register
-
-
 def _unary(onnx_op: str):
     def convert(g, call):
         return [g.one(onnx_op, [g.name(call.args[0])])]
@@ -673,6 +666,5 @@ def _adaptive_avg_pool2d(g, call):
     return [g.one("Concat", lines, axis=2)]
 
 
-from shenjing.onnx import recurrent  # noqa: E402, F401  (registers its converters)
 
 __all__ = ["export", "CONVERTERS"]

@@ -11,7 +11,7 @@ the reset gate after the recurrent product, as PyTorch's does, is ``linear_befor
 
 from __future__ import annotations
 
-from shenjing.onnx.export import converts
+from shenjing.onnx.registry import converts
 from shenjing.ops.rnn import RecurrentLayer
 
 # mode -> (ONNX op, shenjing's gate blocks in ONNX's order, attributes)
