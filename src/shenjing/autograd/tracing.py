@@ -193,14 +193,8 @@ class Trace:
     def _arg(self, a, tensor_type):
         if isinstance(a, tensor_type):
             return self.value_of_tensor(a)
-        if hasattr(a, "__array_priority__") or type(a).__module__ in ("numpy", "cupy"):
-            if getattr(a, "ndim", None) is not None and hasattr(a, "shape"):
-                v = self._lookup(a) or self._attr_value(a)
-                if v is not None:
-                    return v
-                if getattr(a, "ndim", 1) == 0 and not hasattr(a, "__array_interface__"):
-                    return a  # a NumPy scalar: a literal
-                return self.value_of_array(a)
+        if hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, type):
+            return self.value_of_array(a)  # an array or NumPy scalar: it must be known
         entry = self._instances.get(id(a))
         if entry is not None and entry[1]() is a:
             return self.instance_of(entry[0])

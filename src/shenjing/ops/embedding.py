@@ -10,7 +10,7 @@ from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
-from shenjing.ops.checks import require_tensor
+from shenjing.ops.checks import _copy, require_tensor
 from shenjing.ops.elementwise import _zero_unless, where
 
 
@@ -107,10 +107,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     # A copy of the indices: changing ``input`` later must not change the gradient.
     return Embedding.apply(weight, indices=tracing.kernel(_copy, input),
                            padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq)
-
-
-def _copy(a):
-    return a.copy()
 
 
 def _check_indices(indices, *, weight_shape: tuple) -> None:

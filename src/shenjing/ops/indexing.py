@@ -12,7 +12,14 @@ from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
-from shenjing.ops.checks import _asarray, broadcast_shape, computed, normalize_dim, require_tensor
+from shenjing.ops.checks import (
+    _asarray,
+    _copy,
+    broadcast_shape,
+    computed,
+    normalize_dim,
+    require_tensor,
+)
 from shenjing.ops.elementwise import where
 
 
@@ -23,10 +30,6 @@ def _is_basic(key: tuple) -> bool:
         or (isinstance(k, numbers.Integral) and not isinstance(k, bool))
         for k in key
     )
-
-
-def _copy(a):
-    return a.copy()
 
 
 def _list_index(*, xp, value):
