@@ -100,8 +100,43 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
 def test_unstorable_objects_say_where(tmp_path):
     with pytest.raises(TypeError, match="cannot store object at 'config.f'"):
         sj.save({"config": {"f": object()}}, tmp_path / "x.safetensors")
-    with pytest.raises(TypeError, match="NumPy array"):
-        sj.save({"a": np.zeros(2)}, tmp_path / "x.safetensors")
+    with pytest.raises(TypeError, match="'a' has dtype object"):
+        sj.save({"a": np.array([object()])}, tmp_path / "x.safetensors")
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_numpy_arrays_and_python_values_round_trip(tmp_path, suffix):
+    saved = {"w": sj.ones(2, 3), "mean": np.arange(4, dtype=np.float64), "step": 7,
+             "names": ["a", None, (1.5, True)], "mask": np.array([True, False])}
+    sj.save(saved, tmp_path / f"x{suffix}")
+    loaded = sj.load(tmp_path / f"x{suffix}")
+    assert isinstance(loaded["mean"], np.ndarray) and loaded["mean"].dtype == np.float64
+    np.testing.assert_array_equal(loaded["mean"], saved["mean"])
+    np.testing.assert_array_equal(loaded["mask"], saved["mask"])
+    assert isinstance(loaded["w"], sj.Tensor) and loaded["w"].shape == (2, 3)
+    assert loaded["step"] == 7 and loaded["names"] == ["a", None, (1.5, True)]
+
+
+def test_file_objects_save_and_load(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    buffer.write(b"prefix")
+    sj.save({"w": sj.arange(3.0), "a": np.ones(2)}, buffer)
+    buffer.seek(len(b"prefix"))
+    loaded = sj.load(buffer)
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["a"].tolist() == [1.0, 1.0]
+    with open(tmp_path / "model.bin", "wb") as file:
+        sj.save(sj.nn.Linear(2, 1).state_dict(), file)
+    with open(tmp_path / "model.bin", "rb") as file:
+        assert sorted(sj.load(file)) == ["bias", "weight"]
+    with open(tmp_path / "model.bin") as file, pytest.raises(TypeError, match="binary mode"):
+        sj.load(file)
+    with open(tmp_path / "junk.bin", "wb") as file:
+        file.write(b"not a checkpoint at all")
+    with open(tmp_path / "junk.bin", "rb") as file, \
+            pytest.raises(CheckpointError, match="junk.bin"):
+        sj.load(file)
 
 
 def test_malformed_headers_are_corrupt_files(tmp_path):

@@ -12,17 +12,28 @@ PyTorch's is, because ``sj.tensor`` is the factory function.
 from __future__ import annotations
 
 from shenjing import backend
+from shenjing import creation as _creation
 from shenjing.autograd import tracing
+from shenjing.autograd.function import ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import TensorBase, register_tensor_class
 from shenjing.ops import activation as _activation
+from shenjing.ops import bitwise as _bitwise
 from shenjing.ops import compare as _compare
+from shenjing.ops import cumulative as _cumulative
 from shenjing.ops import elementwise as _elementwise
 from shenjing.ops import indexing as _indexing
 from shenjing.ops import linalg as _linalg
+from shenjing.ops import products as _products
+from shenjing.ops import rearrange as _rearrange
 from shenjing.ops import reduce as _reduce
+from shenjing.ops import rounding as _rounding
+from shenjing.ops import scatter as _scatter
 from shenjing.ops import shape as _shape
-from shenjing.ops.checks import normalize_dim
+from shenjing.ops import sorting as _sorting
+from shenjing.ops import statistics as _statistics
+from shenjing.ops import transcendental as _transcendental
+from shenjing.ops.checks import dim_or_axis, normalize_dim
 
 
 class Tensor(TensorBase):
@@ -58,10 +69,13 @@ class Tensor(TensorBase):
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
 
-    def to(self, *args, dtype=None, device=None) -> Tensor:
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False,
+           memory_format=None) -> Tensor:
         """Convert dtype and/or move to a device: ``x.to(sj.float64)``, ``x.to('cuda')``.
 
-        Returns self when nothing changes; gradients flow through. Equivalent of ``Tensor.to``.
+        Returns self when nothing changes (a copy with ``copy=True``); gradients flow through.
+        ``non_blocking`` and ``memory_format`` are accepted for PyTorch code: copies here are
+        synchronous and every tensor is row-major. Equivalent of ``Tensor.to``.
         """
         for arg in args:
             if isinstance(arg, (str, backend.Device)):
@@ -79,7 +93,7 @@ class Tensor(TensorBase):
                 t = _elementwise.Cast.apply(t, dtype=dtype)
             else:  # integer and bool results carry no grad
                 t = Tensor._make(tracing.kernel(_astype, t, name="to", dtype=dtype))
-        return t
+        return _elementwise.clone(t) if copy and t is self else t
 
     def cpu(self) -> Tensor:
         """This tensor on the CPU."""
@@ -116,6 +130,125 @@ class Tensor(TensorBase):
     def type_as(self, other: Tensor) -> Tensor:
         """This tensor with ``other``'s dtype."""
         return self.to(other.dtype)
+
+    def byte(self) -> Tensor:
+        """This tensor as uint8."""
+        return self.to(backend.dtype.uint8)
+
+    def char(self) -> Tensor:
+        """This tensor as int8."""
+        return self.to(backend.dtype.int8)
+
+    def short(self) -> Tensor:
+        """This tensor as int16."""
+        return self.to(backend.dtype.int16)
+
+    def type(self, dtype=None):
+        """The type's name (``'shenjing.FloatTensor'``), or this tensor converted to ``dtype``
+        (a dtype, or a name such as ``'torch.DoubleTensor'``); ``torch.Tensor.type``."""
+        if dtype is None:
+            name = _TYPE_NAMES.get(self.dtype)
+            if name is None:
+                raise TypeError(f"type: no tensor type name for dtype {self.dtype}")
+            cuda = "cuda." if self.device.type == "cuda" else ""
+            return f"shenjing.{cuda}{name}"
+        if isinstance(dtype, str):
+            module, _, name = dtype.rpartition(".")
+            wanted = {v: k for k, v in _TYPE_NAMES.items()}.get(name)
+            if wanted is None or module.split(".")[0] not in ("shenjing", "torch"):
+                raise ValueError(f"type: invalid type {dtype!r} (expected a name such as "
+                                 "'torch.FloatTensor')")
+            t = self.to(wanted)
+            return t.cuda() if module.endswith(".cuda") else t
+        return self.to(dtype)
+
+    def is_floating_point(self) -> bool:
+        """True if the dtype is a floating-point type."""
+        return self.dtype.kind == "f"
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    def nelement(self) -> int:
+        """The number of elements (``numel``)."""
+        return self.numel()
+
+    def ndimension(self) -> int:
+        """The number of dims (``dim``)."""
+        return self.ndim
+
+    @property
+    def is_cuda(self) -> bool:
+        """True if the tensor lives on a GPU."""
+        return self.device.type == "cuda"
+
+    def get_device(self) -> int:
+        """The GPU's index, or -1 on the CPU."""
+        return -1 if self.device.type == "cpu" else self.device.index
+
+    def stride(self, dim: int | None = None):
+        """Elements (not bytes) to step over to move one index along each dim."""
+        strides = tuple(s // self.dtype.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[normalize_dim("stride", dim, self.ndim)]
+
+    def is_contiguous(self, memory_format=None) -> bool:
+        """True if the elements are laid out in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def pin_memory(self) -> Tensor:
+        """This tensor (page-locked host memory only matters to a CUDA copy; CuPy manages it)."""
+        return self
+
+    def share_memory_(self) -> Tensor:
+        """This tensor (worker processes are not used, so nothing needs sharing)."""
+        return self
+
+    def positive(self) -> Tensor:
+        """This tensor (``+x``)."""
+        return self
+
+    # -- new tensors with this tensor's dtype and device: x.new_zeros(2, 3) ------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``sj.tensor(data)`` with this tensor's dtype and device unless given."""
+        return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``sj.zeros(size)`` with this tensor's dtype and device unless given."""
+        return _creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``sj.ones(size)`` with this tensor's dtype and device unless given."""
+        return _creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """``sj.empty(size)`` with this tensor's dtype and device unless given."""
+        return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None,
+                 requires_grad: bool = False) -> Tensor:
+        """``sj.full(size, fill_value)`` with this tensor's dtype and device unless given."""
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype,
+                              device=device or self.device, requires_grad=requires_grad)
+
+    def __format__(self, spec: str) -> str:
+        # format(loss, ".4f") formats a 0-d tensor's number, as in PyTorch
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to a tensor of shape "
+                            f"{self.shape} (only 0-d tensors format as numbers)")
+        return str(self)
+
+    def __contains__(self, element) -> bool:
+        if not isinstance(element, (TensorBase, int, float, bool)):
+            raise RuntimeError(f"Tensor.__contains__ only supports a tensor or a number, got "
+                               f"{type(element).__name__}")
+        return bool((self == element).any())
 
     # -- augmented assignment: x += y --------------------------------------------------------------
     def _augmented(self, op, inplace_op, other):
@@ -207,18 +340,52 @@ class Tensor(TensorBase):
         return _compare.ge(self, other)
 
     def __and__(self, other):
-        return _compare.logical_and(self, other)
+        return _bitwise.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _compare.logical_or(self, other)
+        return _bitwise.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return _compare.logical_xor(self, other)
+        return _bitwise.bitwise_xor(self, other)
 
     def __invert__(self):
-        if self.dtype.kind != "b":
-            raise TypeError(f"~ is defined for bool tensors only, got {self.dtype}")
-        return _compare.logical_not(self)
+        if self.dtype.kind == "f":  # PyTorch's operator raises TypeError, its bitwise_not not
+            raise TypeError(f"~ (operator.invert) is only implemented on integer and bool "
+                            f"tensors, got {self.dtype}")
+        return _bitwise.bitwise_not(self)
+
+    def __floordiv__(self, other):
+        return _rounding.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _rounding.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _rounding.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _rounding.remainder(other, self)
+
+    def __rand__(self, other):
+        return _bitwise.bitwise_and(other, self)
+
+    def __ror__(self, other):
+        return _bitwise.bitwise_or(other, self)
+
+    def __rxor__(self, other):
+        return _bitwise.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return _bitwise.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _bitwise.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return _bitwise.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return _bitwise.bitwise_right_shift(other, self)
 
     def __getitem__(self, key):
         return _indexing.getitem(self, key)
@@ -230,8 +397,9 @@ class Tensor(TensorBase):
             tracing.kernel(_setitem, self, key, value, mutates=self, name="setitem")
         except (ValueError, IndexError) as exc:
             array = value._data if isinstance(value, TensorBase) else value
-            raise type(exc)(f"setitem: {exc} (tensor shape {self.shape}, value shape "
-                            f"{getattr(array, 'shape', ())})") from None
+            kind = IndexError if isinstance(exc, IndexError) else ShapeError  # as PyTorch's
+            raise kind(f"setitem: {exc} (tensor shape {self.shape}, value shape "
+                       f"{getattr(array, 'shape', ())})") from None
 
     # -- methods that delegate to shenjing.ops -----------------------------------------------------
     def add(self, other, *, alpha=1):
@@ -246,9 +414,15 @@ class Tensor(TensorBase):
         """See ``sj.mul``."""
         return _elementwise.mul(self, other)
 
-    def div(self, other):
+    def div(self, other, *, rounding_mode=None):
         """See ``sj.div``."""
-        return _elementwise.div(self, other)
+        return _elementwise.div(self, other, rounding_mode=rounding_mode)
+
+    divide = div
+
+    def true_divide(self, other):
+        """See ``sj.true_divide``."""
+        return _elementwise.true_divide(self, other)
 
     def pow(self, exponent):
         """See ``sj.pow``."""
@@ -316,8 +490,9 @@ class Tensor(TensorBase):
         """See ``sj.clone``."""
         return _elementwise.clone(self)
 
-    def contiguous(self):
-        """A C-contiguous tensor with the same values (self if already contiguous)."""
+    def contiguous(self, memory_format=None):
+        """A C-contiguous tensor with the same values (self if already contiguous);
+        ``memory_format`` is accepted for PyTorch code (every layout here is row-major)."""
         if self._data.flags.c_contiguous:
             return self
         return _elementwise.clone(self)
@@ -342,61 +517,73 @@ class Tensor(TensorBase):
         """See ``sj.log_softmax``."""
         return _activation.log_softmax(self, dim)
 
+    @dim_or_axis
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         """See ``sj.sum``."""
         return _reduce.sum(self, dim, keepdim, dtype=dtype)
 
+    @dim_or_axis
     def mean(self, dim=None, keepdim=False):
         """See ``sj.mean``."""
         return _reduce.mean(self, dim, keepdim)
 
+    @dim_or_axis
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """See ``sj.var``."""
         return _reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @dim_or_axis
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """See ``sj.std``."""
         return _reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @dim_or_axis
     def max(self, dim=None, keepdim=False):
         """See ``sj.max``."""
         return _reduce.max(self, dim, keepdim)
 
+    @dim_or_axis
     def min(self, dim=None, keepdim=False):
         """See ``sj.min``."""
         return _reduce.min(self, dim, keepdim)
 
+    @dim_or_axis
     def amax(self, dim=None, keepdim=False):
         """See ``sj.amax``."""
         return _reduce.amax(self, dim, keepdim)
 
+    @dim_or_axis
     def amin(self, dim=None, keepdim=False):
         """See ``sj.amin``."""
         return _reduce.amin(self, dim, keepdim)
 
+    @dim_or_axis
     def logsumexp(self, dim, keepdim=False):
         """See ``sj.logsumexp``."""
         return _reduce.logsumexp(self, dim, keepdim)
 
+    @dim_or_axis
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         """See ``sj.prod``."""
         return _reduce.prod(self, dim, keepdim, dtype=dtype)
 
+    @dim_or_axis
     def argmax(self, dim=None, keepdim=False):
         """See ``sj.argmax``."""
         return _reduce.argmax(self, dim, keepdim)
 
+    @dim_or_axis
     def argmin(self, dim=None, keepdim=False):
         """See ``sj.argmin``."""
         return _reduce.argmin(self, dim, keepdim)
 
-    def all(self):
-        """True if every element is true (a bool tensor)."""
-        return Tensor._make(tracing.kernel(_all, self, name="all"))
+    def all(self, dim=None, keepdim=False):
+        """See ``sj.all``."""
+        return _compare.all(self, dim, keepdim)
 
-    def any(self):
-        """True if some element is true (a bool tensor)."""
-        return Tensor._make(tracing.kernel(_any, self, name="any"))
+    def any(self, dim=None, keepdim=False):
+        """See ``sj.any``."""
+        return _compare.any(self, dim, keepdim)
 
     def reshape(self, *shape):
         """See ``sj.reshape``."""
@@ -513,21 +700,56 @@ class Tensor(TensorBase):
         return _compare.isfinite(self)
 
 
+# The legacy type names of Tensor.type(): x.type() == 'shenjing.FloatTensor'.
+_TYPE_NAMES = {backend.dtype.float32: "FloatTensor", backend.dtype.float64: "DoubleTensor",
+               backend.dtype.float16: "HalfTensor", backend.dtype.int64: "LongTensor",
+               backend.dtype.int32: "IntTensor", backend.dtype.int16: "ShortTensor",
+               backend.dtype.int8: "CharTensor", backend.dtype.uint8: "ByteTensor",
+               backend.dtype.bool: "BoolTensor"}
+
+
+# -- questions PyTorch also asks as functions: sj.is_tensor(x), sj.numel(x) ----------------------
+def is_tensor(obj) -> bool:
+    """True if ``obj`` is a shenjing tensor (a Parameter too); ``torch.is_tensor``."""
+    return isinstance(obj, TensorBase)
+
+
+def is_floating_point(input) -> bool:
+    """True if ``input`` holds floating-point numbers; ``torch.is_floating_point``."""
+    return input.dtype.kind == "f"
+
+
+def numel(input) -> int:
+    """The number of elements of ``input``; ``torch.numel``."""
+    return input.numel()
+
+
 # -- kernels: array work outside an operation, run through tracing.kernel so a replay repeats it
 def _astype(x, dtype):
     return x.astype(dtype)
 
 
-def _all(x):
-    return backend.array_module(x).asarray(x.all())
-
-
-def _any(x):
-    return backend.array_module(x).asarray(x.any())
-
-
 def _setitem(x, key, value) -> None:
     x[key] = value
 
+
+# -- methods that are an operation with the tensor first: x.cumsum(0) is sj.cumsum(x, 0) ----------
+# Each ops module that lists such functions in a METHODS tuple is named here.
+_METHOD_MODULES = (
+    _activation,
+    _bitwise,
+    _compare,
+    _cumulative,
+    _products,
+    _rearrange,
+    _rounding,
+    _scatter,
+    _sorting,
+    _statistics,
+    _transcendental,
+)
+for _module in _METHOD_MODULES:
+    for _name in _module.METHODS:
+        setattr(Tensor, _name, getattr(_module, _name))
 
 register_tensor_class(Tensor)

@@ -10,6 +10,7 @@ import numbers
 
 from shenjing import backend
 from shenjing.autograd import tracing
+from shenjing.autograd.function import ArgumentError
 from shenjing.autograd.tensor import Tensor
 
 
@@ -20,7 +21,7 @@ def _size(op: str, size) -> tuple[int, ...]:
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in size):
         raise TypeError(f"{op}: sizes must be ints, got {size!r}")
     if any(n < 0 for n in size):
-        raise ValueError(f"{op}: sizes must be non-negative, got {tuple(size)}")
+        raise ArgumentError(f"{op}: sizes must be non-negative, got {tuple(size)}")
     return tuple(int(n) for n in size)
 
 
@@ -73,7 +74,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     (2, 3)
     """
     xp, shape = _module(device), _size("zeros", size)
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     return _made("zeros", lambda: xp.zeros(shape, dtype=dtype), requires_grad)
 
 
@@ -85,7 +86,7 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     tensor([1., 1.])
     """
     xp, shape = _module(device), _size("ones", size)
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     return _made("ones", lambda: xp.ones(shape, dtype=dtype), requires_grad)
 
 
@@ -97,7 +98,7 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     (2, 3)
     """
     xp, shape = _module(device), _size("empty", size)
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     return _made("empty", lambda: xp.empty(shape, dtype=dtype), requires_grad)
 
 
@@ -106,7 +107,7 @@ def _fill_dtype(value):
         return backend.dtype.bool
     if isinstance(value, numbers.Integral):
         return backend.DEFAULT_INT
-    return backend.DEFAULT_FLOAT
+    return backend.get_default_dtype()
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -139,9 +140,10 @@ def arange(start, end=None, step=1, *, dtype=None, device=None,
     if end is None:
         start, end = 0, start
     if step == 0:
-        raise ValueError("arange: step must be non-zero")
+        raise ArgumentError("arange: step must be non-zero")
     integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-    dtype = backend.as_dtype(dtype) or (backend.DEFAULT_INT if integral else backend.DEFAULT_FLOAT)
+    dtype = backend.as_dtype(dtype) or (
+        backend.DEFAULT_INT if integral else backend.get_default_dtype())
     xp = _module(device)
     return _made("arange", lambda: xp.arange(start, end, step).astype(dtype, copy=False),
                  requires_grad)
@@ -156,8 +158,8 @@ def linspace(start, end, steps: int, *, dtype=None, device=None,
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     if steps < 0:
-        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+        raise ArgumentError(f"linspace: steps must be non-negative, got {steps}")
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     xp = _module(device)
     return _made("linspace", lambda: xp.linspace(start, end, steps).astype(dtype, copy=False),
                  requires_grad)
@@ -172,19 +174,20 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None,
     tensor([[1., 0.],
             [0., 1.]])
     """
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     xp = _module(device)
     return _made("eye", lambda: xp.eye(n, m, dtype=dtype), requires_grad)
 
 
 def _float_dtype(op: str, dtype):
-    dtype = backend.as_dtype(dtype) or backend.DEFAULT_FLOAT
+    dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
     if dtype.kind != "f":
         raise TypeError(f"{op}: random floats need a floating-point dtype, got {dtype}")
     return dtype
 
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1); equivalent of ``torch.rand``.
 
     >>> import shenjing as sj
@@ -196,12 +199,13 @@ def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     device = backend.as_device(device)
     dtype = _float_dtype("rand", dtype)
     shape = _size("rand", size)
-    return _made("rand", lambda: backend.generator(device).random(
+    return _made("rand", lambda: backend.draws_from(generator, device).random(
         shape, dtype=dtype if dtype.itemsize >= 4 else None).astype(dtype, copy=False),
         requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal random numbers; equivalent of ``torch.randn``.
 
     >>> import shenjing as sj
@@ -211,12 +215,12 @@ def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     device = backend.as_device(device)
     dtype = _float_dtype("randn", dtype)
     shape = _size("randn", size)
-    return _made("randn", lambda: backend.generator(device).standard_normal(
+    return _made("randn", lambda: backend.draws_from(generator, device).standard_normal(
         shape, dtype=dtype if dtype.itemsize >= 4 else None).astype(dtype, copy=False),
         requires_grad)
 
 
-def randint(*args, size=None, dtype=None, device=None) -> Tensor:
+def randint(*args, size=None, generator=None, dtype=None, device=None) -> Tensor:
     """Random integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
     Equivalent of ``torch.randint``.
@@ -232,15 +236,15 @@ def randint(*args, size=None, dtype=None, device=None) -> Tensor:
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     low, high = (0, args[0]) if len(args) == 1 else args
     if high <= low:
-        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+        raise ArgumentError(f"randint: high ({high}) must be greater than low ({low})")
     device = backend.as_device(device)
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_INT
     shape = _size("randint", (size,))
-    return _made("randint", lambda: backend.generator(device).integers(
+    return _made("randint", lambda: backend.draws_from(generator, device).integers(
         low, high, size=shape).astype(dtype, copy=False), False)
 
 
-def randperm(n: int, *, dtype=None, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0 .. n-1``; equivalent of ``torch.randperm``.
 
     >>> import shenjing as sj
@@ -249,7 +253,7 @@ def randperm(n: int, *, dtype=None, device=None) -> Tensor:
     """
     device = backend.as_device(device)
     dtype = backend.as_dtype(dtype) or backend.DEFAULT_INT
-    return _made("randperm", lambda: backend.generator(device).permutation(n).astype(
+    return _made("randperm", lambda: backend.draws_from(generator, device).permutation(n).astype(
         dtype, copy=False), False)
 
 

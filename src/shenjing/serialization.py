@@ -57,9 +57,12 @@ def _flatten(obj, arrays: dict, path: str, depth: int = 0):
             key += "'"
         arrays[key] = numpy.require(to_device(obj.detach()._data, CPU), requirements="C")
         return {"__tensor__": key}
-    if isinstance(obj, numpy.ndarray):
-        raise TypeError(f"save: {path or 'the object'} is a NumPy array; wrap it with "
-                        "sj.tensor() so that it is stored as a tensor")
+    if isinstance(obj, numpy.ndarray):  # stored as a tensor's array is, loaded as an array
+        key = path or "array"
+        while key in arrays or key == "__metadata__":
+            key += "'"
+        arrays[key] = numpy.require(obj, requirements="C")
+        return {"__ndarray__": key}
     if isinstance(obj, (dict, list, tuple)) and depth >= _MAX_DEPTH:
         # load refuses deeper structures, so save never writes one
         raise ValueError(f"save: the object is nested more than {_MAX_DEPTH} levels deep at "
@@ -99,8 +102,9 @@ def _parse_structure(text, source: str):
 def _unflatten(skeleton, arrays: dict, source: str, path: str = "", depth: int = 0):
     """Rebuild the saved object from its skeleton; anything malformed is a ``CheckpointError``."""
     where = f"{source}: corrupt structure" + (f" at {path!r}" if path else "")
-    container = isinstance(skeleton, list) or (isinstance(skeleton, dict)
-                                                and "__tensor__" not in skeleton)
+    container = isinstance(skeleton, list) or (
+        isinstance(skeleton, dict) and "__tensor__" not in skeleton
+        and "__ndarray__" not in skeleton)
     if container and depth >= _MAX_DEPTH:  # the same bound as save's
         raise CheckpointError(f"{where}: nested more than {_MAX_DEPTH} levels deep")
     if isinstance(skeleton, list):
@@ -108,14 +112,15 @@ def _unflatten(skeleton, arrays: dict, source: str, path: str = "", depth: int =
                 for i, v in enumerate(skeleton)]
     if not isinstance(skeleton, dict):
         return skeleton  # JSON gives only None, bools, numbers and strings here
-    if len(skeleton) != 1 or next(iter(skeleton)) not in ("__tensor__", "__dict__", "__tuple__"):
-        raise CheckpointError(f"{where}: expected one of __tensor__, __dict__, __tuple__, got "
+    kinds = ("__tensor__", "__ndarray__", "__dict__", "__tuple__")
+    if len(skeleton) != 1 or next(iter(skeleton)) not in kinds:
+        raise CheckpointError(f"{where}: expected one of {', '.join(kinds)}, got "
                               f"{sorted(skeleton)[:5]}")
     ((kind, value),) = skeleton.items()
-    if kind == "__tensor__":
+    if kind in ("__tensor__", "__ndarray__"):
         if not isinstance(value, str) or value not in arrays:
             raise CheckpointError(f"{where}: refers to a missing tensor {value!r:.80}")
-        return Tensor._make(arrays[value])
+        return Tensor._make(arrays[value]) if kind == "__tensor__" else arrays[value]
     if not isinstance(value, list):
         raise CheckpointError(f"{where}: {kind} holds {type(value).__name__}, not a list")
     if kind == "__tuple__":
@@ -140,10 +145,13 @@ def _join(path: str, key) -> str:
 
 
 # -- writing -------------------------------------------------------------------------------------
-def save(obj, path: str | os.PathLike) -> None:
+def save(obj, path) -> None:
     """Write a state dict or a nested checkpoint to ``path`` (.safetensors, or .npz), atomically.
 
-    Equivalent of ``torch.save`` for state dicts, without pickle.
+    ``obj`` nests dicts, lists and tuples of tensors, NumPy arrays (loaded back as arrays),
+    numbers, strings, bools and None. ``path`` may also be a binary file object (``io.BytesIO``,
+    an open file), which gets safetensors bytes written at its position. Equivalent of
+    ``torch.save`` for such objects, without pickle.
 
     >>> import tempfile, os, shenjing as sj
     >>> model = sj.nn.Linear(3, 2)
@@ -152,13 +160,16 @@ def save(obj, path: str | os.PathLike) -> None:
     >>> sorted(sj.load(path))
     ['bias', 'weight']
     """
-    path = Path(path)
     arrays: dict = {}
     skeleton = _flatten(obj, arrays, "")
     for key, array in arrays.items():
         if array.dtype not in _NAMES:
             raise TypeError(f"save: tensor {key!r} has dtype {array.dtype}, which checkpoints "
                             f"do not store (they hold {', '.join(map(str, _NAMES))})")
+    if hasattr(path, "write"):  # a file object: the caller owns it, so it is written as is
+        path.write(_safetensors_bytes(skeleton, arrays))
+        return
+    path = Path(path)
     if path.suffix == ".npz":
         payload = _npz_bytes(skeleton, arrays)
     else:
@@ -228,9 +239,10 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------
-def load(path: str | os.PathLike, map_location=None):
+def load(path, map_location=None):
     """Read what ``save`` wrote, any safetensors file, an .npz of arrays, or a ``torch.save``
     file (zip format, read without PyTorch and without running anything from the file).
+    ``path`` may be a binary file object, read from its position to its end.
 
     Equivalent of ``torch.load(path, map_location, weights_only=True)``. ``map_location``: None
     (the CPU, where PyTorch would restore the saved device), a device or its name ("cuda:0"),
@@ -238,6 +250,8 @@ def load(path: str | os.PathLike, map_location=None):
     file that is none of these, or is corrupt or truncated, raises ``CheckpointError`` (a
     ``ValueError``) naming the file.
     """
+    if hasattr(path, "read"):
+        return _load_file_object(path, map_location)
     path = Path(path)
     _check_map_location(map_location)
     if not path.exists():
@@ -254,6 +268,22 @@ def load(path: str | os.PathLike, map_location=None):
     else:
         result = _load_safetensors(path, head)
     return result if map_location is None else _moved(result, map_location)
+
+
+def _load_file_object(file, map_location):
+    """``load`` of a file object: its bytes go through a temporary file, so every check of a
+    file on disk applies; errors name the file object, not the temporary file."""
+    name = str(getattr(file, "name", "<file object>"))
+    data = b"" if isinstance(file, io.TextIOBase) else file.read()
+    if not isinstance(data, bytes) or isinstance(file, io.TextIOBase):
+        raise TypeError(f"load: {name} must be opened in binary mode ('rb'), got text")
+    with tempfile.TemporaryDirectory(prefix="shenjing-load-") as folder:
+        temporary = Path(folder) / "checkpoint"
+        temporary.write_bytes(data)
+        try:
+            return load(temporary, map_location)
+        except CheckpointError as exc:
+            raise CheckpointError(str(exc).replace(str(temporary), name)) from None
 
 
 def _check_map_location(map_location) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from shenjing.autograd.grad_mode import no_grad
 from shenjing.creation import zeros
 from shenjing.nn.modules.module import Module
-from shenjing.ops.checks import pair
+from shenjing.ops.checks import extent, pair
 
 
 @dataclass
@@ -18,7 +18,7 @@ class LayerRow:
     kind: str  # the class name
     output_shape: tuple  # with -1 for the batch dim
     parameters: int
-    receptive_field: tuple | None = None  # (height, width) of input pixels one output sees
+    receptive_field: tuple | None = None  # (height, width) or (length,) one output sees
 
 
 @dataclass
@@ -34,8 +34,7 @@ class ModelSummary:
         header = ("Layer (type)", "Output Shape", "Param #") + (("Receptive field",)
                                                                 if spatial else ())
         cells = [(f"{r.name} ({r.kind})", str(r.output_shape), f"{r.parameters:,}")
-                 + ((("{}x{}".format(*r.receptive_field) if r.receptive_field else ""),)
-                    if spatial else ())
+                 + (("x".join(map(str, r.receptive_field or ())),) if spatial else ())
                  for r in self.rows]
         widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
         line = "-" * (sum(widths) + 3 * (len(header) - 1))
@@ -60,8 +59,9 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     Each layer without sublayers (or with parameters of its own) gets a row with its output
     shape (batch dim shown as -1) and parameter count, and convolution and pooling layers their
     receptive field (the input pixels one output sees) when the layers form a chain (not shown
-    for networks with branches, such as residual blocks); the totals count shared parameters once.
-    The model runs in eval mode under no_grad and is left as it was. Like ``torchsummary``.
+    for networks with branches, such as residual blocks, or upsampling layers); the totals
+    count shared parameters once. The model runs in eval mode under no_grad and is left as it
+    was. Like ``torchsummary``.
 
     >>> import shenjing as sj
     >>> net = sj.nn.Sequential(sj.nn.Linear(784, 16), sj.nn.Sigmoid(), sj.nn.Linear(16, 16),
@@ -84,11 +84,11 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     input_shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
     result = ModelSummary()
     removers = []
-    # Receptive field along the layers in the order they run: each kernel k (dilated) widens
-    # it by (k - 1) * jump, where jump is the product of the strides so far. That is only true
-    # of a chain: a layer fed by anything but the previous layer's output (a residual shortcut)
-    # breaks it, and the fields are then left out rather than shown wrong.
-    field_state = {"field": [1, 1], "jump": [1, 1], "last": None, "chain": True}
+    # Receptive field along the layers in the order they run: each kernel (dilated to its
+    # extent) widens it by (extent - 1) * jump, where jump is the product of the strides so far.
+    # That is only true of a chain: a layer fed by anything but the previous layer's output (a
+    # residual shortcut) breaks it, and the fields are then left out rather than shown wrong.
+    field_state = {"field": None, "jump": None, "last": None, "chain": True}
     for name, module in model.named_modules():
         own = sum(p.numel() for p in module.parameters(recurse=False))
         if next(module.children(), None) is not None and not own:
@@ -127,15 +127,28 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
 
 def _receptive_field(module, state: dict) -> tuple | None:
     """Update and return the receptive field after a convolution or pooling layer (None for
-    other layers, which do not change it or, like Linear, see everything)."""
+    other layers, which do not change it or, like Linear, see everything).
+
+    (height, width) after 2-d layers, (length,) after 1-d ones. Upsampling layers (transposed
+    convolutions, unpooling) spread one input pixel over several outputs: past them the field
+    is not a window of the input, so the fields are left out, as for branches.
+    """
     kernel = getattr(module, "kernel_size", None)
     if kernel is None or isinstance(kernel, str):
         return None
-    kernel = pair("summary", "kernel_size", kernel)
-    stride = pair("summary", "stride", getattr(module, "stride", None) or kernel)
-    dilation = pair("summary", "dilation", getattr(module, "dilation", 1))
-    for axis in range(2):
-        extent = dilation[axis] * (kernel[axis] - 1) + 1
-        state["field"][axis] += (extent - 1) * state["jump"][axis]
+    if getattr(module, "_transposed", False) or "Unpool" in type(module).__name__:
+        state["chain"] = False
+        return None
+    dims = 1 if type(module).__name__.endswith("1d") else 2
+    kernel = pair("summary", "kernel_size", kernel)[-dims:]
+    stride = pair("summary", "stride", getattr(module, "stride", None) or kernel)[-dims:]
+    dilation = pair("summary", "dilation", getattr(module, "dilation", 1))[-dims:]
+    if state["field"] is None:
+        state["field"], state["jump"] = [1] * dims, [1] * dims
+    if len(state["field"]) != dims:  # 1-d and 2-d layers in one chain: no common field
+        state["chain"] = False
+        return None
+    for axis in range(dims):
+        state["field"][axis] += (extent(kernel[axis], dilation[axis]) - 1) * state["jump"][axis]
         state["jump"][axis] *= stride[axis]
     return tuple(state["field"])

@@ -244,3 +244,144 @@ def test_configurations_pytorch_rejects_are_rejected():
                          ((torch.ones(4, 4), 2), {})]:
         with pytest.raises(RuntimeError):
             torch.nn.functional.max_pool2d(*args, **kwargs)
+
+
+# -- the layers of issue 14 ------------------------------------------------------------------------
+LAYERS_14 = [
+    (lambda m: m.nn.MaxPool1d(2), (4, 3, 8)),
+    (lambda m: m.nn.MaxPool1d(3, stride=2, padding=1, dilation=2, ceil_mode=True), (2, 3, 11)),
+    (lambda m: m.nn.MaxPool1d((3,), stride=(1,)), (3, 9)),  # unbatched
+    (lambda m: m.nn.AvgPool1d(2), (4, 3, 8)),
+    (lambda m: m.nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+     (2, 3, 8)),
+    (lambda m: m.nn.AvgPool1d(3, padding=1), (3, 7)),
+    (lambda m: m.nn.AdaptiveAvgPool1d(1), (4, 8, 5)),
+    (lambda m: m.nn.AdaptiveAvgPool1d(3), (2, 3, 7)),
+    (lambda m: m.nn.AdaptiveMaxPool2d((1, 1)), (4, 8, 5, 5)),
+    (lambda m: m.nn.AdaptiveMaxPool2d(3), (2, 3, 7, 8)),
+    (lambda m: m.nn.AdaptiveMaxPool2d((None, 2)), (3, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("make, shape", LAYERS_14)
+def test_issue_14_layers_match_pytorch(make, shape):
+    ours, theirs = make(sj), make(torch)
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    xs, xt = sj.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = ours(xs), theirs(xt)
+    np.testing.assert_allclose(y.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    g = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    y.backward(sj.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.nn.MaxPool1d((3,), (2,), 1, 2, True, True),
+    lambda m: m.nn.AvgPool1d((3,), None, (1,), True, False),
+    lambda m: m.nn.AdaptiveAvgPool1d((3,)),
+    lambda m: m.nn.AdaptiveMaxPool2d((2, None), return_indices=True),
+    lambda m: m.nn.MaxUnpool2d((2, 3), stride=1, padding=(1, 0)),
+    lambda m: m.nn.MaxUnpool2d(3),
+])
+def test_issue_14_reprs_match_pytorch(make):
+    assert repr(make(sj)) == repr(make(torch))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda m: m.nn.MaxPool1d(3, stride=2, padding=1, return_indices=True), (2, 3, 9)),
+    (lambda m: m.nn.AdaptiveMaxPool2d((3, 2), return_indices=True), (2, 3, 7, 5)),
+    (lambda m: m.nn.AdaptiveMaxPool2d(4, return_indices=True), (2, 3, 3)),  # shared maxima
+])
+def test_indices_match_pytorch(make, shape):
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    (y, index), (yt, index_t) = make(sj)(sj.tensor(x)), make(torch)(torch.tensor(x))
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+    assert index.dtype == np.int64 and not index.requires_grad
+
+
+def test_adaptive_max_pooling_nan_and_minus_infinity_as_in_pytorch():
+    x = np.full((1, 1, 5, 5), -np.inf, np.float32)
+    x[0, 0, 1, 1] = x[0, 0, 1, 3] = np.nan
+    x[0, 0, 4, 4] = 2.0
+    y, index = sj.nn.functional.adaptive_max_pool2d(sj.tensor(x), 3, return_indices=True)
+    yt, index_t = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), 3,
+                                                          return_indices=True)
+    np.testing.assert_array_equal(y.numpy(), yt.numpy())
+    np.testing.assert_array_equal(index.numpy(), index_t.numpy())
+
+
+@pytest.mark.parametrize("pool, unpool, shape, output_size", [
+    (lambda m: m.nn.MaxPool2d(2, return_indices=True), lambda m: m.nn.MaxUnpool2d(2),
+     (2, 3, 6, 6), None),
+    (lambda m: m.nn.MaxPool2d(2, return_indices=True), lambda m: m.nn.MaxUnpool2d(2),
+     (2, 3, 7, 5), (2, 3, 7, 5)),
+    (lambda m: m.nn.MaxPool2d((2, 3), stride=(2, 3), padding=1, return_indices=True),
+     lambda m: m.nn.MaxUnpool2d((2, 3), stride=(2, 3), padding=1), (1, 2, 6, 9), (6, 9)),
+    (lambda m: m.nn.MaxPool2d(2, return_indices=True), lambda m: m.nn.MaxUnpool2d(2),
+     (3, 4, 4), None),  # unbatched
+])
+def test_unpooling_layer_matches_pytorch(pool, unpool, shape, output_size):
+    """Pool, then unpool: values, and gradients through both."""
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    results = []
+    for m in (sj, torch):
+        xm = m.tensor(x, requires_grad=True)
+        y, index = pool(m)(xm)
+        z = unpool(m)(y, index, output_size=output_size)
+        g = np.random.default_rng(4).standard_normal(tuple(z.shape)).astype(np.float32)
+        z.backward(m.tensor(g))
+        results.append((z.detach().numpy(), xm.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i, 2), RuntimeError, r"invalid max index"),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i.float(), 2, output_size=(5, 5)),
+     RuntimeError, "int64"),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i[..., :1], 2, output_size=(5, 5)),
+     RuntimeError, r"shape"),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i, 2, output_size=(7, 7)), ValueError,
+     r"output_size"),
+    (lambda m, y, i: m.nn.functional.max_unpool2d(y, i, 2, output_size=(1, 5, 5)),
+     ValueError, r"output_size"),
+])
+def test_unpooling_errors_are_pytorchs(call, error, message):
+    x = np.arange(25, dtype=np.float32).reshape(1, 1, 5, 5)  # maxima at 6, 8, 16 and 18
+    for m in (sj, torch):
+        y, index = m.nn.functional.max_pool2d(m.tensor(x), 2, return_indices=True)
+        with pytest.raises(error, match=message if m is sj else None):
+            call(m, y, index)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.nn.functional.max_pool1d(m.ones(2, 3, 4, 5), 2),  # 4-d
+    lambda m: m.nn.functional.avg_pool1d(m.ones(3, 2), 3),  # kernel beyond the input
+    lambda m: m.nn.functional.max_pool1d(m.ones(1, 3, 8), 2, padding=2),  # padding > kernel/2
+    lambda m: m.nn.functional.adaptive_max_pool2d(m.ones(5), 2),
+])
+def test_issue_14_configurations_pytorch_rejects_are_rejected(call):
+    with pytest.raises((RuntimeError, ValueError)):
+        call(torch)
+    with pytest.raises((RuntimeError, ValueError)):
+        call(sj)
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda m: m.nn.MaxPool1d(2), (0, 3, 4)),
+    (lambda m: m.nn.AvgPool1d(2), (0, 3, 4)),
+    (lambda m: m.nn.AdaptiveAvgPool1d(3), (0, 3, 7)),
+    (lambda m: m.nn.AdaptiveMaxPool2d(3), (0, 3, 7, 7)),
+    (lambda m: lambda x: m.nn.MaxUnpool2d(2)(*m.nn.MaxPool2d(2, return_indices=True)(x)),
+     (0, 3, 4, 4)),
+])
+def test_issue_14_layers_take_empty_batches(make, shape):
+    x = sj.zeros(*shape, requires_grad=True)
+    y = make(sj)(x)
+    assert y.shape == tuple(make(torch)(torch.zeros(*shape)).shape)
+    y.sum().backward()
+    assert x.grad.shape == shape
+

@@ -1,9 +1,10 @@
-"""Max, average and adaptive average pooling through the harness, over a grid of geometries."""
+"""Pooling through the harness, over a grid of geometries: max, average, adaptive average and
+adaptive max in 1-d and 2-d, and max unpooling."""
 
 import torch
 
 from shenjing.ops import pooling
-from tests.ops.harness import F, OpSpec, spec_tests
+from tests.ops.harness import F, OpSpec, check_against_torch, spec_tests
 
 
 def functional(m):
@@ -80,13 +81,74 @@ MAX_GRADIENT_CASES = [
                                         ceil_mode=True)),
 ]
 
+MAX_1D_CASES = [
+    (D(2, 3, 8), dict(kernel_size=2)),
+    (D(2, 3, 9), dict(kernel_size=3, stride=2, padding=1)),
+    (D(1, 2, 11), dict(kernel_size=3, stride=1, padding=1, dilation=2, ceil_mode=True)),
+    (D(2, 7), dict(kernel_size=(2,), stride=(2,), ceil_mode=True)),  # unbatched, 1-tuples
+    (D(2, 2, 7), dict(kernel_size=3, stride=2, padding=1, return_indices=True)),
+]
+
+AVG_1D_CASES = [
+    (F(2, 3, 8), dict(kernel_size=2)),
+    (F(2, 3, 9), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    (F(1, 2, 6), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    (F(3, 7), dict(kernel_size=(3,), stride=(1,), padding=(1,))),  # unbatched, 1-tuples
+]
+
+ADAPTIVE_1D_CASES = [
+    (F(2, 3, 7), 1),
+    (F(2, 3, 8), 4),  # equal windows
+    (F(2, 3, 7), 3),  # windows of varying size, overlapping
+    (F(3, 4), (6,)),  # unbatched, larger than the input
+]
+
+ADAPTIVE_MAX_CASES = [
+    (D(2, 3, 7, 7), (1, 1), False),
+    (D(2, 3, 8, 6), (4, 3), True),  # equal windows
+    (D(2, 3, 7, 5), (3, 2), True),  # windows of varying size, overlapping
+    (D(2, 2, 5, 7), (None, 3), False),
+    (D(1, 2, 3, 3), (5, 4), True),  # larger than the input: windows share a pixel
+    (D(3, 5, 5), 3, True),  # unbatched
+]
+
+
+def max_unpool2d(m, x, v, kw, output_size=None):
+    """Unpool ``v`` at the indices of max pooling of ``x`` (not differentiated)."""
+    _, index = functional(m).max_pool2d(x.detach(), return_indices=True, **kw)
+    return functional(m).max_unpool2d(v, index, output_size=output_size, **kw)
+
+
+UNPOOL_CASES = [
+    (C(2, 3, 6, 6), F(2, 3, 3, 3), dict(kernel_size=2)),
+    (C(2, 3, 7, 7), F(2, 3, 3, 3), dict(kernel_size=2), (7, 7)),  # an output_size
+    (C(1, 2, 7, 5), F(1, 2, 4, 3), dict(kernel_size=2, stride=2, padding=1), (7, 5)),
+    (C(1, 2, 6, 9), F(1, 2, 3, 3), dict(kernel_size=(2, 3), stride=(2, 3)), (1, 2, 6, 9)),
+    (C(3, 4, 4), F(3, 2, 2), dict(kernel_size=2)),  # unbatched
+]
+
 SPECS = [
     OpSpec("max_pool2d", lambda m, x, kw: functional(m).max_pool2d(x, **kw), MAX_CASES),
     OpSpec("max_pool2d:gradient", max_pool2d_gradient, MAX_GRADIENT_CASES),
     OpSpec("avg_pool2d", lambda m, x, kw: functional(m).avg_pool2d(x, **kw), AVG_CASES),
     OpSpec("adaptive_avg_pool2d", lambda m, x, s: functional(m).adaptive_avg_pool2d(x, s),
            ADAPTIVE_CASES),
+    OpSpec("max_pool1d", lambda m, x, kw: functional(m).max_pool1d(x, **kw), MAX_1D_CASES),
+    OpSpec("avg_pool1d", lambda m, x, kw: functional(m).avg_pool1d(x, **kw), AVG_1D_CASES),
+    OpSpec("adaptive_avg_pool1d", lambda m, x, s: functional(m).adaptive_avg_pool1d(x, s),
+           ADAPTIVE_1D_CASES),
+    OpSpec("adaptive_max_pool2d",
+           lambda m, x, s, i: functional(m).adaptive_max_pool2d(x, s, return_indices=i),
+           ADAPTIVE_MAX_CASES),
+    OpSpec("max_unpool2d", max_unpool2d, UNPOOL_CASES),
 ]
 
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+def test_unpooling_repeated_indices_matches_torch():
+    """Overlapping windows may share a maximum: unpooling keeps one value there, and its
+    gradient (which finite differences cannot check there) gathers gy at every index."""
+    check_against_torch(SPECS[-1], (C(2, 3, 7, 7), F(2, 3, 4, 4),
+                                    dict(kernel_size=3, stride=2, padding=1)))

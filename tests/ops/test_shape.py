@@ -1,5 +1,9 @@
 """Shape operations through the harness: reshape, permute, expand, cat, split, stack, pad."""
 
+import pytest
+import torch
+
+import shenjing as sj
 from tests.ops.harness import F, OpSpec, spec_tests
 
 SPECS = [
@@ -42,9 +46,51 @@ SPECS = [
     OpSpec("pad", lambda m, x, p, mode: m.nn.functional.pad(x, p, mode=mode),
            [(F(2, 3), (1, 2), "constant"), (F(2, 3, 4), (1, 1, 0, 2), "constant"),
             (F(2, 3, 5), (2, 1), "reflect"), (F(2, 3, 4), (1, 2, 2, 1), "replicate"),
-            (F(2, 3, 5), (2, 3), "circular")]),
+            (F(2, 3, 5), (2, 3), "circular"), (F(2, 3, 4, 5), (1, 2, 3, 1), "reflect"),
+            (F(2, 3, 4, 5), (2, 1, 1, 2), "circular"), (F(1, 2, 3, 4, 2), (1, 0, 2, 1, 1, 2),
+                                                         "replicate")]),
+    # Negative widths crop: alone, with padding on the other side, and in every mode.
+    OpSpec("pad:negative", lambda m, x, p, mode: m.nn.functional.pad(x, p, mode=mode),
+           [(F(2, 3, 5), (-1, -2), "constant"), (F(2, 3, 5), (-1, 2, 1, -2), "constant"),
+            (F(2, 3, 5), (-5, 0), "constant"), (F(2, 3, 5), (-1, 3), "reflect"),
+            (F(2, 3, 5), (2, -4), "reflect"), (F(2, 3, 5), (-2, 3), "replicate"),
+            (F(2, 3, 5), (-6, 3), "replicate"), (F(2, 3, 5), (-1, 2), "circular"),
+            (F(2, 3, 5), (2, -1, -1, 1), "circular")]),
     OpSpec("pad:value", lambda m, x: m.nn.functional.pad(x, (1, 1), value=0.5), [(F(2, 3),)]),
 ]
 
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+PAD_ERRORS = [  # (shape, pad, mode): each raises the exception type PyTorch raises
+    ((1, 2, 3), (4, 2), "reflect"),  # reflect padding must be smaller than the dim
+    ((1, 2, 3), (3, 0), "reflect"),
+    ((1, 2, 3), (4, 0), "circular"),  # wraps around more than once
+    ((1, 2, 3), (-1, 4), "circular"),
+    ((1, 2, 3), (1, 1, 1, 1, 1, 1), "reflect"),  # non-constant modes pad 1 to 3 trailing dims
+    ((1, 1, 2, 3), (1, 1), "replicate"),
+    ((1, 2, 3), (-2, -2), "constant"),  # crops more than the dim
+    ((1, 2, 3), (-2, -1), "reflect"),  # leaves nothing
+    ((1, 2, 3), (1, 1, 1), "constant"),  # odd length
+    ((2, 3), (1, 1, 1, 1, 1, 1), "constant"),  # more dims than the input has
+    ((1, 2, 3), (1, 1), "foo"),  # unknown mode
+    ((1, 2, 3), (1, 1), "reflect", 1.0),  # a value in a mode that copies
+]
+
+
+@pytest.mark.parametrize("case", PAD_ERRORS)
+def test_pad_errors_are_pytorchs_types(case):
+    shape, widths, mode, *value = case
+    kwargs = {"value": value[0]} if value else {}
+    with pytest.raises(Exception) as theirs:
+        torch.nn.functional.pad(torch.ones(shape), widths, mode=mode, **kwargs)
+    with pytest.raises(theirs.type, match="pad"):
+        sj.nn.functional.pad(sj.ones(*shape), widths, mode=mode, **kwargs)
+
+
+def test_pad_value_zero_or_none_is_accepted_in_every_mode():
+    x = sj.arange(6.0).reshape(1, 2, 3)
+    for value in (None, 0, 0.0):
+        assert sj.nn.functional.pad(x, (1, 1), mode="reflect", value=value).shape == (1, 2, 5)
+    assert sj.nn.functional.pad(x, (1, 0), value=None)[0, 0, 0].item() == 0.0

@@ -109,6 +109,23 @@ RMSPROP_CASES = list(grid(lr=[0.01], alpha=[0.99, 0.5], momentum=[0.0, 0.9],
 ADAGRAD_CASES = list(grid(lr=[0.1], lr_decay=[0.0, 0.1], weight_decay=[0.0, 0.1],
                           initial_accumulator_value=[0.0, 0.5], eps=[1e-10, 1e-2]))
 ADAGRAD_CASES.append({"lr": 0.1, "maximize": True, "lr_decay": 0.05})
+ADADELTA_CASES = list(grid(lr=[1.0, 0.5], rho=[0.9, 0.5], weight_decay=[0.0, 0.1],
+                           maximize=[False, True]))
+ADADELTA_CASES.append({"eps": 1e-3})
+ADAMAX_CASES = list(grid(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], weight_decay=[0.0, 0.1],
+                         maximize=[False, True]))
+ADAMAX_CASES.append({"lr": 0.05, "eps": 1e-2})
+NADAM_CASES = list(grid(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8)], weight_decay=[0.0, 0.1],
+                        decoupled_weight_decay=[False, True], maximize=[False, True]))
+NADAM_CASES.append({"lr": 0.05, "momentum_decay": 0.1, "eps": 1e-3})
+# betas (0.5, 0.8) and (0.9, 0.9) cross rho_t = 5 early: both branches of the rectification run
+RADAM_CASES = list(grid(lr=[0.01], betas=[(0.9, 0.999), (0.5, 0.8), (0.9, 0.9)],
+                        weight_decay=[0.0, 0.1], decoupled_weight_decay=[False, True],
+                        maximize=[False, True]))
+# t0 within the 20 steps: the averaging of ax starts mid-run
+ASGD_CASES = list(grid(lr=[0.05], lambd=[1e-4, 0.1], alpha=[0.75, 1.0], t0=[1e6, 5.0],
+                       weight_decay=[0.0, 0.1]))
+ASGD_CASES.append({"lr": 0.05, "maximize": True, "t0": 3.0})
 
 CASES = (
     [("SGD", kw) for kw in SGD_CASES]
@@ -116,6 +133,11 @@ CASES = (
     + [("AdamW", kw) for kw in ADAMW_CASES]
     + [("RMSprop", kw) for kw in RMSPROP_CASES]
     + [("Adagrad", kw) for kw in ADAGRAD_CASES]
+    + [("Adadelta", kw) for kw in ADADELTA_CASES]
+    + [("Adamax", kw) for kw in ADAMAX_CASES]
+    + [("NAdam", kw) for kw in NADAM_CASES]
+    + [("RAdam", kw) for kw in RADAM_CASES]
+    + [("ASGD", kw) for kw in ASGD_CASES]
 )
 
 # One configuration per optimizer that fills every kind of state buffer.
@@ -125,6 +147,11 @@ FULL_STATE = {
     "AdamW": {"lr": 0.01, "amsgrad": True},
     "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True},
     "Adagrad": {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1},
+    "Adadelta": {"lr": 0.5, "weight_decay": 0.01},
+    "Adamax": {"lr": 0.01, "weight_decay": 0.01},
+    "NAdam": {"lr": 0.01, "weight_decay": 0.01},
+    "RAdam": {"lr": 0.01, "betas": (0.9, 0.9), "weight_decay": 0.01},
+    "ASGD": {"lr": 0.05, "lambd": 0.01, "t0": 5.0},
 }
 
 
@@ -180,6 +207,11 @@ GROUPS = {
     "AdamW": [((0, 1), {"weight_decay": 0.5}), ((2, 3, 4), {"lr": 0.001})],
     "RMSprop": [((0, 1), {"centered": True}), ((2, 3, 4), {"lr": 0.001, "momentum": 0.9})],
     "Adagrad": [((0, 1), {"lr": 0.3}), ((2, 3, 4), {"lr_decay": 0.2, "weight_decay": 0.1})],
+    "Adadelta": [((0, 1), {"rho": 0.5}), ((2, 3, 4), {"lr": 0.1})],
+    "Adamax": [((0, 1), {"lr": 0.02}), ((2, 3, 4), {"betas": (0.8, 0.9)})],
+    "NAdam": [((0, 1), {"momentum_decay": 0.1}), ((2, 3, 4), {"decoupled_weight_decay": True})],
+    "RAdam": [((0, 1), {"betas": (0.5, 0.8)}), ((2, 3, 4), {"decoupled_weight_decay": True})],
+    "ASGD": [((0, 1), {"t0": 2.0}), ((2, 3, 4), {"lr": 0.01, "alpha": 1.0})],
 }
 
 
@@ -596,6 +628,19 @@ BAD_ARGUMENTS = [
     ("Adagrad", {"initial_accumulator_value": -1.0}, "initial_accumulator_value"),
     ("Adagrad", {"eps": -1.0}, "eps"),
     ("Adagrad", {"weight_decay": -1.0}, "weight_decay"),
+    ("Adadelta", {"rho": 1.5}, "rho"),
+    ("Adadelta", {"lr": -1.0}, "learning rate"),
+    ("Adadelta", {"eps": -1.0}, "eps"),
+    ("Adadelta", {"weight_decay": -1.0}, "weight_decay"),
+    ("Adamax", {"betas": (1.0, 0.9)}, "beta parameter at index 0"),
+    ("Adamax", {"eps": -1.0}, "eps"),
+    ("NAdam", {"betas": (0.9, 1.0)}, "beta parameter at index 1"),
+    ("NAdam", {"momentum_decay": -0.1}, "momentum_decay"),
+    ("NAdam", {"weight_decay": -0.1}, "weight_decay"),
+    ("RAdam", {"betas": (-0.1, 0.9)}, "beta parameter at index 0"),
+    ("RAdam", {"lr": -1.0}, "learning rate"),
+    ("ASGD", {"lr": -1.0}, "learning rate"),
+    ("ASGD", {"weight_decay": -1.0}, "weight_decay"),
 ]
 
 
@@ -638,3 +683,60 @@ def test_adam_first_step_is_lr_times_sign():
     opt.step()
     np.testing.assert_allclose(w.detach().numpy(), [0.99, -3.01, 0.49], rtol=1e-14)
     assert opt.state[w]["step"] == 1.0
+
+
+@pytest.mark.parametrize("name", list(FULL_STATE))
+def test_compiled_steps_equal_eager_steps(name):
+    """sj.compile records the shared loop's update kernels once and replays them bitwise."""
+    X, Y = (sj.tensor(a) for a in data())
+
+    def train(compiled):
+        params = make_params(sj, initial_weights())
+        opt = getattr(optim, name)(params, **FULL_STATE[name])
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(sj, params, X, Y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        run_step = sj.compile(step) if compiled else step
+        losses = [run_step().item() for _ in range(8)]
+        if compiled:
+            assert run_step.traces == 1  # traced once, replayed seven times
+        return losses, [p.detach().numpy().copy() for p in params], opt.state_dict()
+
+    eager_losses, eager_params, eager_state = train(False)
+    losses, params, state = train(True)
+    assert losses == eager_losses
+    for x, y in zip(params, eager_params):
+        np.testing.assert_array_equal(x, y)
+    assert repr(state) == repr(eager_state)
+
+
+TORCH_ONLY_OPTIONS = {"foreach", "capturable", "differentiable", "fused"}
+
+
+@pytest.mark.parametrize("name", ["Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "LBFGS"])
+def test_signature_equals_pytorch(name):
+    """The same option names, order and defaults (PyTorch's device-kernel switches aside)."""
+    import inspect
+
+    ours = inspect.signature(getattr(optim, name)).parameters
+    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    assert [(k, p.default) for k, p in ours.items()] == [
+        (k, p.default) for k, p in theirs.items() if k not in TORCH_ONLY_OPTIONS]
+
+
+@pytest.mark.parametrize("name, keys", [("NAdam", ["mu_product"]), ("ASGD", ["eta", "mu"])])
+def test_float32_scalar_state_keeps_its_dtype_when_loaded(name, keys):
+    """PyTorch keeps these in float32 and casts them to the parameter's dtype on loading; kept
+    float32 here, a resumed float64 run goes on bit for bit (test_state_dict_round_trip_mid_run)."""
+    _, opt, _ = run("sj", name, FULL_STATE[name], steps=3)
+    fresh = getattr(optim, name)(make_params(sj, initial_weights()))
+    fresh.load_state_dict(opt.state_dict())
+    for state in fresh.state.values():
+        for key in keys:
+            assert state[key].dtype == sj.float32 and state[key].shape == ()
+        assert state["exp_avg" if name == "NAdam" else "ax"].dtype == sj.float64

@@ -25,7 +25,22 @@ SPECS = all_specs()
 
 # Operations a static graph cannot hold, each refused with TraceError at the line (never a wrong
 # replay); the reason is data the trace would bake in.
-REFUSED = {"getitem:mask": "boolean-mask indexing: the result's shape depends on the data"}
+_COUNTED = "the output's shape depends on how many elements are non-zero"
+REFUSED = {
+    "getitem:mask": "boolean-mask indexing: the result's shape depends on the data",
+    "repeat_interleave:tensor": "tensor repeats: the output's length is their sum",
+    "repeat_interleave:flat": "tensor repeats: the output's length is their sum",
+    "repeat_interleave:counts": "the output's length is the sum of the counts",
+    "masked_select": "the output's length is how many elements the mask selects",
+    "masked_select:method": "the output's length is how many elements the mask selects",
+    "nonzero": _COUNTED,
+    "nonzero:tuple": _COUNTED,
+    "nonzero:method": _COUNTED,
+    "argwhere": _COUNTED,
+    "argwhere:method": _COUNTED,
+    "allclose": "answers with a Python bool: the answer is data read into Python",
+    "equal": "answers with a Python bool: the answer is data read into Python",
+}
 
 
 def _run(spec, case, values, weights):

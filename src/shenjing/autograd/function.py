@@ -41,8 +41,23 @@ def _tensor_class():
 _sequence = itertools.count()
 
 
-class ShapeError(ValueError):
+# Errors of a bad argument. Each is the exception type PyTorch raises for the same mistake (so
+# that `except RuntimeError:` code behaves alike) and the one Python's convention names.
+class ShapeError(RuntimeError, ValueError):
     """An operation got shapes it cannot combine; the message names the operation and the shapes."""
+
+
+class ArgumentError(RuntimeError, ValueError):
+    """A size, step, count or dim out of its range (``split(0)``, ``zeros(-1)``)."""
+
+
+class DtypeError(RuntimeError, TypeError):
+    """A tensor of a dtype the operation cannot take (float class indices)."""
+
+
+class IndexRangeError(IndexError, RuntimeError):
+    """An index tensor's value outside its dim. PyTorch raises IndexError for some operations
+    (``index_select``) and RuntimeError for others (``gather``, ``scatter``): this is both."""
 
 
 class Node:

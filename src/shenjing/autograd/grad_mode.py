@@ -82,6 +82,29 @@ class enable_grad(_GradMode):
         super().__init__(True)
 
 
+class inference_mode(_GradMode):
+    """``no_grad`` under PyTorch's other name for it (``mode=False`` records again).
+
+    PyTorch's inference tensors also refuse later use in autograd; here they are plain tensors
+    made without a graph, as under ``no_grad``. Equivalent of ``torch.inference_mode``.
+
+    >>> import shenjing as sj
+    >>> with sj.inference_mode():
+    ...     sj.ones(2, requires_grad=True).sum().requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if isinstance(mode, bool):
+            return self
+        self.__init__()
+        return self(mode)  # used as @sj.inference_mode, without parentheses: mode is the function
+
+    def __init__(self, mode=True):
+        super().__init__(not mode if isinstance(mode, bool) else False)
+
+
 class set_grad_enabled(_GradMode):
     """Turn graph recording on or off: as a function call, a context manager or a decorator.
 

@@ -23,7 +23,7 @@ import numpy
 
 from shenjing import backend
 from shenjing.autograd import tracing
-from shenjing.autograd.function import AccumulateGrad
+from shenjing.autograd.function import AccumulateGrad, ArgumentError, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 
 # Why reading values is refused while tracing (see tracing.refuse).
@@ -248,7 +248,7 @@ class TensorBase:
         if tracing._active is not None:
             tracing.refuse("x.item()", _READS)
         if self._data.size != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"item: only one-element tensors can be converted to Python scalars, got shape "
                 f"{self.shape}"
             )
@@ -292,7 +292,7 @@ class TensorBase:
         extras = []
         if self.device != backend.CPU:
             extras.append(f"device='{self.device}'")
-        if self.dtype not in (backend.DEFAULT_FLOAT, backend.DEFAULT_INT, backend.dtype.bool):
+        if self.dtype not in (backend.get_default_dtype(), backend.DEFAULT_INT, backend.dtype.bool):
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
@@ -358,7 +358,7 @@ class TensorBase:
             tracing.kernel(_copy_into, self, src, mutates=self, name="copy_")
         except ValueError as exc:
             shape = getattr(src._data if isinstance(src, TensorBase) else src, "shape", ())
-            raise ValueError(f"copy_: cannot copy a tensor of shape {shape} into one of shape "
+            raise ShapeError(f"copy_: cannot copy a tensor of shape {shape} into one of shape "
                              f"{self.shape}") from exc
         return self
 

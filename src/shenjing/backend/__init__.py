@@ -18,8 +18,17 @@ from shenjing.backend.device import (
     module_for,
     to_device,
 )
-from shenjing.backend.dtype import DEFAULT_FLOAT, DEFAULT_INT, as_dtype, infer_dtype, is_floating
+from shenjing.backend.dtype import (
+    DEFAULT_INT,
+    as_dtype,
+    get_default_dtype,
+    infer_dtype,
+    is_floating,
+    set_default_dtype,
+)
 from shenjing.backend.random import (
+    Generator,
+    draws_from,
     generator,
     get_rng_state,
     initial_seed,
@@ -32,18 +41,20 @@ __all__ = [
     "CPU",
     "CPU_ARRAY",
     "CPU_MODULE",
-    "DEFAULT_FLOAT",
     "DEFAULT_INT",
     "Device",
+    "Generator",
     "DeviceError",
     "array_module",
     "as_device",
     "as_dtype",
     "common_module",
     "device_of",
+    "draws_from",
     "erf",
     "expected_float_errors",
     "generator",
+    "get_default_dtype",
     "infer_dtype",
     "initial_seed",
     "is_floating",
@@ -52,6 +63,7 @@ __all__ = [
     "set_rng_state",
     "module_for",
     "scatter_add",
+    "set_default_dtype",
     "to_device",
     "windows",
 ]

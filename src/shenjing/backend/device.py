@@ -79,6 +79,18 @@ class Device:
         return f"device(type='{self.type}', index={self.index})"
 
 
+def cuda_device_count() -> int:
+    """How many CUDA devices CuPy sees: 0 without CuPy, without a driver or without a GPU."""
+    try:
+        cupy = _import_cupy()
+    except DeviceError:
+        return 0
+    try:
+        return int(cupy.cuda.runtime.getDeviceCount())
+    except RuntimeError:  # CuPy is installed, but no driver or device answers
+        return 0
+
+
 CPU = Device("cpu")
 CPU_MODULE = numpy  # the array library of the CPU
 CPU_ARRAY = numpy.ndarray  # the array type of the CPU: operations compare against it

@@ -20,8 +20,32 @@ int32 = int = numpy.dtype("int32")
 int64 = long = numpy.dtype("int64")
 bool = numpy.dtype("bool")  # noqa: A001 - PyTorch's name
 
-DEFAULT_FLOAT = float32
 DEFAULT_INT = int64
+_default_float = float32  # what Python floats and float factories give; set_default_dtype
+
+
+def get_default_dtype() -> numpy.dtype:
+    """The dtype of Python floats in tensors and of float factories (float32 unless set);
+    ``torch.get_default_dtype``."""
+    return _default_float
+
+
+def set_default_dtype(d) -> None:
+    """Make ``d`` (float32, float64 or float16) the dtype of Python floats, ``sj.zeros`` and
+    new layers' parameters; ``torch.set_default_dtype``.
+
+    >>> import shenjing as sj
+    >>> sj.set_default_dtype(sj.float64)
+    >>> sj.tensor([1.0]).dtype, sj.nn.Linear(2, 1).weight.dtype
+    (dtype('float64'), dtype('float64'))
+    >>> sj.set_default_dtype(sj.float32)
+    """
+    global _default_float
+    dtype = as_dtype(d)
+    if dtype not in (float16, float32, float64):
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type, got {dtype}")
+    _default_float = dtype
 
 
 def as_dtype(dtype) -> numpy.dtype | None:
@@ -42,14 +66,15 @@ def is_floating(dtype) -> bool:
 def infer_dtype(data) -> numpy.dtype:
     """The dtype ``sj.tensor(data)`` gives, following PyTorch.
 
-    Python floats become float32 (not NumPy's float64), Python ints int64, bools bool; NumPy arrays
+    Python floats become the default float (float32, not NumPy's float64; see
+    ``set_default_dtype``), Python ints int64, bools bool; NumPy arrays
     and scalars keep their own dtype.
     """
     if hasattr(data, "dtype"):
         return numpy.dtype(data.dtype)
     kind = numpy.asarray(data).dtype.kind
     if kind == "f":
-        return DEFAULT_FLOAT
+        return _default_float
     if kind in "iu":
         return DEFAULT_INT
     if kind == "b":
@@ -83,7 +108,7 @@ def scalar_dtype(value):
         return bool
     if isinstance(value, (builtins.int, numpy.integer)):
         return DEFAULT_INT
-    return DEFAULT_FLOAT
+    return _default_float
 
 
 def _combine_categories(higher, lower):

@@ -57,14 +57,36 @@ def default_collate(samples: Sequence):
                     f"{type(elem).__name__}; pass a collate_fn")
 
 
+def _check_worker_arguments(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
+    """PyTorch's checks of the worker arguments, with its messages' meaning."""
+    if not isinstance(num_workers, numbers.Integral) or isinstance(num_workers, bool) \
+            or num_workers < 0:
+        raise ValueError("DataLoader: num_workers option should be non-negative; use "
+                         f"num_workers=0 to disable multiprocessing (got {num_workers!r})")
+    if timeout < 0:
+        raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("DataLoader: prefetch_factor option could only be specified in "
+                         "multiprocessing; let num_workers > 0 to enable multiprocessing, "
+                         "otherwise set prefetch_factor to None")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("DataLoader: persistent_workers option needs num_workers > 0")
+
+
 class DataLoader:
     """Iterate over ``dataset`` in batches of ``batch_size``, optionally shuffled every epoch.
 
     ``shuffle`` draws a fresh permutation per epoch from ``generator``: None follows
     ``sj.manual_seed``, an int seeds a private generator once (see ``as_generator``).
     ``drop_last`` skips a last, smaller batch. ``collate_fn`` turns a list of samples into a
-    batch (``default_collate`` by default). Equivalent of ``torch.utils.data.DataLoader``, in one
-    process (no ``num_workers``).
+    batch (``default_collate`` by default). Equivalent of ``torch.utils.data.DataLoader``.
+
+    Batches are loaded in the calling process. ``num_workers``, ``pin_memory``,
+    ``persistent_workers``, ``prefetch_factor``, ``timeout``, ``worker_init_fn`` and
+    ``multiprocessing_context`` are accepted and checked as PyTorch checks them, so PyTorch code
+    runs unchanged, but start no workers: shenjing's datasets fetch and transform a whole batch
+    with a few array operations (``get_batch``), which leaves workers little to do, and loading in
+    one process keeps random augmentation in ``sj.manual_seed``'s one stream.
 
     >>> import shenjing as sj
     >>> from shenjing.data import DataLoader, TensorDataset
@@ -76,7 +98,12 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False, *,
-                 drop_last: bool = False, collate_fn: Callable | None = None, generator=None):
+                 drop_last: bool = False, collate_fn: Callable | None = None, generator=None,
+                 num_workers: int = 0, pin_memory: bool = False, timeout: float = 0,
+                 worker_init_fn: Callable | None = None, multiprocessing_context=None,
+                 prefetch_factor: int | None = None, persistent_workers: bool = False,
+                 pin_memory_device: str = "", in_order: bool = True):
+        _check_worker_arguments(num_workers, timeout, prefetch_factor, persistent_workers)
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) \
                 or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -88,8 +115,14 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
-        # a seed becomes one generator now, so that successive epochs differ but runs repeat
-        self.generator = None if generator is None else as_generator(generator)
+        # A seed becomes one generator now, so that successive epochs differ but runs repeat;
+        # an sj.Generator is kept, and read at each epoch (re-seeding it takes effect).
+        if generator is not None and not isinstance(generator, backend.Generator):
+            generator = as_generator(generator)
+        self.generator = generator
+        self.num_workers, self.pin_memory, self.timeout = int(num_workers), pin_memory, timeout
+        self.persistent_workers, self.prefetch_factor = persistent_workers, prefetch_factor
+        self.worker_init_fn = worker_init_fn
 
     def __len__(self) -> int:
         n = len(self.dataset)

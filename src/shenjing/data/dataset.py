@@ -20,7 +20,8 @@ def as_generator(generator=None):
     """The random number generator to draw from: shenjing's CPU generator, or the one given.
 
     ``None`` means the generator that ``sj.manual_seed`` seeds, looked up at the moment of drawing
-    so that re-seeding takes effect; an ``int`` is a seed for a private generator; anything with
+    so that re-seeding takes effect; an ``int`` is a seed for a private generator; an
+    ``sj.Generator`` draws from its current state; anything with
     NumPy's ``Generator`` methods (``permutation``, ``random``) is used as it is. This plays the
     part of ``torch.Generator`` arguments in ``torch.utils.data``.
 
@@ -31,6 +32,8 @@ def as_generator(generator=None):
     """
     if generator is None:
         return backend.generator(backend.CPU)
+    if isinstance(generator, backend.Generator):
+        return generator.rng
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         return backend.module_for(backend.CPU).random.default_rng(int(generator))
     if hasattr(generator, "permutation") and hasattr(generator, "random"):

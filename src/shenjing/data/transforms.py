@@ -46,8 +46,8 @@ class ToFloat:
     tensor([0.0000, 0.2000, 1.0000])
     """
 
-    def __init__(self, dtype=backend.DEFAULT_FLOAT):
-        self.dtype = backend.as_dtype(dtype)
+    def __init__(self, dtype=None):
+        self.dtype = backend.as_dtype(dtype) or backend.get_default_dtype()
         if not backend.is_floating(self.dtype):
             raise TypeError(f"ToFloat: dtype must be a floating-point type, got {self.dtype}")
 
@@ -63,6 +63,53 @@ class ToFloat:
 
     def __repr__(self) -> str:
         return f"ToFloat(dtype={self.dtype})"
+
+
+class ToTensor:
+    """An image as a ``(C, H, W)`` tensor, uint8 pixels scaled to floats in [0, 1].
+
+    Takes a PIL image, or an array or tensor of shape ``(H, W)`` or ``(H, W, C)`` (channels
+    last, as images are stored and as MNIST and CIFAR10 give them). As torchvision's
+    ``ToTensor``: uint8 (and PIL's 1-bit images) become float32 divided by 255; other dtypes keep
+    their values and dtype; a ``(H, W)`` image gets one channel.
+
+    >>> import shenjing as sj
+    >>> from shenjing.data.transforms import ToTensor
+    >>> x = ToTensor()(sj.full((28, 28), 255, dtype=sj.uint8))
+    >>> x.shape, x.dtype, x.max()
+    ((1, 28, 28), dtype('float32'), tensor(1.))
+    """
+
+    def __call__(self, image):
+        x = _image_tensor(image)
+        if x.ndim not in (2, 3):
+            raise ValueError(f"ToTensor: expected an image of shape (H, W) or (H, W, C), got "
+                             f"shape {x.shape}")
+        return self.batched(x.unsqueeze(0)).squeeze(0)
+
+    def batched(self, x):
+        """A batch ``(N, H, W)`` or ``(N, H, W, C)`` of images as ``(N, C, H, W)``."""
+        x = _image_tensor(x)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"ToTensor: expected a batch of shape (N, H, W) or (N, H, W, C), "
+                             f"got shape {x.shape}")
+        x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
+        if x.dtype == backend.dtype.uint8:
+            return x.to(backend.dtype.float32) / 255
+        return x
+
+    def __repr__(self) -> str:
+        return "ToTensor()"
+
+
+def _image_tensor(image) -> Tensor:
+    """A PIL image, an array or a tensor, as a tensor (PIL's 1-bit images as 0 and 255)."""
+    if hasattr(image, "getbands") and hasattr(image, "mode"):  # a PIL image, without importing PIL
+        array = backend.CPU_MODULE.asarray(image)
+        if image.mode == "1":
+            array = array.astype(backend.dtype.uint8) * 255
+        return Tensor._make(backend.CPU_MODULE.ascontiguousarray(array))
+    return _as_tensor("ToTensor", image)
 
 
 class Normalize:

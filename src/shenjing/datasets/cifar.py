@@ -136,7 +136,8 @@ class CIFAR10(ImageArrayDataset):
     50,000 training (``data_batch_1..5``) or 10,000 test (``test_batch``) images. Files live in
     ``<root>/cifar-10-batches-py/``; ``download=True`` fetches and safely extracts the archive.
     ``verify`` checks each file's published md5. Equivalent of ``torchvision.datasets.CIFAR10``,
-    but ``ds[i]`` gives a tensor where torchvision gives a PIL image.
+    but ``ds[i]`` gives a tensor where torchvision gives a PIL image, unless ``pil_images=True``
+    (``transforms.ToTensor`` takes either).
 
     >>> from shenjing.datasets import CIFAR10
     >>> CIFAR10.base_folder, len(CIFAR10.train_list)
@@ -174,13 +175,15 @@ class CIFAR10(ImageArrayDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
                  transform=None, target_transform=None, download: bool = False,
-                 verify: bool = True, channels_first: bool = False):
+                 verify: bool = True, channels_first: bool = False, pil_images: bool = False):
         self.root = data_root(root)
         self.train = bool(train)
+        self.pil_images = bool(pil_images)
         self.transform = transform
         self.target_transform = target_transform
         self.verify = bool(verify)
         self.channels_first = bool(channels_first)
+        self.channels_last = not self.channels_first
         wanted = (self.train_list if self.train else self.test_list) + [self.meta]
         missing = [name for name, _ in wanted if not (self.folder / name).is_file()]
         if missing:

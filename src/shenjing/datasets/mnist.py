@@ -160,21 +160,37 @@ def _read_idx_stream(stream: BinaryIO, path: Path, md5: str | None, max_bytes: i
     return _native(data, dtype, shape)
 
 
+def _pil_image(array, channels_last: bool):
+    """One image as a PIL image (needs Pillow: ``pip install shenjing[images]``)."""
+    try:
+        from PIL import Image
+    except ImportError as exc:
+        raise ImportError("pil_images=True needs Pillow: pip install shenjing[images]") from exc
+    if not channels_last:
+        array = array.transpose(1, 2, 0)
+    return Image.fromarray(numpy.ascontiguousarray(array))
+
+
 class ImageArrayDataset(Dataset):
     """Base of MNIST and CIFAR10: images and labels held as two arrays, ``_images`` and
     ``_labels``, plus optional per-sample transforms.
 
     ``get_batch`` fetches a batch with one fancy-index and, when the transform has a ``batched``
     form (every transform in ``shenjing.data.transforms`` does), transforms the whole batch at once.
+    With ``pil_images=True`` each image is a PIL image instead of a uint8 tensor.
     """
+
+    channels_last = True  # images are (H, W) or (H, W, C)
 
     _images: numpy.ndarray
     _labels: numpy.ndarray
     transform = None
     target_transform = None
+    pil_images = False  # True: images are PIL images, as torchvision's datasets give them
 
     def __getitem__(self, index: int):
-        image = Tensor._make(self._images[index])
+        image = self._images[index]
+        image = _pil_image(image, self.channels_last) if self.pil_images else Tensor._make(image)
         target = int(self._labels[index])
         if self.transform is not None:
             image = self.transform(image)
@@ -188,7 +204,7 @@ class ImageArrayDataset(Dataset):
     def get_batch(self, indices):
         """The samples at ``indices``, stacked as ``default_collate`` would stack them."""
         batchable = self.transform is None or hasattr(self.transform, "batched")
-        if not batchable or self.target_transform is not None:
+        if not batchable or self.target_transform is not None or self.pil_images:
             from shenjing.data.dataloader import default_collate
 
             return default_collate([self[int(i)] for i in indices])
@@ -216,7 +232,7 @@ class MNIST(ImageArrayDataset):
     in turn. ``verify`` checks each file's md5 (of the uncompressed content). ``transform`` and
     ``target_transform`` are applied to each image and label. Equivalent of
     ``torchvision.datasets.MNIST``, but ``ds[i]`` gives a tensor where torchvision gives a PIL
-    image.
+    image, unless ``pil_images=True`` (``transforms.ToTensor`` takes either).
 
     >>> from shenjing.datasets import MNIST
     >>> MNIST.classes[3]
@@ -256,9 +272,10 @@ class MNIST(ImageArrayDataset):
 
     def __init__(self, root: str | os.PathLike | None = None, train: bool = True,
                  transform=None, target_transform=None, download: bool = False,
-                 verify: bool = True):
+                 verify: bool = True, pil_images: bool = False):
         self.root = data_root(root)
         self.train = bool(train)
+        self.pil_images = bool(pil_images)
         self.transform = transform
         self.target_transform = target_transform
         self.verify = bool(verify)

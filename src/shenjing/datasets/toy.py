@@ -40,7 +40,7 @@ def _finish(X, y, noise: float, rng, as_dataset: bool):
     X, y = X[order], y[order]
     if noise:
         X = X + noise * rng.standard_normal(X.shape)
-    X = Tensor._make(_xp.ascontiguousarray(X, dtype=backend.DEFAULT_FLOAT))
+    X = Tensor._make(_xp.ascontiguousarray(X, dtype=backend.get_default_dtype()))
     y = Tensor._make(_xp.ascontiguousarray(y, dtype=backend.DEFAULT_INT))
     return TensorDataset(X, y) if as_dataset else (X, y)
 

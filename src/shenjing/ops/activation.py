@@ -10,6 +10,7 @@ import math
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import array_module
 from shenjing.backend import erf as erf_array
 from shenjing.ops.checks import (
     computed,
@@ -18,7 +19,38 @@ from shenjing.ops.checks import (
     require_dtype_of,
     require_tensor,
 )
-from shenjing.ops.elementwise import erf, exp, where
+from shenjing.ops.elementwise import abs, erf, exp, where
+from shenjing.ops.shape import chunk
+
+__all__ = [
+    "celu",
+    "elu",
+    "gelu",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "leaky_relu",
+    "log_softmax",
+    "logsigmoid",
+    "mish",
+    "prelu",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softmin",
+    "softplus",
+    "softshrink",
+    "softsign",
+    "swish",
+    "tanh",
+    "tanhshrink",
+    "threshold",
+]
 
 
 def _sigmoid(xp, x):
@@ -213,22 +245,27 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 class ELU(Function):
-    """``scale * (x if x > 0 else alpha * (exp(x) - 1))``: ELU, and SELU with its constants."""
+    """``scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1))``: ELU, SELU with its
+    constants, and CELU (input_scale = 1 / alpha)."""
 
-    def forward(self, x, alpha, scale):
-        self.alpha, self.scale = alpha, scale
+    def forward(self, x, alpha, scale, input_scale=1.0):
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
         xp = self.xp
         # expm1 of the clipped input: exact near 0 and no overflow warning for large x
-        y = scale * xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0)))
+        negative = xp.minimum(x, 0) if input_scale == 1.0 else xp.minimum(x, 0) * input_scale
+        y = scale * xp.where(x > 0, x, alpha * xp.expm1(negative))
         y = y.astype(x.dtype, copy=False)
         self.save_for_backward(x, y)
         return y
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        # for x <= 0: d/dx scale * alpha * (e^x - 1) = y + scale * alpha; a NaN input takes
-        # the linear side, as in PyTorch
-        return where(x <= 0, gy * (y + self.scale * self.alpha), gy * self.scale)
+        # for x <= 0: d/dx scale * alpha * (e^(s x) - 1) = s (y + scale * alpha), s the input
+        # scale (1 / alpha for CELU); a NaN input takes the linear side, as in PyTorch
+        slope = y + self.scale * self.alpha
+        if self.input_scale != 1.0:
+            slope = slope * self.input_scale
+        return where(x <= 0, gy * slope, gy * self.scale)
 
 
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -407,3 +444,280 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:
     """
     input = float_input("log_softmax", input)
     return LogSoftmax.apply(input, dim=_softmax_dim("log_softmax", input, dim))
+
+
+# -- the rest of torch.nn.functional's activations -------------------------------------------------
+def _strictly_inside(x, *, low, high):
+    # NaN is not outside either bound, so its gradient passes, as in PyTorch
+    return ~((x <= low) | (x >= high))
+
+
+class Hardtanh(Function):
+    """``clamp(x, min_val, max_val)`` whose gradient passes strictly inside the bounds only.
+
+    Not ``clamp``: PyTorch's hardtanh gives no gradient at a bound, and passes it for NaN.
+    """
+
+    def forward(self, x, min_val, max_val):
+        self.bounds = (min_val, max_val)
+        self.save_for_backward(x)
+        return self.xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        low, high = self.bounds
+        return where(computed(_strictly_inside, x, low=low, high=high), gy, 0.0)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """``clamp(x, min_val, max_val)``; ``F.hardtanh``. ``inplace`` is accepted, computed out of
+    place.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.hardtanh(sj.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+    require_tensor("hardtanh", input)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val="
+                         f"{min_val} and max_val={max_val}")
+    return Hardtanh.apply(input, min_val=min_val, max_val=max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``min(max(x, 0), 6)``; ``F.relu6``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.relu6(sj.tensor([-1.0, 3.0, 8.0]))
+    tensor([0., 3., 6.])
+    """
+    require_tensor("relu6", input)
+    return Hardtanh.apply(input, min_val=0.0, max_val=6.0)
+
+
+def _hardsigmoid_inside(x):
+    return (x > -3) & (x < 3)  # strictly, and NaN is not inside: PyTorch's gradient there is 0
+
+
+class Hardsigmoid(Function):
+    """``relu6(x + 3) / 6``, a piecewise-linear sigmoid (MobileNetV3)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return (self.xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        # selected, so an infinite gy outside gives 0, not NaN
+        return where(computed(_hardsigmoid_inside, x), gy * (1.0 / 6.0), 0.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``; ``F.hardsigmoid``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.hardsigmoid(sj.tensor([-4.0, 0.0, 1.5]))
+    tensor([0.0000, 0.5000, 0.7500])
+    """
+    return Hardsigmoid.apply(float_input("hardsigmoid", input))
+
+
+def _hardswish_masks(x):
+    xp = array_module(x)
+    # PyTorch's regions: x <= -3 gives 0, -3 < x < 3 the slope x/3 + 1/2, the rest (NaN too) 1
+    return xp.stack([x <= -3, (x > -3) & (x < 3)])
+
+
+class Hardswish(Function):
+    """``x * relu6(x + 3) / 6`` (MobileNetV3)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        xp = self.xp
+        return (x * xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        masks = computed(_hardswish_masks, x)
+        middle = where(masks[1], gy * (x * (1.0 / 3.0) + 0.5), gy)
+        return where(masks[0], 0.0, middle)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6``; ``F.hardswish``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.hardswish(sj.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.0000,  0.6667,  4.0000])
+    """
+    return Hardswish.apply(float_input("hardswish", input))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``; ``F.softsign``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.softsign(sj.tensor([-3.0, 1.0]))
+    tensor([-0.7500,  0.5000])
+    """
+    input = float_input("softsign", input)
+    return input / (abs(input) + 1)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))`` (Misra 2019); ``F.mish``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.mish(sj.tensor([-1.0, 1.0]))
+    tensor([-0.3034,  0.8651])
+    """
+    input = float_input("mish", input)
+    return input * tanh(softplus(input))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``, ELU continuously differentiable in
+    alpha (Barron 2017); ``torch.celu``.
+
+    >>> import shenjing as sj
+    >>> sj.celu(sj.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.7869,  2.0000])
+    """
+    input = float_input("celu", input)
+    if alpha == 0:
+        raise RuntimeError("celu: alpha cannot be 0 for CELU")
+    return ELU.apply(input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, finite for any finite x; ``F.logsigmoid``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.logsigmoid(sj.tensor([-1000.0, 0.0]))
+    tensor([-1.0000e+03, -6.9315e-01])
+    """
+    input = float_input("logsigmoid", input)
+    # no threshold: softplus is exact for every z, and its gradient is sigmoid(-x)
+    return -softplus(-input, threshold=math.inf)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
+    """``softmax(-x, dim)``; ``F.softmin``. ``dtype`` casts the input first, as in PyTorch.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.softmin(sj.tensor([0.0, 1.0]), dim=0)
+    tensor([0.7311, 0.2689])
+    """
+    input = float_input("softmin", input)
+    if dtype is not None:
+        input = input.to(dtype)
+    return Softmax.apply(-input, dim=_softmax_dim("softmin", input, dim))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit ``a * sigmoid(b)``, a and b the halves of ``dim``; ``F.glu``.
+
+    (..., 2n, ...) -> (..., n, ...).
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.glu(sj.tensor([[1.0, 2.0, 0.0, 100.0]]))
+    tensor([[0.5000, 2.0000]])
+    """
+    input = float_input("glu", input)
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    dim = normalize_dim("glu", dim, input.ndim)
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[dim]} (input of shape {input.shape})")
+    a, b = chunk(input, 2, dim) if input.shape[dim] else (input, input)
+    return a * sigmoid(b)
+
+
+def _not_at_most(x, *, threshold):
+    return ~(x <= threshold)  # NaN passes
+
+
+class Threshold(Function):
+    """``value`` where ``x <= threshold``, else x (NaN stays NaN, its gradient passes)."""
+
+    def forward(self, x, threshold, value):
+        self.threshold = threshold
+        self.save_for_backward(x)
+        return self.xp.where(x <= threshold, value, x).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return where(computed(_not_at_most, x, threshold=self.threshold), gy, 0.0)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``; ``torch.threshold``.
+
+    >>> import shenjing as sj
+    >>> sj.threshold(sj.tensor([-1.0, 0.5, 2.0]), 1.0, -5.0)
+    tensor([-5., -5.,  2.])
+    """
+    require_tensor("threshold", input)
+    return Threshold.apply(input, threshold=threshold, value=value)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``; ``F.tanhshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.tanhshrink(sj.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.2384])
+    """
+    input = float_input("tanhshrink", input)
+    return input - tanh(input)
+
+
+def _outside(x, *, lambd):
+    return ~((x >= -lambd) & (x <= lambd))  # NaN is outside, as in PyTorch
+
+
+class Shrink(Function):
+    """Soft (``x - sign(x) lambd``) or hard (``x``) shrinkage outside [-lambd, lambd], 0 inside."""
+
+    def forward(self, x, lambd, soft):
+        self.lambd = lambd
+        self.save_for_backward(x)
+        xp = self.xp
+        inside = (x >= -lambd) & (x <= lambd)
+        y = x - xp.sign(x) * lambd if soft else x
+        return xp.where(inside, 0, y).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return where(computed(_outside, x, lambd=self.lambd), gy, 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above lambd, ``x + lambd`` below -lambd, else 0; ``F.softshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.softshrink(sj.tensor([-2.0, 0.2, 1.0]))
+    tensor([-1.5000,  0.0000,  0.5000])
+    """
+    input = float_input("softshrink", input)
+    if not lambd >= 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found to be "
+                           f"{lambd}")
+    return Shrink.apply(input, lambd=lambd, soft=True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0; ``torch.hardshrink`` and ``Tensor.hardshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.hardshrink(sj.tensor([-2.0, 0.2, 1.0]))
+    tensor([-2.,  0.,  1.])
+    """
+    input = float_input("hardshrink", input)
+    return Shrink.apply(input, lambd=lambd, soft=False)
+
+
+# Functions with the tensor first that PyTorch also has as Tensor methods (see _tensor.py).
+METHODS = ("hardshrink",)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 from shenjing.autograd import tracing
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import DEFAULT_FLOAT, array_module
+from shenjing.backend import array_module, get_default_dtype
 from shenjing.backend.dtype import result_type as dtype_result_type
 from shenjing.backend.dtype import scalar_dtype
 
@@ -27,6 +28,20 @@ def require_dtype_of(op: str, name: str, x: Tensor | None, weight: Tensor,
         raise RuntimeError(f"{op}: {name} of dtype {x.dtype} and {weight_name} of dtype "
                            f"{weight.dtype} differ; convert the {name}, e.g. with "
                            f".to({weight_name}.dtype)")
+
+
+def dim_or_axis(fn):
+    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch accepts both."""
+
+    @functools.wraps(fn)
+    def accepting_axis(*args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got both dim and axis; pass one of them")
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+
+    return accepting_axis
 
 
 def normalize_dim(op: str, dim, ndim: int) -> int:
@@ -66,6 +81,44 @@ def pair(op: str, name: str, value) -> tuple[int, int]:
             isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value):
         return int(value[0]), int(value[-1])
     raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+
+
+# -- sliding windows: convolution, pooling and sj.summary share one formula -----------------------
+def extent(kernel: int, dilation: int = 1) -> int:
+    """The input pixels one window spans along a dim: a kernel of K with gaps of D - 1."""
+    return dilation * (kernel - 1) + 1
+
+
+def output_size(size: int, kernel: int, stride: int = 1, padding=0, dilation: int = 1,
+                 ceil_mode: bool = False) -> int:
+    """The number of windows along one dim: the output-size formula of convolution and pooling.
+
+    ``padding`` is an int (both sides) or a pair (before, after). The one place the formula is
+    written: convolution and pooling use it, and ``sj.summary`` its ``extent``.
+
+        out = (size + before + after - extent + (stride - 1 if ceil_mode else 0)) // stride + 1
+
+    With ``ceil_mode`` a last window that would start in the after-padding is dropped, as in
+    PyTorch's pooling, so every window starts inside the input or the before-padding.
+
+    >>> output_size(28, 3, stride=2, padding=1), output_size(5, 2, stride=2, ceil_mode=True)
+    (14, 3)
+    """
+    before, after = (padding, padding) if isinstance(padding, int) else padding
+    span = size + before + after - extent(kernel, dilation)
+    if ceil_mode:
+        span += stride - 1
+    out = span // stride + 1  # floor division rounds towards -inf, as PyTorch's div_rtn
+    if ceil_mode and (out - 1) * stride >= size + before:
+        out -= 1  # the last window would start in the after-padding
+    return out
+
+
+def single(op: str, name: str, value) -> tuple[int]:
+    """An int or a sequence of one int, as 1-d layers accept sizes."""
+    if isinstance(value, (tuple, list)) and len(value) != 1:
+        raise TypeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+    return (pair(op, name, value)[0],)
 
 
 def broadcast_shape(op: str, *shapes) -> tuple[int, ...]:
@@ -127,7 +180,7 @@ def promote(*operands):
 def float_input(op: str, x: Tensor) -> Tensor:
     """The input of a float-valued function (exp, sigmoid...): integers and bools become float32."""
     require_tensor(op, x)
-    return x if x.dtype.kind == "f" else x.to(DEFAULT_FLOAT)
+    return x if x.dtype.kind == "f" else x.to(get_default_dtype())
 
 
 def computed(fn, *args, **params) -> Tensor:

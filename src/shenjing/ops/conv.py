@@ -1,4 +1,7 @@
-"""2-D convolution as im2col plus one batched matrix product, with gradients of every order.
+"""Convolution as im2col plus one batched matrix product, with gradients of every order.
+
+The kernels are 2-D; ``conv1d`` and ``conv_transpose1d`` run them over a height of 1, and a
+transposed convolution is the input gradient of the convolution it transposes.
 
 Every kernel window of the (padded) input is a strided view (``backend.windows``); copying the
 windows into a matrix per image (im2col) turns the convolution into matrix products whose result
@@ -7,12 +10,16 @@ is already in PyTorch's NCHW layout, so no transposing copy is needed on the way
     weight (G, O/G, C/G*KH*KW) @ columns (N, G, C/G*KH*KW, OH*OW) -> (N, G, O/G, OH*OW)
                                                                   =  (N, O, OH, OW)
 
-The output size is OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) // stride + 1.
+The output size is OH = (H + pad_top + pad_bottom - dilation * (KH - 1) - 1) // stride + 1
+(``checks.output_size``, which pooling and ``sj.summary`` share).
 
 Three operations close under differentiation, as in PyTorch: ``Conv2d``; the gradient with
 respect to its input (``Conv2dInputGrad``, a transposed convolution: col2im of W^T @ gy); and the
 gradient with respect to its weight (``Conv2dWeightGrad``: gy @ im2col(x)^T, summed over the
-batch). Each one's backward is made of the three, so second derivatives work.
+batch). Each one's backward is made of the three, so second derivatives work. The input
+gradient has three algorithms (``_INPUT_GRADIENTS``: shifts, the adjoint convolution, col2im),
+chosen in one place, ``_input_gradient_algorithm``, which the tests call and override to run
+each on its own.
 
 Memory: the forward pass gives its columns back at once where the weight's gradient can be made
 by shifts of the input instead (stride 1, 16 channels or more per group, columns over 16 MiB);
@@ -28,9 +35,20 @@ from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, windows
 from shenjing.backend.pool import POOL
-from shenjing.ops.checks import computed, pair, require_dtype_of, require_tensor
+from shenjing.ops.checks import (
+    computed,
+    extent,
+    output_size,
+    pair,
+    require_dtype_of,
+    require_tensor,
+    single,
+)
 from shenjing.ops.linalg import MatMul
 from shenjing.ops.reduce import Sum
+from shenjing.ops.shape import pad
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 class _Geometry:
@@ -41,9 +59,8 @@ class _Geometry:
 
     def output_size(self, height: int, width: int, kh: int, kw: int) -> tuple[int, int]:
         top, bottom, left, right = self.padding
-        oh = (height + top + bottom - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
-        ow = (width + left + right - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
-        return oh, ow
+        return (output_size(height, kh, self.stride[0], (top, bottom), self.dilation[0]),
+                output_size(width, kw, self.stride[1], (left, right), self.dilation[1]))
 
 
 def _pad(xp, x, padding):
@@ -293,6 +310,82 @@ def _channel_sums(gy: Tensor) -> Tensor:
     return Sum.apply(per_image.reshape(n, o), dims=(0,), keepdim=False)
 
 
+def _full_padding(weight_shape, geometry) -> tuple[int, int, int, int]:
+    """The padding of gy that makes the stride-1 adjoint a convolution: each side's reach of the
+    kernel, less the forward padding there (negative where the padding is beyond its reach)."""
+    (dh, dw), (top, bottom, left, right) = geometry.dilation, geometry.padding
+    reach_h, reach_w = extent(weight_shape[2], dh) - 1, extent(weight_shape[3], dw) - 1
+    return reach_h - top, reach_h - bottom, reach_w - left, reach_w - right
+
+
+def _input_gradient_by_adjoint(xp, gy, weight, input_shape, geometry):
+    """The input gradient of a stride-1 convolution as a convolution itself: of gy, padded to
+    "full", with the flipped, transposed kernel. One matrix product, no scatter. Needs a finite
+    weight: times the zeros of that padding an infinite one puts NaN on pixels its kernel
+    position never meets."""
+    adjoint = _Geometry((1, 1), _full_padding(weight.shape, geometry), geometry.dilation,
+                        geometry.groups)
+    flipped = _transposed_weight(xp, weight, geometry.groups)
+    return _convolve(xp, gy, flipped, adjoint)[0]
+
+
+def _input_gradient_by_col2im(xp, gy, weight, input_shape, geometry):
+    """The input gradient of any convolution: the columns W^T @ gy added back by col2im."""
+    # (G, C/G*KH*KW, O/G) @ (N, G, O/G, OH*OW) -> columns (N, G, C/G*KH*KW, OH*OW)
+    matrix = _weight_matrix(weight, geometry.groups).transpose(0, 2, 1)
+    columns = xp.matmul(matrix, _by_group(gy, geometry.groups))
+    return _col2im(xp, columns, input_shape, weight.shape[2:], geometry)
+
+
+# The three ways to a convolution's input gradient, by the names ``_input_gradient_algorithm``
+# gives them.
+_INPUT_GRADIENTS = {
+    "shifts": _input_gradient_by_shifts,
+    "adjoint": _input_gradient_by_adjoint,
+    "col2im": _input_gradient_by_col2im,
+}
+
+
+def _input_gradient_algorithms(weight_shape, geometry, finite: bool = True) -> tuple[str, ...]:
+    """The algorithms of ``_INPUT_GRADIENTS`` that give a right answer for this convolution.
+
+    col2im always does; the other two need stride 1 and padding within the kernel's reach (gy
+    padded to "full" with a non-negative width); the adjoint also a finite weight.
+    """
+    if geometry.stride != (1, 1) or min(_full_padding(weight_shape, geometry)) < 0:
+        return ("col2im",)
+    return ("shifts", "adjoint", "col2im") if finite else ("shifts", "col2im")
+
+
+def _input_gradient_algorithm(weight_shape, geometry, finite: bool = True) -> str:
+    """The one place that chooses how a convolution's input gradient is made.
+
+    Returns a key of ``_INPUT_GRADIENTS``, the fastest of ``_input_gradient_algorithms``:
+
+    - "shifts" when channels grow (the usual case): W^T @ gy added back by shifts is cheaper
+      than the adjoint convolution, whose im2col copies KH*KW times as many numbers as gy
+      holds. Not for depthwise layers (one output channel per group): a product over one
+      channel is slow in NumPy.
+    - "adjoint" otherwise, where the weight is finite (``finite``).
+    - "col2im" for strided convolutions, padding beyond the kernel's reach, and infinite or
+      NaN weights: the only one of the three that each of those leaves right.
+
+    >>> from shenjing.ops.conv import _Geometry, _input_gradient_algorithm
+    >>> same = _Geometry((1, 1), (1, 1, 1, 1), (1, 1), 1)
+    >>> _input_gradient_algorithm((16, 8, 3, 3), same)  # 8 channels in, 16 out
+    'shifts'
+    >>> _input_gradient_algorithm((4, 8, 3, 3), same)
+    'adjoint'
+    >>> _input_gradient_algorithm((16, 8, 3, 3), _Geometry((2, 2), (1, 1, 1, 1), (1, 1), 1))
+    'col2im'
+    """
+    usable = _input_gradient_algorithms(weight_shape, geometry, finite)
+    per_group_in, per_group_out = weight_shape[1], weight_shape[0] // geometry.groups
+    if "shifts" in usable and 1 < per_group_out and per_group_in <= per_group_out:
+        return "shifts"
+    return "adjoint" if "adjoint" in usable else "col2im"
+
+
 class Conv2dInputGrad(Function):
     """The gradient of a convolution with respect to its input: a transposed convolution."""
 
@@ -300,29 +393,10 @@ class Conv2dInputGrad(Function):
         self.input_shape, self.geometry = input_shape, geometry
         self.save_for_backward(gy, weight)
         xp = self.xp
-        kh, kw = weight.shape[2:]
-        (dh, dw), (top, bottom, left, right) = geometry.dilation, geometry.padding
-        full = (dh * (kh - 1) - top, dh * (kh - 1) - bottom, dw * (kw - 1) - left,
-                dw * (kw - 1) - right)
-        if geometry.stride == (1, 1) and min(full) >= 0:
-            per_group_in, per_group_out = weight.shape[1], weight.shape[0] // geometry.groups
-            if 1 < per_group_out and per_group_in <= per_group_out:
-                # Channels grow (the usual case): W^T @ gy added back by shifts is cheaper than
-                # the convolution below, whose im2col copies KH*KW times as many numbers as gy
-                # holds. Not for depthwise layers: a product over one channel is slow in NumPy.
-                return _input_gradient_by_shifts(xp, gy, weight, input_shape, geometry)
-            # With stride 1 the adjoint is itself a convolution: of gy, padded to "full", with
-            # the flipped, transposed kernel. One matrix product, no scatter. Not for an
-            # infinite or NaN weight: times the zeros of that padding it would put NaN on pixels
-            # its kernel position never meets, which col2im below leaves alone.
-            if bool(xp.isfinite(weight).all()):
-                adjoint = _Geometry((1, 1), full, geometry.dilation, geometry.groups)
-                flipped = _transposed_weight(xp, weight, geometry.groups)
-                return _convolve(xp, gy, flipped, adjoint)[0]
-        # (G, C/G*KH*KW, O/G) @ (N, G, O/G, OH*OW) -> columns (N, G, C/G*KH*KW, OH*OW)
-        matrix = _weight_matrix(weight, geometry.groups).transpose(0, 2, 1)
-        columns = xp.matmul(matrix, _by_group(gy, geometry.groups))
-        return _col2im(xp, columns, input_shape, (kh, kw), geometry)
+        algorithm = _input_gradient_algorithm(weight.shape, geometry)
+        if algorithm == "adjoint" and not bool(xp.isfinite(weight).all()):
+            algorithm = _input_gradient_algorithm(weight.shape, geometry, finite=False)
+        return _INPUT_GRADIENTS[algorithm](xp, gy, weight, input_shape, geometry)
 
     def backward(self, ggx):
         gy, weight = self.saved_tensors
@@ -336,9 +410,49 @@ class Conv2dInputGrad(Function):
         return g_gy, g_weight
 
 
+def _weight_gradient_by_windows(xp, x, gy, weight_shape, geometry):
+    """The weight gradient of any convolution, each kernel position meeting only the pixels it
+    really meets: for kernel position (i, j), gy's outputs whose pixel at (i, j) is inside
+    the input, times those pixels, one batched product per position.
+
+    Slower than the columns (KH*KW narrow products), and only used when they give a result
+    that is not finite: an infinite gy times a zero of the padding is NaN in the columns'
+    product, but no pixel there exists to multiply.
+    """
+    n, c, height, width = x.shape
+    o, c_per_group, kh, kw = weight_shape
+    top, _, left, _ = geometry.padding
+    (sh, sw), (dh, dw), groups = geometry.stride, geometry.dilation, geometry.groups
+    oh, ow = gy.shape[2:]
+    by_group = gy.reshape(n, groups, o // groups, oh, ow)
+    pixels = x.reshape(n, groups, c_per_group, height, width)
+    gw = xp.zeros((groups, o // groups, c_per_group, kh, kw), dtype=gy.dtype)
+
+    def inside(offset, stride, size, out):
+        """The outputs r whose pixel r * stride + offset is in [0, size), as a range."""
+        first = max(0, -(offset // stride))  # ceil(-offset / stride)
+        last = min(out - 1, (size - 1 - offset) // stride)
+        return first, last
+
+    for i in range(kh):
+        r0, r1 = inside(i * dh - top, sh, height, oh)
+        for j in range(kw):
+            c0, c1 = inside(j * dw - left, sw, width, ow)
+            if r1 < r0 or c1 < c0:
+                continue  # this kernel position meets padding only
+            g = by_group[..., r0:r1 + 1, c0:c1 + 1]  # (N, G, O/G, R, C')
+            row, col = r0 * sh + i * dh - top, c0 * sw + j * dw - left
+            met = pixels[..., row:row + (r1 - r0) * sh + 1:sh, col:col + (c1 - c0) * sw + 1:sw]
+            # (N, G, O/G, R, C') -> (G, O/G, N*R*C') @ (G, N*R*C', C/G) -> (G, O/G, C/G)
+            g = g.transpose(1, 2, 0, 3, 4).reshape(groups, o // groups, -1)
+            met = met.transpose(1, 0, 3, 4, 2).reshape(groups, -1, c_per_group)
+            gw[..., i, j] = xp.matmul(g, met)
+    return gw.reshape(weight_shape)
+
+
 class Conv2dWeightGrad(Function):
     """The gradient of a convolution with respect to its weight: gy^T @ im2col(x), or the same
-    by shifts for stride 1 and many channels."""
+    by shifts for stride 1 and many channels; by windows where those are not finite."""
 
     def forward(self, x, gy, weight_shape, geometry, columns=None):
         self.weight_shape, self.geometry = weight_shape, geometry
@@ -349,8 +463,9 @@ class Conv2dWeightGrad(Function):
             gw = _weight_gradient_by_shifts(xp, x, gy, weight_shape, geometry)
             if bool(xp.isfinite(gw).all()):
                 return gw
-            # Not finite: maybe NaN from an infinite pixel times a widened zero. im2col's
-            # columns hold only the pixels each kernel position really meets.
+            # Not finite: maybe NaN from an infinite pixel times a widened zero, which the
+            # windows never multiply.
+            return _weight_gradient_by_windows(xp, x, gy, weight_shape, geometry)
         own = columns is None  # not handed over by the forward convolution: make them
         if own:
             columns, _ = _im2col(xp, x, weight_shape[2:], geometry)
@@ -358,7 +473,11 @@ class Conv2dWeightGrad(Function):
         per_image = xp.matmul(_by_group(gy, geometry.groups), columns.transpose(0, 1, 3, 2))
         if own:
             _give_back(columns)
-        return per_image.sum(axis=0).reshape(weight_shape)
+        gw = per_image.sum(axis=0).reshape(weight_shape)
+        if any(geometry.padding) and not bool(xp.isfinite(gw).all()):
+            # maybe NaN from an infinite gy times a zero of the padding
+            return _weight_gradient_by_windows(xp, x, gy, weight_shape, geometry)
+        return gw
 
     def backward(self, ggw):
         x, gy = self.saved_tensors
@@ -368,6 +487,74 @@ class Conv2dWeightGrad(Function):
         if self.needs_input_grad[1]:
             g_gy = Conv2d.apply(x, ggw, None, geometry=self.geometry)
         return g_x, g_gy
+
+
+def _check_conv(op: str, input: Tensor, weight: Tensor, bias: Tensor | None, groups,
+                dims: int, transposed: bool = False) -> None:
+    """The shapes and dtypes of a convolution with ``dims`` spatial dims, checked on the
+    arguments as given: (N, C, *size) or (C, *size) input, weight (O, C/groups, *kernel), or
+    (C, O/groups, *kernel) when ``transposed``. Errors name ``op`` and the shapes."""
+    require_tensor(op, input)
+    require_tensor(op, weight)
+    names = ("L",) if dims == 1 else ("H", "W")
+    kernel = ("K",) if dims == 1 else ("KH", "KW")
+    if input.ndim not in (dims + 1, dims + 2) or weight.ndim != dims + 2:
+        layout = "C, O/groups" if transposed else "O, C/groups"
+        raise ShapeError(f"{op}: expected input (N, C, {', '.join(names)}) or "
+                         f"(C, {', '.join(names)}) and weight ({layout}, {', '.join(kernel)}), "
+                         f"got shapes {input.shape} and {weight.shape}")
+    c = input.shape[-dims - 1]
+    if transposed:
+        in_channels, out_channels = weight.shape[0], weight.shape[1] * groups
+    else:
+        in_channels, out_channels = weight.shape[1] * groups, weight.shape[0]
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or c % groups or (
+            weight.shape[0] % groups):
+        what = (f"{c} input channels and weight of shape {weight.shape}" if transposed
+                else f"{c} input and {weight.shape[0]} output channels")
+        raise ShapeError(f"{op}: {what} must both be divisible by groups={groups}")
+    if c != in_channels:
+        raise ShapeError(f"{op}: input of shape {input.shape} has {c} channels, but weight of "
+                         f"shape {weight.shape} expects {in_channels} (groups={groups})")
+    if bias is not None and bias.shape != (out_channels,):
+        raise ShapeError(f"{op}: bias of shape {bias.shape} does not fit {out_channels} output "
+                         f"channels")
+    require_dtype_of(op, "input", input, weight)
+    require_dtype_of(op, "bias", bias, weight)
+
+
+def _conv2d(op: str, input: Tensor, weight: Tensor, bias, stride, padding, dilation,
+            groups: int, shapes: str) -> Tensor:
+    """The checked convolution of (N, C, H, W) with (O, C/groups, KH, KW); ``shapes`` describes
+    the arguments as the user gave them, for errors."""
+    n, c, height, width = input.shape
+    kh, kw = weight.shape[2:]
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(f"{op}: stride and dilation must be positive, got {shapes}")
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{op}: padding='same' needs stride 1, got {shapes}")
+        total_h, total_w = extent(kh, dilation[0]) - 1, extent(kw, dilation[1]) - 1
+        # an odd total is padded more on the bottom and right, as PyTorch does
+        pads = (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
+    else:
+        ph, pw = padding
+        if ph < 0 or pw < 0:
+            raise ValueError(f"{op}: padding must be non-negative, got {shapes}")
+        pads = (ph, ph, pw, pw)
+    geometry = _Geometry(stride, pads, dilation, groups)
+    oh, ow = geometry.output_size(height, width, kh, kw)
+    if oh < 1 or ow < 1:
+        kernel, padded = f"{kh}x{kw}", f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]}"
+        if op.endswith("1d"):
+            kernel, padded = str(kw), str(width + pads[2] + pads[3])
+        raise ShapeError(f"{op}: kernel {kernel} (dilated) is larger than the padded input "
+                         f"{padded} ({shapes})")
+    # The weight's gradient needs im2col's columns again, unless it is made by shifts.
+    keep_columns = weight.requires_grad and is_grad_enabled() and not (
+        _weight_gradient_by_shifts_fits(geometry, input.shape, weight.shape, (oh, ow),
+                                        input._data.itemsize))
+    return Conv2d.apply(input, weight, bias, geometry=geometry, keep_columns=keep_columns)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
@@ -386,52 +573,144 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             [6., 9., 9., 6.],
             [4., 6., 6., 4.]])
     """
-    require_tensor("conv2d", input)
-    require_tensor("conv2d", weight)
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    if input.ndim != 4 or weight.ndim != 4:
-        raise ShapeError(f"conv2d: expected input (N, C, H, W) or (C, H, W) and weight "
-                         f"(O, C/groups, KH, KW), got shapes {input.shape} and {weight.shape}")
-    n, c, height, width = input.shape
-    o, c_per_group, kh, kw = weight.shape
-    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
-        raise ShapeError(f"conv2d: {c} input and {o} output channels must both be divisible by "
-                         f"groups={groups}")
-    if c_per_group != c // groups:
-        raise ShapeError(f"conv2d: input of shape {input.shape} has {c} channels, but weight of "
-                         f"shape {weight.shape} expects {c_per_group * groups} "
-                         f"(groups={groups})")
-    if bias is not None and bias.shape != (o,):
-        raise ShapeError(f"conv2d: bias of shape {bias.shape} does not fit {o} output channels")
+    _check_conv("conv2d", input, weight, bias, groups, dims=2)
     stride, dilation = pair("conv2d", "stride", stride), pair("conv2d", "dilation", dilation)
-    if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"conv2d: stride {stride} and dilation {dilation} must be positive")
-    if padding == "valid":
-        padding = 0
-    if padding == "same":
-        if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' needs stride 1")
-        total_h, total_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
-        pads = (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
-    else:
-        ph, pw = pair("conv2d", "padding", padding)
-        if ph < 0 or pw < 0:
-            raise ValueError(f"conv2d: padding must be non-negative, got {padding!r}")
-        pads = (ph, ph, pw, pw)
-    geometry = _Geometry(stride, pads, dilation, groups)
-    oh, ow = geometry.output_size(height, width, kh, kw)
-    if oh < 1 or ow < 1:
-        raise ShapeError(
-            f"conv2d: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
-            f"{height + pads[0] + pads[1]}x{width + pads[2] + pads[3]} (input shape "
-            f"{tuple(input.shape)}, padding {padding!r})")
-    require_dtype_of("conv2d", "input", input, weight)
-    require_dtype_of("conv2d", "bias", bias, weight)
-    # The weight's gradient needs im2col's columns again, unless it is made by shifts.
-    keep_columns = weight.requires_grad and is_grad_enabled() and not (
-        _weight_gradient_by_shifts_fits(geometry, input.shape, weight.shape, (oh, ow),
-                                        input._data.itemsize))
-    y = Conv2d.apply(input, weight, bias, geometry=geometry, keep_columns=keep_columns)
+    padding = 0 if padding == "valid" else padding
+    if padding != "same":
+        padding = pair("conv2d", "padding", padding)
+    shapes = (f"input {tuple(input.shape)}, weight {tuple(weight.shape)}, stride {stride}, "
+              f"padding {padding!r}, dilation {dilation}")
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    y = _conv2d("conv2d", x, weight, bias, stride, padding, dilation, groups, shapes)
     return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """1-D convolution (cross-correlation) of (N, C, L) with weight (O, C/groups, K).
+
+    ``padding`` is an int, ``'valid'`` (0) or ``'same'`` (stride 1 only; an odd total is padded
+    more on the right). Returns (N, O, OL). Made by the 2-D kernels on a height of 1, so the
+    gradients are theirs. Equivalent of ``torch.nn.functional.conv1d``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.conv1d(sj.ones(1, 1, 5), sj.ones(1, 1, 3), padding="same")
+    tensor([[[2., 3., 3., 3., 2.]]])
+    """
+    _check_conv("conv1d", input, weight, bias, groups, dims=1)
+    stride, dilation = single("conv1d", "stride", stride), single("conv1d", "dilation", dilation)
+    padding = 0 if padding == "valid" else padding
+    if padding != "same":
+        padding = single("conv1d", "padding", padding)
+    shapes = (f"input {tuple(input.shape)}, weight {tuple(weight.shape)}, stride {stride}, "
+              f"padding {padding!r}, dilation {dilation}")
+    # (N, C, L) -> (N, C, 1, L): a height of 1 that a kernel height of 1 keeps
+    x = input.unsqueeze(-2) if input.ndim == 3 else input.unsqueeze(0).unsqueeze(-2)
+    y = _conv2d("conv1d", x, weight.unsqueeze(-2), bias, (1,) + stride,
+                padding if padding == "same" else (0,) + padding, (1,) + dilation, groups,
+                shapes)
+    y = y.squeeze(-2)
+    return y if input.ndim == 3 else y.squeeze(0)
+
+
+def _transposed_output(op: str, size: tuple, kernel: tuple, stride, padding, output_padding,
+                       dilation, shapes: str) -> tuple[int, ...]:
+    """Each dim of a transposed convolution's output: (size - 1) * stride - 2 * padding +
+    dilation * (kernel - 1) + output_padding + 1, as in PyTorch."""
+    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(output_padding) < 0:
+        raise ValueError(f"{op}: stride and dilation must be positive, padding and "
+                         f"output_padding non-negative, got {shapes}")
+    if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"{op}: output padding must be smaller than either stride or "
+                           f"dilation, got {shapes}")
+    out = tuple((n - 1) * s - 2 * p + extent(k, d) + op_ for n, k, s, p, op_, d in zip(
+        size, kernel, stride, padding, output_padding, dilation))
+    if min(out) < 1:
+        raise ShapeError(f"{op}: the output would be of size {out}, which is too small: {shapes}")
+    return out
+
+
+def _conv_transpose2d(op: str, input: Tensor, weight: Tensor, bias, stride, padding,
+                      output_padding, groups: int, dilation, shapes: str) -> Tensor:
+    """The checked transposed convolution of (N, C, H, W) with (C, O/groups, KH, KW).
+
+    It is the input gradient of the convolution it transposes (``Conv2dInputGrad``, which picks
+    its algorithm as for a convolution's backward): that convolution maps an image of the
+    output's size to one of the input's. ``output_padding`` rows and columns at the bottom and
+    right become its bottom and right padding taken back; the few beyond the padding (where
+    output_padding > padding) see no window and are zeros added after.
+    """
+    n, c, height, width = input.shape
+    kernel = weight.shape[2:]
+    out = _transposed_output(op, (height, width), kernel, stride, padding, output_padding,
+                             dilation, shapes)
+    beyond = tuple(max(e - p, 0) for e, p in zip(output_padding, padding))
+    pads = (padding[0], padding[0] - output_padding[0] + beyond[0],
+            padding[1], padding[1] - output_padding[1] + beyond[1])
+    inner = (n, weight.shape[1] * groups, out[0] - beyond[0], out[1] - beyond[1])
+    if min(inner[2:]) < 1:
+        raise ShapeError(f"{op}: no window reaches the output, which would be all zeros: "
+                         f"{shapes}")
+    geometry = _Geometry(stride, pads, dilation, groups)
+    y = Conv2dInputGrad.apply(input, weight, input_shape=inner, geometry=geometry)
+    if any(beyond):
+        y = pad(y, (0, beyond[1], 0, beyond[0]))
+    if bias is not None:
+        y = y + bias.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """2-D transposed convolution of (N, C, H, W) with weight (C, O/groups, KH, KW).
+
+    The adjoint of ``conv2d`` with the same weight and arguments (the gradient of a convolution
+    with respect to its input), plus bias: (N, C, H, W) -> (N, O, OH, OW) with
+    OH = (H - 1) * stride - 2 * padding + dilation * (KH - 1) + output_padding + 1.
+    Equivalent of ``torch.nn.functional.conv_transpose2d``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.conv_transpose2d(sj.ones(1, 1, 2, 2), sj.ones(1, 1, 2, 2), stride=2)
+    tensor([[[[1., 1., 1., 1.],
+              [1., 1., 1., 1.],
+              [1., 1., 1., 1.],
+              [1., 1., 1., 1.]]]])
+    """
+    op = "conv_transpose2d"
+    _check_conv(op, input, weight, bias, groups, dims=2, transposed=True)
+    stride, padding = pair(op, "stride", stride), pair(op, "padding", padding)
+    output_padding, dilation = pair(op, "output_padding", output_padding), pair(op, "dilation",
+                                                                                dilation)
+    shapes = (f"input {tuple(input.shape)}, weight {tuple(weight.shape)}, stride {stride}, "
+              f"padding {padding}, output_padding {output_padding}, dilation {dilation}")
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    y = _conv_transpose2d(op, x, weight, bias, stride, padding, output_padding, groups,
+                          dilation, shapes)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """1-D transposed convolution of (N, C, L) with weight (C, O/groups, K): the adjoint of
+    ``conv1d``, plus bias. (N, C, L) -> (N, O, OL) with
+    OL = (L - 1) * stride - 2 * padding + dilation * (K - 1) + output_padding + 1.
+    Equivalent of ``torch.nn.functional.conv_transpose1d``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.conv_transpose1d(sj.ones(1, 1, 3), sj.ones(1, 1, 2))
+    tensor([[[1., 2., 2., 1.]]])
+    """
+    op = "conv_transpose1d"
+    _check_conv(op, input, weight, bias, groups, dims=1, transposed=True)
+    stride, padding = single(op, "stride", stride), single(op, "padding", padding)
+    output_padding = single(op, "output_padding", output_padding)
+    dilation = single(op, "dilation", dilation)
+    shapes = (f"input {tuple(input.shape)}, weight {tuple(weight.shape)}, stride {stride}, "
+              f"padding {padding}, output_padding {output_padding}, dilation {dilation}")
+    # (N, C, L) -> (N, C, 1, L)
+    x = input.unsqueeze(-2) if input.ndim == 3 else input.unsqueeze(0).unsqueeze(-2)
+    y = _conv_transpose2d(op, x, weight.unsqueeze(-2), bias, (1,) + stride, (0,) + padding,
+                          (0,) + output_padding, groups, (1,) + dilation, shapes).squeeze(-2)
+    return y if input.ndim == 3 else y.squeeze(0)

@@ -34,7 +34,8 @@ def _keep_mask(x, *, p: float, shape: tuple):
     kernel, so that every replay of a compiled step draws its own mask, in eager's order)."""
     if p == 1.0:
         return backend.array_module(x).zeros(shape, dtype=bool)
-    draws = backend.generator(backend.device_of(x)).random(shape, dtype=backend.DEFAULT_FLOAT)
+    # float32 draws whatever the default dtype: the same seed gives the same masks
+    draws = backend.generator(backend.device_of(x)).random(shape, dtype=backend.dtype.float32)
     return draws >= p
 
 

@@ -5,16 +5,17 @@ Binary operations broadcast as NumPy does; the engine sums each gradient back to
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import (
-    DEFAULT_FLOAT,
     Device,
     array_module,
     device_of,
     expected_float_errors,
+    get_default_dtype,
     is_floating,
 )
 from shenjing.backend import erf as erf_array
@@ -163,20 +164,86 @@ class Div(Function):
         return ga, gb
 
 
-def div(input, other) -> Tensor:
-    """``input / other`` (true division: integers give float32); equivalent of ``torch.div``.
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """``input / other``; equivalent of ``torch.div``.
+
+    ``rounding_mode`` None is true division (integers give float32); ``"trunc"`` rounds the
+    quotient toward zero, ``"floor"`` down (as Python's ``//``). The rounded quotients keep
+    integer dtypes, are exact on integers, and have zero gradient, as in PyTorch.
 
     >>> import shenjing as sj
     >>> sj.div(sj.tensor([1, 2]), 4)
     tensor([0.2500, 0.5000])
+    >>> sj.div(sj.tensor([7, -7]), 2, rounding_mode="trunc")
+    tensor([ 3, -3])
+    >>> sj.div(sj.tensor([7.0, -7.0]), 2, rounding_mode="floor")
+    tensor([ 3., -4.])
     """
     a, b = _operands("div", input, other)
+    if rounding_mode is not None:
+        if rounding_mode not in ("trunc", "floor"):
+            raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                               f"'floor' but found {rounding_mode!r}")
+        return DivRounded.apply(a, b, mode=rounding_mode)
     # True division of integers gives float32, as in PyTorch (NumPy would give float64).
     if isinstance(a, Tensor) and not is_floating(a.dtype):
-        a = a.to(DEFAULT_FLOAT)
+        a = a.to(get_default_dtype())
     if isinstance(b, Tensor) and not is_floating(b.dtype):
-        b = b.to(DEFAULT_FLOAT)
+        b = b.to(get_default_dtype())
     return Div.apply(a, b)
+
+
+class DivRounded(Function):
+    """The quotient rounded toward zero (``mode="trunc"``) or down (``"floor"``).
+
+    Piecewise constant, so the gradient is zero (PyTorch's too). Integers divide exactly and an
+    integer division by zero raises, as in PyTorch; floats follow IEEE (x / 0 is +-inf or NaN).
+    """
+
+    broadcasts = True
+
+    def forward(self, a, b, mode):
+        xp = self.xp
+        kind = _kind(a, b)
+        if kind == "b":
+            raise NotImplementedError(f"div: rounding_mode={mode!r} is not implemented for "
+                                      "bool tensors")
+        if kind in "iu":
+            _no_integer_zero(xp, "div", b)
+            q = xp.floor_divide(a, b)
+            if mode == "trunc":
+                # floor is one below trunc where the division is inexact and the signs differ
+                q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+            return q
+        with _quiet_float_errors(xp):  # x / 0 is +-inf or NaN, as PyTorch's
+            if mode == "trunc":
+                return xp.trunc(xp.true_divide(a, b))
+            # NumPy's floor_divide is PyTorch's div_floor: fmod based, snapped to an integer
+            return xp.floor_divide(a, b)
+
+    def backward(self, gy):
+        g = _zeros_like(gy)
+        return (g if self.needs_input_grad[0] else None), (g if self.needs_input_grad[1] else None)
+
+
+def _kind(a, b) -> str:
+    """The dtype kind ("f", "i", "u", "b") of a binary operation's array operand(s)."""
+    return (a if hasattr(a, "dtype") else b).dtype.kind
+
+
+def _no_integer_zero(xp, op: str, b) -> None:
+    """PyTorch's RuntimeError for an integer division by zero (NumPy would give 0)."""
+    if bool(xp.any(xp.asarray(b) == 0)):
+        raise RuntimeError(f"{op}: ZeroDivisionError (an integer tensor divided by zero)")
+
+
+def _quiet_float_errors(xp):
+    """NumPy silenced about invalid values, division by zero, overflow and underflow: for
+    operations whose NaN outside the domain or inf at a pole is the right answer, as PyTorch's."""
+    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
+    if errstate is None:
+        return contextlib.nullcontext()
+    return errstate(all="ignore")
 
 
 true_divide = divide = div
@@ -644,7 +711,7 @@ def where(condition: Tensor, input, other) -> Tensor:
     b = as_operand("where", other, like)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # Two scalars: the result takes the default dtype of their kind, as torch.where does.
-        dtype = DEFAULT_FLOAT if isinstance(a, float) or isinstance(b, float) else None
+        dtype = get_default_dtype() if isinstance(a, float) or isinstance(b, float) else None
         a = computed(_asarray, condition, value=a, dtype=dtype)
     return Where.apply(condition, *promote(a, b))
 

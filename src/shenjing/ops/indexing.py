@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.function import Function, IndexRangeError, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
 from shenjing.ops.checks import (
@@ -149,7 +149,7 @@ def _check_gather_index(index, *, dim: int, size: int) -> None:
     """Every index in [0, size); a kernel, so compiled steps check each batch's."""
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index[(index < 0) | (index >= size)].flat[0]
-        raise IndexError(f"gather: index {int(bad)} is out of bounds for dim {dim} with size "
+        raise IndexRangeError(f"gather: index {int(bad)} is out of bounds for dim {dim} with size "
                          f"{size}")
 
 

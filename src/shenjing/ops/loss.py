@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Iterable
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.function import DtypeError, Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
@@ -101,8 +101,8 @@ def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_i
     """Class indices: an integer tensor shaped like ``input`` without its class dim, in [0, C)."""
     expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target of class indices must be an integer tensor, got "
-                        f"{target.dtype} of shape {target.shape}")
+        raise DtypeError(f"{op}: target of class indices must be an integer tensor, got "
+                         f"{target.dtype} of shape {target.shape}")
     if target.shape != expected:
         raise ShapeError(f"{op}: target of shape {target.shape} does not fit input of shape "
                          f"{input.shape}: class indices need shape {expected} (the input's shape "
@@ -772,8 +772,8 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise ShapeError(f"{op}: target of shape {target.shape} does not fit input of shape "
                          f"{input.shape}: expected {N} class indices")
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target of class indices must be an integer tensor, got "
-                        f"{target.dtype}")
+        raise DtypeError(f"{op}: target of class indices must be an integer tensor, got "
+                         f"{target.dtype}")
     tracing.kernel(_check_classes, target, op=op, C=C, ignore_index=None)
     classes = tracing.kernel(_flat, target, n=N)  # (N,)
     weight = _class_weight(op, weight, input, C)

@@ -1,4 +1,4 @@
-"""Normalization: batch norm and layer norm, built from differentiable operations.
+"""Normalization: batch, layer, group and instance norm, built from differentiable operations.
 
 Normalising by batch statistics is one operation, ``Normalize``, whose backward is made of
 differentiable operations, so gradients of every order come from the operations used.
@@ -6,6 +6,7 @@ differentiable operations, so gradients of every order come from the operations 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from shenjing.autograd.function import Function, ShapeError
@@ -180,4 +181,97 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
         y = y * weight
     if bias is not None:
         y = y + bias
+    return y
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise each sample of (N, C, *) over groups of ``C // num_groups`` channels and
+    their positions, then scale and shift each channel (Wu & He, 2018).
+
+    Independent of the batch, so the same in training and evaluation.
+    Equivalent of ``torch.nn.functional.group_norm``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.group_norm(sj.tensor([[1.0, 3.0, 10.0, 30.0]]), 2)
+    tensor([[-1.0000,  1.0000, -1.0000,  1.0000]])
+    """
+    require_tensor("group_norm", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input of shape (N, C, *), got {input.shape}")
+    C = input.shape[1]
+    if num_groups <= 0 or C % num_groups:
+        raise RuntimeError(f"group_norm: the {C} channels of input of shape {input.shape} are "
+                           f"not divisible into num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (C,):
+            raise RuntimeError(f"group_norm: expected {name} of shape ({C},) for input of "
+                               f"shape {input.shape}, got {t.shape}")
+    if _check_dtypes("group_norm", input, weight=weight, bias=bias):
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
+    N, group = input.shape[0], C // num_groups * math.prod(input.shape[2:])
+    # (N, C, *) -> (N, G, C // G * prod(*)): each group's channels and positions in one row
+    y = Normalize.apply(input.reshape(N, num_groups, group), dims=(2,), eps=eps)[0]
+    y = y.reshape(input.shape)
+    shape = _channel_shape(input)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel of each sample of (N, C, *) over its positions (Ulyanov et al.,
+    2016), then scale and shift each channel.
+
+    With ``use_input_stats`` the running statistics, when given, are updated in place with the
+    batch's average of the instances' mean and unbiased variance; without, they normalise.
+    Equivalent of ``torch.nn.functional.instance_norm``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.instance_norm(sj.tensor([[[1.0, 3.0], [10.0, 30.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
+    require_tensor("instance_norm", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"instance_norm: expected input of shape (N, C, *), got "
+                           f"{input.shape}")
+    if _check_dtypes("instance_norm", input, running_mean=running_mean,
+                     running_var=running_var, weight=weight, bias=bias):
+        return instance_norm(input.float(), running_mean, running_var, weight, bias,
+                             use_input_stats, momentum, eps).to(input.dtype)
+    shape = _channel_shape(input)
+    dims = tuple(range(2, input.ndim))
+    count = math.prod(input.shape[2:])  # positions per instance
+    if use_input_stats:
+        if count <= 1:
+            raise ValueError(f"instance_norm: expected more than 1 spatial element when "
+                             f"training, got input of shape {input.shape}")
+        if not dims:  # no position dim: PyTorch raises above, as every count is 1
+            dims = (1,)
+        y, mean, var, _ = Normalize.apply(input, dims=dims, eps=eps)
+        if running_mean is not None or running_var is not None:
+            with no_grad():
+                # (N, C, 1, ...) -> (C,): the batch's average of the instances' statistics
+                if running_mean is not None:
+                    batch_mean = mean.reshape(mean.shape[:2]).mean(dim=0)
+                    running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
+                if running_var is not None:
+                    unbiased = var.reshape(var.shape[:2]) * (count / (count - 1))
+                    running_var.mul_(1 - momentum).add_(unbiased.mean(dim=0) * momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: running_mean and running_var are needed when "
+                             "use_input_stats is False")
+        inverse_std = 1.0 / (running_var.reshape(shape) + eps).sqrt()
+        y = (input - running_mean.reshape(shape)) * inverse_std
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
     return y

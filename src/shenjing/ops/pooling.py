@@ -2,7 +2,8 @@
 
 The reductions loop over the KH*KW kernel positions, each one a vectorised operation on one
 strided slice of the padded input (every window's pixel at that position): never over pixels,
-channels or batch items. The output size follows PyTorch:
+channels or batch items. The output size follows PyTorch (``checks.output_size``, which
+convolution and ``sj.summary`` share):
 
     OH = (H + 2P - D*(KH - 1) - 1 + (S - 1 if ceil_mode else 0)) // S + 1
 
@@ -23,20 +24,12 @@ import numbers
 from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import array_module
-from shenjing.ops.checks import pair, require_tensor
+from shenjing.backend import array_module, scatter_add
+from shenjing.ops.checks import _copy, extent, output_size, pair, require_tensor, single
 from shenjing.ops.elementwise import _zero_unless
 
-
-def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                 ceil_mode: bool) -> int:
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if ceil_mode:
-        span += stride - 1
-    out = span // stride + 1  # floor division rounds towards -inf, as PyTorch's div_rtn
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1  # the last window would start in the right padding
-    return out
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool1d",
+           "avg_pool2d", "max_pool1d", "max_pool2d", "max_unpool2d"]
 
 
 def _check_input(op: str, input: Tensor) -> None:
@@ -69,7 +62,7 @@ class _Geometry:
                              f"size {self.kernel}")
         self.input_size = shape[-2:]
         self.output_size = tuple(
-            _output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(
+            output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(
                 self.input_size, self.kernel, self.stride, self.padding, self.dilation))
         if min(self.output_size) < 1:
             raise ShapeError(
@@ -77,11 +70,11 @@ class _Geometry:
                 f"input of shape {shape} padded by {self.padding}: the output would be "
                 f"{self.output_size[0]}x{self.output_size[1]}")
         # Windows that do not overlap: each pixel belongs to at most one.
-        self.disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(
+        self.disjoint = all(s >= extent(k, d) for s, d, k in zip(
             self.stride, self.dilation, self.kernel))
         # The extent the windows cover in the padded frame: more than H + 2P with ceil_mode, less
         # when the last rows belong to no window.
-        self.padded_size = tuple((o - 1) * s + d * (k - 1) + 1 for o, s, d, k in zip(
+        self.padded_size = tuple((o - 1) * s + extent(k, d) for o, s, d, k in zip(
             self.output_size, self.stride, self.dilation, self.kernel))
 
     def pad(self, xp, x, fill):
@@ -445,3 +438,266 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     tensor([[[3., 4., 5.]]])
     """
     return _adaptive_avg_pool2d("adaptive_avg_pool2d", input, output_size)
+
+
+# -- 1-d pooling: the 2-d kernels over a height of 1 -----------------------------------------------
+def _check_input1d(op: str, input: Tensor) -> None:
+    """A 2-d (C, L) or 3-d (N, C, L) input, empty at most in its batch dim."""
+    require_tensor(op, input)
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise ShapeError(f"{op}: expected a non-empty 2-d (C, L) or 3-d (N, C, L) input (only "
+                         f"the batch dim may be 0), got shape {input.shape}")
+
+
+def _over_height_one(op: str, stride, padding, dilation):
+    """A 1-d pooling's stride, padding and dilation as the 2-d ones of a height of 1."""
+    if stride is not None and not (isinstance(stride, (tuple, list)) and not stride):
+        stride = (1,) + single(op, "stride", stride)
+    else:
+        stride = None
+    return stride, (0,) + single(op, "padding", padding), (1,) + single(op, "dilation",
+                                                                           dilation)
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """The maximum of each (dilated) window: (N, C, L) or (C, L) -> (..., OL).
+
+    As ``max_pool2d`` over a height of 1 (its kernels, so its gradients): padding is -inf, and
+    ``return_indices`` also gives each maximum's index along L. Equivalent of
+    ``torch.nn.functional.max_pool1d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import max_pool1d
+    >>> max_pool1d(sj.tensor([[1.0, 3.0, 2.0, 5.0, 4.0]]), 2)
+    tensor([[3., 5.]])
+    """
+    op = "max_pool1d"
+    _check_input1d(op, input)
+    kernel = (1,) + single(op, "kernel_size", kernel_size)
+    stride, padding, dilation = _over_height_one(op, stride, padding, dilation)
+    # (N, C, L) -> (N, C, 1, L)
+    out = _max_pool2d(op, input.unsqueeze(-2), kernel, stride, padding, dilation, ceil_mode,
+                      return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """The mean of each window: (N, C, L) or (C, L) -> (..., OL).
+
+    As ``avg_pool2d`` over a height of 1: padding is zeros, counted in the divisor when
+    ``count_include_pad``. Equivalent of ``torch.nn.functional.avg_pool1d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import avg_pool1d
+    >>> avg_pool1d(sj.tensor([[1.0, 3.0, 2.0, 6.0]]), 2)
+    tensor([[2., 4.]])
+    """
+    op = "avg_pool1d"
+    _check_input1d(op, input)
+    kernel = (1,) + single(op, "kernel_size", kernel_size)
+    stride, padding, _ = _over_height_one(op, stride, padding, 1)
+    return _avg_pool2d(op, input.unsqueeze(-2), kernel, stride, padding, ceil_mode,
+                       count_include_pad, None).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:
+    """Average over windows chosen so that the output has length ``output_size``.
+
+    Window i covers floor(i*L/OL) to ceil((i+1)*L/OL), as in PyTorch. (N, C, L) or (C, L) ->
+    (..., OL). Equivalent of ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import adaptive_avg_pool1d
+    >>> adaptive_avg_pool1d(sj.tensor([[1.0, 2.0, 3.0, 4.0, 6.0]]), 2)
+    tensor([[2.0000, 4.3333]])
+    """
+    op = "adaptive_avg_pool1d"
+    _check_input1d(op, input)
+    size = single(op, "output_size", output_size)
+    return _adaptive_avg_pool2d(op, input.unsqueeze(-2), (1,) + size).squeeze(-2)
+
+
+# -- values at flat indices of (H, W) planes: unpooling and adaptive max pooling -------------------
+def _planes(array, trailing: int):
+    """(..., *trailing dims) -> (P, n): one row a plane (sizes spelled out: P may be 0)."""
+    count = area = 1
+    for n in array.shape[:array.ndim - trailing]:
+        count *= n
+    for n in array.shape[array.ndim - trailing:]:
+        area *= n
+    return array.reshape(count, area)
+
+
+class MaxUnpool2d(Function):
+    """(..., OH, OW) values put at their flat ``indices`` in zero (..., H, W) planes.
+
+    A repeated index keeps one value (the last), as PyTorch's CPU kernel does. The gradient
+    gathers gy at the indices (``PlaneGather``), as PyTorch's does.
+    """
+
+    def forward(self, x, indices, size):
+        xp = self.xp
+        self.indices = indices
+        values, index = _planes(x, 2), _planes(indices, 2)
+        y = xp.zeros((values.shape[0], size[0] * size[1]), dtype=x.dtype)
+        y[xp.arange(values.shape[0]).reshape(-1, 1), index] = values
+        return y.reshape(x.shape[:-2] + tuple(size))
+
+    def backward(self, gy):
+        return PlaneGather.apply(gy, indices=self.indices)
+
+
+class PlaneGather(Function):
+    """(..., H, W) -> (..., OH, OW): each plane's values at the flat ``indices`` (..., OH, OW).
+
+    The gradient of unpooling, and the adjoint of ``PlaneScatterAdd``."""
+
+    def forward(self, x, indices):
+        self.indices, self.size = indices, x.shape[-2:]
+        index = _planes(indices, 2)
+        y = self.xp.take_along_axis(_planes(x, 2), index, axis=1)
+        return y.reshape(indices.shape)
+
+    def backward(self, gy):
+        return PlaneScatterAdd.apply(gy, indices=self.indices, size=self.size)
+
+
+class PlaneScatterAdd(Function):
+    """(..., OH, OW) values added at their flat ``indices`` into zero (..., H, W) planes;
+    repeated indices add up. The gradient of adaptive max pooling, whose windows may share
+    their maximum; its own gradient is ``PlaneGather``."""
+
+    def forward(self, gy, indices, size):
+        xp = self.xp
+        self.indices = indices
+        values, index = _planes(gy, 2), _planes(indices, 2)
+        planes, area = values.shape[0], size[0] * size[1]
+        flat = xp.zeros(planes * area, dtype=gy.dtype)
+        scatter_add(flat, (index + xp.arange(planes).reshape(-1, 1) * area).reshape(-1),
+                    values.reshape(-1))
+        return flat.reshape(gy.shape[:-2] + tuple(size))
+
+    def backward(self, ggx):
+        return PlaneGather.apply(ggx, indices=self.indices)
+
+
+def _check_plane_indices(indices, *, area: int, size: tuple) -> None:
+    if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= area):
+        bad = indices[(indices < 0) | (indices >= area)].reshape(-1)[0]
+        raise RuntimeError(f"max_unpool2d: found an invalid max index {int(bad)} (the output "
+                           f"planes are {size[0]}x{size[1]})")
+
+
+def _unpool_size(op: str, input: Tensor, kernel, stride, padding, output_size) -> tuple:
+    """The (H, W) of unpooling: (OH - 1) * stride - 2 * padding + kernel, or ``output_size``
+    (its last two numbers) within a stride of that, as in PyTorch."""
+    default = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(input.shape[-2:], stride,
+                                                                    padding, kernel))
+    if output_size is None:
+        return default
+    size = tuple(output_size)
+    if len(size) not in (2, 4) or not all(isinstance(n, numbers.Integral) for n in size):
+        raise ValueError(f"{op}: output_size must be 2 or 4 ints, got {output_size!r}")
+    size = tuple(int(n) for n in size[-2:])
+    for d, (n, m, s) in enumerate(zip(size, default, stride)):
+        if not m - s <= n <= m + s:
+            raise ValueError(f"{op}: invalid output_size {size} (dim {d} must be between "
+                             f"{m - s} and {m + s}) for input of shape {input.shape}")
+    return size
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of ``max_pool2d``: each value put back where its maximum was.
+
+    ``indices`` are ``max_pool2d(..., return_indices=True)``'s, flat into each (H, W) plane;
+    everything else is zero. (N, C, OH, OW) or (C, OH, OW) -> (..., H, W) with
+    H = (OH - 1) * stride - 2 * padding + kernel_size, or ``output_size``.
+    Equivalent of ``torch.nn.functional.max_unpool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import max_pool2d, max_unpool2d
+    >>> y, index = max_pool2d(sj.tensor([[[1.0, 2.0], [4.0, 3.0]]]), 2, return_indices=True)
+    >>> max_unpool2d(y, index, 2)
+    tensor([[[0., 0.],
+             [4., 0.]]])
+    """
+    op = "max_unpool2d"
+    _check_input(op, input)
+    require_tensor(op, indices)
+    if indices.dtype != "int64":
+        raise RuntimeError(f"{op}: indices must be int64, got {indices.dtype}")
+    if indices.shape != input.shape:
+        raise RuntimeError(f"{op}: indices of shape {indices.shape} must have the input's "
+                           f"shape {input.shape}")
+    kernel = pair(op, "kernel_size", kernel_size)
+    empty = stride is None or (isinstance(stride, (tuple, list)) and not stride)
+    stride = kernel if empty else pair(op, "stride", stride)
+    size = _unpool_size(op, input, kernel, stride, pair(op, "padding", padding), output_size)
+    if min(size) < 1:
+        raise ShapeError(f"{op}: the output would be {size[0]}x{size[1]} for input of shape "
+                         f"{input.shape}")
+    # Kernels: a compiled step checks and copies every batch's indices too.
+    tracing.kernel(_check_plane_indices, indices, area=size[0] * size[1], size=size,
+                   name="max_unpool2d: check")
+    return MaxUnpool2d.apply(input, indices=tracing.kernel(_copy, indices), size=size)
+
+
+class AdaptiveMaxPool2d(Function):
+    """(..., H, W) -> the maximum of each window, windows of varying size, and its flat index.
+
+    One window at a time (OH * OW of them, each vectorised over the planes). NaN wins, the last
+    in its window, and a window of -inf points at its first pixel, as in PyTorch.
+    """
+
+    def forward(self, x, rows, cols):
+        xp = self.xp
+        self.size = x.shape[-2:]
+        width = x.shape[-1]
+        y = xp.empty(x.shape[:-2] + (len(rows), len(cols)), dtype=x.dtype)
+        index = xp.empty(y.shape, dtype=xp.int64)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                span = c.stop - c.start
+                window = x[..., r, c].reshape(x.shape[:-2] + ((r.stop - r.start) * span,))
+                k = window.argmax(axis=-1)
+                if x.dtype.kind == "f":
+                    nan = xp.isnan(window)
+                    last = window.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+                    k = xp.where(nan.any(axis=-1), last, k)
+                y[..., i, j] = xp.take_along_axis(window, k[..., None], axis=-1)[..., 0]
+                index[..., i, j] = (r.start + k // span) * width + c.start + k % span
+        self.index = index
+        return y, index
+
+    def backward(self, gy, *_):
+        return PlaneScatterAdd.apply(gy, indices=self.index, size=self.size)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """The maximum over windows chosen so that the output has ``output_size`` (OH, OW).
+
+    Windows as ``adaptive_avg_pool2d``'s (they may overlap); with ``return_indices`` also each
+    maximum's flat index into its (H, W) plane. (N, C, H, W) or (C, H, W) -> (..., OH, OW).
+    Equivalent of ``torch.nn.functional.adaptive_max_pool2d``.
+
+    >>> import shenjing as sj
+    >>> from shenjing.ops.pooling import adaptive_max_pool2d
+    >>> adaptive_max_pool2d(sj.arange(9.0).reshape(1, 3, 3), 2)
+    tensor([[[4., 5.],
+             [7., 8.]]])
+    """
+    op = "adaptive_max_pool2d"
+    _check_input(op, input)
+    oh, ow = _adaptive_sizes(op, input, output_size)
+    if oh < 1 or ow < 1:
+        raise ShapeError(f"{op}: output_size {output_size!r} must be positive (input of shape "
+                         f"{input.shape})")
+    height, width = input.shape[-2:]
+    y, index = AdaptiveMaxPool2d.apply(input, rows=_windows(height, oh),
+                                       cols=_windows(width, ow))
+    return (y, index) if return_indices else y

@@ -14,7 +14,13 @@ from shenjing.autograd.function import Function
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
-from shenjing.ops.checks import float_input, normalize_dim, normalize_dims, require_tensor
+from shenjing.ops.checks import (
+    dim_or_axis,
+    float_input,
+    normalize_dim,
+    normalize_dims,
+    require_tensor,
+)
 from shenjing.ops.elementwise import maximum, minimum, where
 
 # What max(x, dim) and min(x, dim) return, as torch.return_types.max does.
@@ -59,6 +65,7 @@ class Sum(_Reduction):
         return _expand_back(gy, self.shape, self.dims, self.keepdim)
 
 
+@dim_or_axis
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001
     """Sum of elements over ``dim`` (all by default); equivalent of ``torch.sum``.
 
@@ -82,6 +89,7 @@ class Mean(_Reduction):
         return _expand_back(gy, self.shape, self.dims, self.keepdim) / _count(self.shape, self.dims)
 
 
+@dim_or_axis
 def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Mean of elements over ``dim`` (all by default); equivalent of ``torch.mean``.
 
@@ -126,6 +134,7 @@ def _moment(function, x, dims, correction, keepdim: bool):
     return y.astype(x.dtype, copy=False)
 
 
+@dim_or_axis
 def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Variance over ``dim`` with Bessel's correction by default; equivalent of ``torch.var``.
 
@@ -160,6 +169,7 @@ class Std(_Reduction):
         return _expand_back(g_over_std, self.shape, self.dims, self.keepdim) * centered * factor
 
 
+@dim_or_axis
 def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """Standard deviation over ``dim`` (corrected by default); equivalent of ``torch.std``.
 
@@ -221,6 +231,7 @@ def _ties(x, y, *, shape, dims):
     return hits, hits.sum(axis=dims, keepdims=True, dtype=x.dtype)
 
 
+@dim_or_axis
 def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Maximum over ``dim``; ties share the gradient evenly. Equivalent of ``torch.amax``.
 
@@ -234,6 +245,7 @@ def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
+@dim_or_axis
 def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """Minimum over ``dim``; ties share the gradient evenly. Equivalent of ``torch.amin``.
 
@@ -279,6 +291,7 @@ def _arg_reduction(op: str, cls, input: Tensor, dim, keepdim: bool) -> Tensor:
     return cls.apply(input, dim=dim, keepdim=keepdim)
 
 
+@dim_or_axis
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the first maximum over ``dim`` (of the flattened tensor if None); ``torch.argmax``.
 
@@ -289,6 +302,7 @@ def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
     return _arg_reduction("argmax", ArgMax, input, dim, keepdim)
 
 
+@dim_or_axis
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the first minimum over ``dim`` (of the flattened tensor if None); ``torch.argmin``.
 
@@ -316,6 +330,7 @@ def _max_or_min(op, input, dim, keepdim, full_reduction, index_of, elementwise):
     return ValuesIndices(values, indices)
 
 
+@dim_or_axis
 def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
     """The maximum: of all elements, or ``(values, indices)`` over ``dim``; ``torch.max``.
 
@@ -331,6 +346,7 @@ def max(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch
     return _max_or_min("max", input, dim, keepdim, amax, argmax, maximum)
 
 
+@dim_or_axis
 def min(input: Tensor, dim=None, keepdim: bool = False):  # noqa: A001 - PyTorch's name
     """The minimum: of all elements, or ``(values, indices)`` over ``dim``; ``torch.min``.
 
@@ -368,6 +384,7 @@ class LogSumExp(_Reduction):
         return _expand_back(gy, self.shape, self.dims, self.keepdim) * softmax
 
 
+@dim_or_axis
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input), dim))`` computed without overflow; equivalent of ``torch.logsumexp``.
 
@@ -433,6 +450,7 @@ def _products_of_others(xp, x, dims):
     return xp.transpose(others, inverse)
 
 
+@dim_or_axis
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """Product of elements over ``dim`` (all by default); equivalent of ``torch.prod``.
 

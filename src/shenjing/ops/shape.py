@@ -13,7 +13,7 @@ from shenjing.autograd import tracing
 
 # SumTo and sum_to are used by the engine, so they live in autograd; re-exported as ops' names.
 from shenjing.autograd.broadcast import BroadcastTo, SumTo, sum_to  # noqa: F401
-from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.ops.checks import normalize_dim, promote, require_tensor
@@ -94,7 +94,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start = normalize_dim("flatten", start_dim, input.ndim)
     end = normalize_dim("flatten", end_dim, input.ndim)
     if start > end:
-        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = input.shape
     return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
@@ -155,7 +155,7 @@ def permute(input: Tensor, *dims) -> Tensor:
     dims = _size_args("permute", dims)
     normalized = tuple(normalize_dim("permute", d, input.ndim) for d in dims)
     if sorted(normalized) != list(range(input.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims "
+        raise ShapeError(f"permute: dims {dims} are not a permutation of the {input.ndim} dims "
                          f"of a tensor of shape {input.shape}")
     return Permute.apply(input, dims=normalized)
 
@@ -186,7 +186,7 @@ def t(input: Tensor) -> Tensor:
     """
     require_tensor("t", input)
     if input.ndim > 2:
-        raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {input.shape}; "
+        raise ShapeError(f"t: expects a tensor of at most 2 dims, got shape {input.shape}; "
                          "use transpose(dim0, dim1)")
     return transpose(input, 0, -1) if input.ndim == 2 else input
 
@@ -292,7 +292,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ArgumentError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         require_tensor("stack", t)
         if t.shape != tensors[0].shape:
@@ -332,7 +332,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ArgumentError(f"split: split_size must be positive, got {size}")
         sizes = [size] * (n // size) + ([n % size] if n % size else [])
         sizes = sizes or [0]
     else:
@@ -352,7 +352,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """
     require_tensor("chunk", input)
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ArgumentError(f"chunk: chunks must be positive, got {chunks}")
     dim = normalize_dim("chunk", dim, input.ndim)
     size = -(-input.shape[dim] // chunks)  # ceil, as PyTorch: may return fewer chunks
     return split(input, max(size, 1), dim)
@@ -368,45 +368,92 @@ class ConstantPad(Function):
         return gy[self.crop]
 
 
-_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+# PyTorch pads the last 1, 2 or 3 dims in the non-constant modes, of inputs with or without a
+# batch dim: padding length -> the input ranks accepted.
+_NON_CONSTANT_RANKS = {2: (2, 3), 4: (3, 4), 6: (4, 5)}
 
 
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
     """Pad the last dims: ``pad = (left, right, top, bottom, ...)`` starting from the last dim.
 
-    Modes ``'constant'`` (with ``value``), ``'reflect'``, ``'replicate'`` and ``'circular'``.
+    Modes ``'constant'`` (with ``value``, 0 by default), ``'reflect'``, ``'replicate'`` and
+    ``'circular'``; a negative width crops instead. As in PyTorch, the non-constant modes pad
+    the last 1, 2 or 3 dims of an input with one or two more, and reflect padding must be
+    smaller than the dim.
     Equivalent of ``torch.nn.functional.pad``.
 
     >>> import shenjing as sj
     >>> sj.nn.functional.pad(sj.ones(1, 2), (1, 0))
     tensor([[0., 1., 1.]])
+    >>> sj.nn.functional.pad(sj.arange(4.0).reshape(1, 4), (2, -1), mode="reflect")
+    tensor([[2., 1., 0., 1., 2.]])
     """
     require_tensor("pad", input)
     pad = [int(p) for p in pad]
-    if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding {tuple(pad)} must have an even length of at most "
-                         f"2 * ndim = {2 * input.ndim} for input of shape {input.shape}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported")
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: padding {tuple(pad)} must have an even length")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError(f"pad: padding {tuple(pad)} must have a length of at most "
+                           f"2 * ndim = {2 * input.ndim} for input of shape {input.shape}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: unknown mode {mode!r}; expected 'constant', "
+                                  "'reflect', 'replicate' or 'circular'")
+    if mode != "constant" and value:
+        raise RuntimeError(f"pad: {mode} padding takes no value, got value={value}")
+    if mode != "constant" and input.ndim not in _NON_CONSTANT_RANKS.get(len(pad), ()):
+        raise NotImplementedError(
+            f"pad: {mode} padding {tuple(pad)} of length {len(pad)} is not supported for input "
+            f"of shape {input.shape}; supported: length 2 for 2-D or 3-D input, 4 for 3-D or "
+            "4-D, 6 for 4-D or 5-D")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     if mode == "constant":
-        return ConstantPad.apply(input, widths=widths, value=value)
-    if mode not in _PAD_MODES:
-        raise ValueError(f"pad: unknown mode {mode!r}; expected 'constant', 'reflect', "
-                         "'replicate' or 'circular'")
+        # Crop first (basic indexing, a view), then pad what is left.
+        crop = []
+        for d, (before, after) in enumerate(widths):
+            n = input.shape[d]
+            start, stop = max(-before, 0), n - max(-after, 0)
+            if stop < start:
+                raise RuntimeError(f"pad: negative padding {(before, after)} crops more than "
+                                   f"the size {n} of dim {d} of input of shape {input.shape}")
+            crop.append(slice(start, stop))
+        if any(before < 0 or after < 0 for before, after in widths):
+            input = input[tuple(crop)]
+        widths = [(max(before, 0), max(after, 0)) for before, after in widths]
+        return ConstantPad.apply(input, widths=widths, value=0 if value is None else value)
     # Non-constant modes copy input elements: index each dim with the positions it copies, so
     # that indexing's backward adds the gradient of every copy back to its source.
     xp = array_module(input._data)
-    index = []
-    for d, (before, after) in enumerate(widths):
-        n = input.shape[d]
-        if mode == "reflect" and (before >= n or after >= n):
-            raise ValueError(f"pad: reflect padding {(before, after)} must be smaller than the "
-                             f"size {n} of dim {d} of input of shape {input.shape}")
-        if mode == "circular" and (before > n or after > n):
-            raise ValueError(f"pad: circular padding {(before, after)} must be at most the size "
-                             f"{n} of dim {d} of input of shape {input.shape}")
-        index.append(xp.pad(xp.arange(n), (before, after), mode=_PAD_MODES[mode]))
+    index = [_pad_positions(xp, mode, input.shape, d, before, after)
+             for d, (before, after) in enumerate(widths)]
     return input[tuple(tracing.constant(i) for i in xp.ix_(*index))]
+
+
+def _pad_positions(xp, mode: str, shape: tuple, d: int, before: int, after: int):
+    """The positions of dim ``d`` that the padded (or cropped) output copies, in order."""
+    n = shape[d]
+    if mode == "circular":
+        # PyTorch crops first, then wraps around what is left, at most once.
+        start, stop = max(-before, 0), n - max(-after, 0)
+        m = stop - start
+        if m < 0 or max(before, after) > m:
+            raise RuntimeError(f"pad: circular padding {(before, after)} wraps around dim {d} "
+                               f"of input of shape {shape} more than once")
+        return xp.arange(-max(before, 0), m + max(after, 0)) % max(m, 1) + start
+    size = n + before + after
+    if size < 1:
+        raise RuntimeError(f"pad: {mode} padding {(before, after)} leaves no element of dim "
+                           f"{d} of input of shape {shape} (output size {size})")
+    if mode == "reflect" and (before >= n or after >= n):
+        raise RuntimeError(f"pad: reflect padding {(before, after)} must be smaller than the "
+                           f"size {n} of dim {d} of input of shape {shape}")
+    # Output position j copies input position j - before, reflected or clamped into [0, n).
+    positions = xp.arange(-before, n + after)
+    if mode == "replicate":
+        return xp.clip(positions, 0, n - 1)
+    positions = xp.abs(positions)
+    return xp.where(positions > n - 1, 2 * (n - 1) - positions, positions)

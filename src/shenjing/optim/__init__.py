@@ -13,11 +13,31 @@ tensor([0.3750], requires_grad=True)
 """
 
 from shenjing.optim import lr_scheduler
+from shenjing.optim.adadelta import Adadelta
 from shenjing.optim.adagrad import Adagrad
 from shenjing.optim.adam import Adam
+from shenjing.optim.adamax import Adamax
 from shenjing.optim.adamw import AdamW
+from shenjing.optim.asgd import ASGD
+from shenjing.optim.lbfgs import LBFGS
+from shenjing.optim.nadam import NAdam
 from shenjing.optim.optimizer import Optimizer
+from shenjing.optim.radam import RAdam
 from shenjing.optim.rmsprop import RMSprop
 from shenjing.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "ASGD",
+    "LBFGS",
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RAdam",
+    "RMSprop",
+    "lr_scheduler",
+]

@@ -196,6 +196,10 @@ class Optimizer:
         return (self._changes, id(self.state), len(self.state), id(self.param_groups),
                 tuple(map(id, self.param_groups)))
 
+    # scalar buffers that keep their own dtype when loaded (NAdam's float32 momentum product),
+    # so that a resumed run continues bit for bit; PyTorch casts them to the parameter's dtype
+    _kept_dtype: tuple[str, ...] = ()
+
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
         """Fill the empty ``state`` of parameter ``p`` before its first update (default: none)."""
 
@@ -284,7 +288,8 @@ class Optimizer:
             index = _as_index(key)
             if index in id_map:
                 param = id_map[index]
-                state[param] = {k: _cast_state(param, k, v) for k, v in value.items()}
+                state[param] = {k: _cast_state(param, k, v, k in self._kept_dtype)
+                                for k, v in value.items()}
             else:
                 state[key] = _snapshot(value)
         new_groups = []
@@ -364,8 +369,9 @@ def _as_index(key):
     return key
 
 
-def _cast_state(param: Tensor, key: str, value):
-    """A loaded state value copied onto the parameter's device (and dtype, for floats)."""
+def _cast_state(param: Tensor, key: str, value, keep_dtype: bool = False):
+    """A loaded state value copied onto the parameter's device (and dtype, for floats, unless
+    ``keep_dtype``)."""
     if key == "step":
         return float(value.item() if hasattr(value, "item") else value)
     if isinstance(value, Tensor):
@@ -375,7 +381,7 @@ def _cast_state(param: Tensor, key: str, value):
     else:
         return _snapshot(value)
     array = backend.to_device(array, param.device)
-    if backend.is_floating(param.dtype) and backend.is_floating(array.dtype):
+    if not keep_dtype and backend.is_floating(param.dtype) and backend.is_floating(array.dtype):
         array = array.astype(param.dtype, copy=True)
     else:
         array = array.copy()

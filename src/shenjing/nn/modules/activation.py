@@ -215,3 +215,248 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+# -- the modules of the activations added with the ones above --------------------------------------
+def _inplace_repr(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
+
+
+class Hardtanh(Module):
+    """``clamp(x, min_val, max_val)``; ``torch.nn.Hardtanh``. ``inplace`` computes out of place.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Hardtanh(-2.0, 2.0)
+    Hardtanh(min_val=-2.0, max_val=2.0)
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+        if max_val <= min_val:
+            raise ValueError(f"Hardtanh: max_val must be above min_val, got min_val={min_val} "
+                             f"and max_val={max_val}")
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``; ``torch.nn.ReLU6``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.ReLU6()(sj.tensor([-1.0, 7.0]))
+    tensor([0., 6.])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Hardsigmoid(Module):
+    """``relu6(x + 3) / 6``; ``torch.nn.Hardsigmoid``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Hardsigmoid()(sj.tensor([0.0]))
+    tensor([0.5000])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input)
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6``; ``torch.nn.Hardswish``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Hardswish()(sj.tensor([4.0]))
+    tensor([4.])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``; ``torch.nn.Softsign``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Softsign()(sj.tensor([1.0]))
+    tensor([0.5000])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class Mish(Module):
+    """``x * tanh(softplus(x))``; ``torch.nn.Mish``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Mish()(sj.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``; ``torch.nn.CELU``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.CELU(2.0)
+    CELU(alpha=2.0)
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``; ``torch.nn.LogSigmoid``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.LogSigmoid()(sj.tensor([0.0]))
+    tensor([-0.6931])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softmin(Module):
+    """Softmin over ``dim``, ``softmax(-x)``; ``torch.nn.Softmin``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Softmin(dim=1)
+    Softmin(dim=1)
+    """
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """Gated linear unit over ``dim``, halving it; ``torch.nn.GLU``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.GLU()
+    GLU(dim=-1)
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """``x`` where ``x > threshold``, else ``value``; ``torch.nn.Threshold``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Threshold(0.1, 20.0)
+    Threshold(threshold=0.1, value=20.0)
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"threshold={self.threshold}, value={self.value}{inplace}"
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``; ``torch.nn.Tanhshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Tanhshrink()(sj.tensor([0.0]))
+    tensor([0.])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """Soft shrinkage by ``lambd``; ``torch.nn.Softshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Softshrink()
+    Softshrink(0.5)
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """Hard shrinkage by ``lambd``; ``torch.nn.Hardshrink``.
+
+    >>> import shenjing as sj
+    >>> sj.nn.Hardshrink(1.0)(sj.tensor([-2.0, 0.5]))
+    tensor([-2.,  0.])
+    """
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)

@@ -85,6 +85,10 @@ class RNNBase(Module):
         """PyTorch's default: every weight and bias U(-1/sqrt(hidden), 1/sqrt(hidden))."""
         _uniform_init(self, self.hidden_size)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one cuDNN buffer here, and shenjing's
+        recurrent kernels read the parameters as they are. Kept so PyTorch code runs."""
+
     @property
     def _flat_weights(self) -> list[Tensor]:
         """The parameters in PyTorch's order: per layer and direction W_ih, W_hh, b_ih, b_hh."""
