@@ -320,3 +320,127 @@ def test_mistakes_raise_what_pytorch_raises(name):
         return
     with pytest.raises(expected):
         call(sj)
+
+
+@pytest.mark.parametrize("source", ["float32", "float64", "int16", "uint8", "bool"])
+@pytest.mark.parametrize("target", ["float32", "float16", "int64", "int8", "uint8"])
+def test_view_as_dtype_reads_the_same_bytes_as_torch(source, target):
+    values = np.arange(-4, 12).reshape(2, 8) % (2 if source == "bool" else 100)
+    theirs = torch.tensor(values.astype(source))
+    ours = sj.tensor(values.astype(source), requires_grad=source.startswith("float"))
+    try:
+        expected = theirs.view(getattr(torch, target))
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            ours.view(getattr(sj, target))
+        return
+    got = ours.view(getattr(sj, target))
+    assert got.dtype == getattr(sj, target) and not got.requires_grad
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_view_as_dtype_errors_as_torch():
+    for bad in (lambda m: m.ones(3, 3).t().view(m.int8), lambda m: m.ones(3).view(m.float64),
+                lambda m: m.tensor(1.0).view(m.float64)):
+        with pytest.raises(RuntimeError):
+            bad(torch)
+        with pytest.raises(RuntimeError):
+            bad(sj)
+
+
+IN_PLACE = {"abs_": (), "exp_": (), "log1p_": (), "sqrt_": (), "sigmoid_": (), "tanh_": (),
+            "relu_": (), "neg_": (), "round_": (), "floor_": (), "reciprocal_": (),
+            "square_": (), "pow_": (2,), "fmod_": (0.7,), "clip_": (0.2, 0.9),
+            "lerp_": (None, 0.25), "sin_": (), "trunc_": ()}
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE))
+def test_in_place_methods_change_the_tensor_as_torch(name):
+    values = np.random.default_rng(0).uniform(0.1, 2.0, (2, 3)).astype(np.float32)
+    args = IN_PLACE[name]
+    outs = []
+    for m in (torch, sj):
+        x = m.tensor(values)
+        call = [m.ones(2, 3) if a is None else a for a in args]
+        assert getattr(x, name)(*call) is x
+        outs.append(np.asarray(x.numpy()))
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-6)
+
+
+def test_in_place_methods_refuse_what_torch_refuses():
+    for m in (torch, sj):
+        with pytest.raises(RuntimeError):
+            m.tensor([1, 2]).sqrt_()  # a float result cannot go into an integer tensor
+        with pytest.raises(RuntimeError):
+            m.ones(2, requires_grad=True).exp_()  # a leaf that requires grad
+
+
+def test_a_replaced_parameter_or_submodule_keeps_its_place():
+    orders = []
+    for m in (torch, sj):
+        class Net(m.nn.Module):
+            def __init__(self, m=m):
+                super().__init__()
+                self.fc = m.nn.Linear(2, 3)
+                self.out = m.nn.Linear(3, 1)
+
+        net = Net()
+        net.fc = m.nn.Linear(2, 3)
+        net.out.bias = m.nn.Parameter(m.zeros(1))
+        net.fc.register_buffer("seen", m.zeros(1))
+        orders.append(list(net.state_dict()))
+    assert orders[0] == orders[1] == ["fc.weight", "fc.bias", "fc.seen", "out.weight",
+                                      "out.bias"]
+
+
+def test_sequence_containers_edit_as_torch():
+    shapes = []
+    for m in (torch, sj):
+        s = m.nn.Sequential(m.nn.Linear(1, 2), m.nn.ReLU(), m.nn.Linear(2, 3))
+        s.insert(1, m.nn.Tanh())
+        del s[0]
+        popped = s.pop(1)
+        s[0] = m.nn.Sigmoid()
+        s.extend([m.nn.Identity()])
+        joined = s + m.nn.Sequential(m.nn.ReLU())
+        layers = m.nn.ModuleList([m.nn.ReLU(), m.nn.Tanh(), m.nn.Identity()])
+        del layers[0]
+        layers[-1] = m.nn.Sigmoid()
+        both = layers + m.nn.ModuleList([m.nn.ReLU()])
+        layers.pop(0)
+        shapes.append(([type(x).__name__ for x in s], list(dict(s.named_children())),
+                       type(popped).__name__, [type(x).__name__ for x in joined],
+                       [type(x).__name__ for x in layers], list(dict(both.named_children()))))
+    assert shapes[0] == shapes[1]
+
+
+def test_negative_seeds_are_accepted_as_torch():
+    sj.manual_seed(-1)
+    a = sj.rand(2).tolist()
+    sj.manual_seed(-1)
+    assert sj.rand(2).tolist() == a
+    g = sj.Generator().manual_seed(-5)
+    assert sj.randperm(4, generator=g).shape == (4,)
+    sj.manual_seed(0)
+
+
+def test_integer_inputs_follow_the_default_dtype():
+    sj.set_default_dtype(sj.float64)
+    try:
+        assert sj.copysign(sj.tensor([1, 2]), sj.tensor([1, -2])).dtype == sj.float64
+        image = sj.zeros(2, 2, dtype=sj.uint8)
+        assert transforms.ToTensor()(image).dtype == sj.float64
+    finally:
+        sj.set_default_dtype(sj.float32)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: -m.tensor([True]), lambda m: m.tensor([2]) ** -1,
+    lambda m: m.tensor([2]).mul_(1.5), lambda m: m.ones(2).add_(m.ones(3)),
+    lambda m: m.set_num_threads(0),
+], ids=["neg-bool", "int-negative-power", "int-mul_-float", "add_-shapes", "threads-0"])
+def test_numpy_errors_inside_operations_are_runtime_errors(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(sj)

@@ -11,11 +11,13 @@ PyTorch's is, because ``sj.tensor`` is the factory function.
 
 from __future__ import annotations
 
+import numbers
+
 from shenjing import backend
 from shenjing import creation as _creation
 from shenjing.autograd import tracing
-from shenjing.autograd.function import ShapeError
-from shenjing.autograd.grad_mode import is_grad_enabled
+from shenjing.autograd.function import DtypeError, ShapeError
+from shenjing.autograd.grad_mode import is_grad_enabled, no_grad
 from shenjing.autograd.tensor import TensorBase, register_tensor_class
 from shenjing.ops import activation as _activation
 from shenjing.ops import bitwise as _bitwise
@@ -245,7 +247,7 @@ class Tensor(TensorBase):
         return str(self)
 
     def __contains__(self, element) -> bool:
-        if not isinstance(element, (TensorBase, int, float, bool)):
+        if not isinstance(element, (TensorBase, numbers.Number)):  # NumPy scalars are Numbers
             raise RuntimeError(f"Tensor.__contains__ only supports a tensor or a number, got "
                                f"{type(element).__name__}")
         return bool((self == element).any())
@@ -731,6 +733,30 @@ def _astype(x, dtype):
 
 def _setitem(x, key, value) -> None:
     x[key] = value
+
+
+# -- in place: x.exp_() is the operation's result written back into x -----------------------------
+def _in_place(name: str):
+    def method(self, *args, **kwargs):
+        self._check_inplace(name + "_")  # refused on tensors recorded in a graph, as add_
+        with no_grad():
+            result = getattr(self, name)(*args, **kwargs)
+        if result.dtype != self.dtype and not (result.dtype.kind == self.dtype.kind == "f"):
+            raise DtypeError(f"{name}_: the result's type {result.dtype} can't be cast to the "
+                             f"tensor's type {self.dtype}")
+        return self.copy_(result)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"``x.{name}(...)`` written into ``x``; refused on a tensor in a graph."
+    return method
+
+
+for _name in ("abs", "acos", "asin", "atan", "ceil", "cos", "cosh", "exp", "expm1", "floor",
+              "frac", "lerp", "log", "log1p", "log2", "log10", "masked_fill", "neg", "pow",
+              "reciprocal", "relu", "round", "rsqrt", "sigmoid", "sign", "sin", "sinh", "sqrt",
+              "square", "tan", "tanh", "trunc", "fmod", "remainder", "clip"):
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _in_place(_name))
 
 
 # -- methods that are an operation with the tensor first: x.cumsum(0) is sj.cumsum(x, 0) ----------

@@ -126,3 +126,16 @@ def test_integer_inputs_keep_their_dtype_where_torch_does():
         y, r = fn(sj, sj.tensor(x)), fn(torch, torch.tensor(x))
         assert y.dtype == r.numpy().dtype
         np.testing.assert_array_equal(y.numpy(), r.numpy())
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.nn.functional.prelu(m.ones(2, 4), m.ones(3)),  # 3 slopes for 4 channels
+    lambda m: m.nn.PReLU(3)(m.ones(2, 4)),
+    lambda m: m.nn.functional.gelu(m.ones(2), approximate="foo"),
+])
+def test_argument_errors_are_runtime_errors_as_in_torch(fn):
+    with pytest.raises(RuntimeError):
+        fn(torch)
+    with pytest.raises((RuntimeError, ValueError)) as caught:  # ours are both
+        fn(sj)
+    assert isinstance(caught.value, RuntimeError) and isinstance(caught.value, ValueError)

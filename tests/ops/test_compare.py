@@ -130,3 +130,30 @@ def test_all_with_dim_compiles():
         x = sj.tensor(values)
         for got, expected in zip(compiled(x), step(x)):
             assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("dtype, a, b, rtol, atol", [
+    ("uint8", [0, 250, 3], [255, 252, 3], 0.0, 2.0),  # 0 - 255 must not wrap around to 1
+    ("int8", [-128, 127, 5], [127, -128, 6], 0.0, 2.0),
+    ("int64", [-2**62, 2**62, 7], [2**62, -2**62, 7], 0.0, 2.0),
+    ("int64", [-2**63, 2**63 - 1, 0], [2**63 - 1, -2**63, 0], 0.5, 1.0),
+    ("int64", [2**30 + 1, 2**30 + 64, 2**30 + 1], [2**30, 2**30, 2**30], 0.0, 0.5),  # float32
+    ("int32", [2**24 + 1, 2**24 + 1], [2**24, 2**24], 0.0, 0.0),  # exact without tolerances
+    ("int16", [100, 100, -1000], [90, -1000, 100], 0.1, 0.0),
+])
+def test_isclose_of_integers_never_wraps_around(dtype, a, b, rtol, atol):
+    ours, theirs = (m.isclose(m.tensor(a, dtype=getattr(m, dtype)),
+                              m.tensor(b, dtype=getattr(m, dtype)), rtol=rtol, atol=atol)
+                    for m in (sj, torch))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_isclose_of_integers_measures_in_the_default_dtype():
+    a, b = [2**30 + 1], [2**30]  # one apart: equal in float32, not in float64
+    for m in (sj, torch):
+        m.set_default_dtype(m.float64)
+        try:
+            assert not bool(m.isclose(m.tensor(a), m.tensor(b), rtol=0.0, atol=0.5))
+        finally:
+            m.set_default_dtype(m.float32)
+        assert bool(m.isclose(m.tensor(a), m.tensor(b), rtol=0.0, atol=0.5))

@@ -2,6 +2,7 @@
 transposed convolutions of issue 14, and each of the input gradient's algorithms on its own."""
 
 import pytest
+import torch
 
 import shenjing as sj
 import shenjing.ops.conv
@@ -340,3 +341,18 @@ def test_an_infinite_output_gradient_on_the_padding_leaves_the_weight_gradient_f
     with np.errstate(invalid="ignore"):
         y.backward(sj.tensor(gy))
     np.testing.assert_array_equal(w.grad.numpy()[0, 0, 0], [4.0, np.inf, np.inf])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.nn.functional.conv1d(m.ones(1, 1, 5), m.ones(1, 1, 2), padding="same", stride=2),
+    lambda m: m.nn.functional.conv2d(m.ones(1, 1, 5, 5), m.ones(1, 1, 2, 2), stride=0),
+    lambda m: m.nn.functional.conv2d(m.ones(1, 1, 5, 5), m.ones(1, 1, 2, 2), padding=-1),
+    lambda m: m.nn.functional.conv_transpose2d(m.ones(1, 1, 5, 5), m.ones(1, 1, 2, 2),
+                                               stride=0),
+])
+def test_argument_errors_are_runtime_errors_as_in_torch(fn):
+    with pytest.raises(RuntimeError):
+        fn(torch)
+    with pytest.raises(RuntimeError) as caught:
+        fn(sj)
+    assert isinstance(caught.value, ValueError)  # the type it had before, kept as a base

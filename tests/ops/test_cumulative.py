@@ -1,6 +1,8 @@
 """Cumulative operations through the harness: gradcheck, PyTorch, second derivatives, and
 cumprod's gradient where inputs are zero."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -107,3 +109,14 @@ def test_cumprod_create_graph_is_refused_when_compiled():
 
     with pytest.raises(sj.static.TraceError, match="cumprod"):
         sj.compile(step)(x)
+
+
+def test_logcumsumexp_gradient_at_infinities_is_torchs_without_a_warning():
+    values, gy = [-np.inf, 1.0, np.inf, 2.0, -np.inf], [1.0, -1.0, 2.0, 0.5, 3.0]
+    x = sj.tensor(values, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sj.logcumsumexp(x, 0).backward(sj.tensor(gy))
+    xt = torch.tensor(values, requires_grad=True)
+    torch.logcumsumexp(xt, 0).backward(torch.tensor(gy))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy())

@@ -1,5 +1,9 @@
 """Indexing through the harness: basic and integer-array indexing, gather, masked_fill."""
 
+import pytest
+import torch
+
+import shenjing as sj
 from tests.ops.harness import (
     F,
     Index,
@@ -32,3 +36,14 @@ SPECS = [
 
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.masked_fill(m.ones(3), m.ones(3), 1.0),
+    lambda m: m.gather(m.ones(3), 0, m.tensor([0.0])),
+], ids=["masked_fill-float-mask", "gather-float-index"])
+def test_dtype_errors_are_runtime_errors_as_in_torch(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(sj)

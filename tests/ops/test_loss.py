@@ -424,3 +424,29 @@ def test_bad_arguments_raise_clear_errors(call, error, message):
         return
     with pytest.raises(error, match=message):
         call()
+
+
+# PyTorch raises RuntimeError for each; shenjing's errors keep their Python type as a base too.
+TORCH_RUNTIME_ERRORS = [
+    lambda m: m.nn.functional.kl_div(m.tensor([1, 2]), m.tensor([1, 2]), reduction="sum"),
+    lambda m: m.nn.functional.binary_cross_entropy(m.tensor([0.5, 1.5]), m.tensor([1.0, 0.0])),
+    lambda m: m.nn.functional.multi_margin_loss(m.ones(3, 4), m.tensor([0, 1, 5])),
+    lambda m: m.nn.functional.cross_entropy(m.ones(3, 4), m.ones(3, 4, dtype=m.int64)),
+    lambda m: m.nn.functional.cross_entropy(m.ones(3, 4), m.tensor([0, 1, 2]),
+                                            label_smoothing=1.5),
+    lambda m: m.nn.functional.smooth_l1_loss(m.ones(3), m.ones(3), beta=-1.0),
+    lambda m: m.nn.functional.huber_loss(m.ones(3), m.ones(3), delta=0.0),
+]
+
+
+@pytest.mark.parametrize("call", TORCH_RUNTIME_ERRORS)
+def test_errors_are_runtime_errors_as_in_torch(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(sj)
+
+
+def test_multi_margin_target_out_of_range_is_also_an_index_error():
+    with pytest.raises(IndexError, match="multi_margin_loss: target 5 is out of bounds"):
+        loss.multi_margin_loss(sj.ones(3, 4), sj.tensor([0, 1, 5]))

@@ -57,6 +57,8 @@ SPECS = [
             (F(4, 5), F(4, 5), F(4, 5), 1.5, 3, True, "none"),
             (F(4, 5), F(4, 5), F(4, 5), 1.0, 1.5, False, "none"),
             (F(4, 5), F(4, 5), F(4, 5), 2.0, 0.5, False, "none"),
+            (F(4, 5, distinct=True), F(4, 5), F(4, 5), 3.0, float("inf"), False, "none"),
+            (F(4, 5, distinct=True), F(4, 5), F(4, 5), 3.0, float("-inf"), True, "sum"),
             (F(5), F(5), F(5), 1.0, 2, False, "mean")]),
     OpSpec("poisson_nll_loss",
            lambda m, x, t, log_input, r: m.nn.functional.poisson_nll_loss(

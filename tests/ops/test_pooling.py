@@ -1,8 +1,10 @@
 """Pooling through the harness, over a grid of geometries: max, average, adaptive average and
 adaptive max in 1-d and 2-d, and max unpooling."""
 
+import pytest
 import torch
 
+import shenjing as sj
 from shenjing.ops import pooling
 from tests.ops.harness import F, OpSpec, check_against_torch, spec_tests
 
@@ -152,3 +154,17 @@ def test_unpooling_repeated_indices_matches_torch():
     gradient (which finite differences cannot check there) gathers gy at every index."""
     check_against_torch(SPECS[-1], (C(2, 3, 7, 7), F(2, 3, 4, 4),
                                     dict(kernel_size=3, stride=2, padding=1)))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.nn.functional.max_pool1d(m.ones(1, 1, 6), 2, padding=2),
+    lambda m: m.nn.AvgPool2d(3, padding=2)(m.ones(1, 1, 6, 6)),
+    lambda m: m.nn.functional.max_pool2d(m.ones(1, 1, 6, 6), 2, padding=-1),
+    lambda m: m.nn.functional.avg_pool2d(m.ones(1, 1, 6, 6), 2, divisor_override=0),
+])
+def test_argument_errors_are_runtime_errors_as_in_torch(fn):
+    with pytest.raises(RuntimeError):
+        fn(torch)
+    with pytest.raises(RuntimeError) as caught:
+        fn(sj)
+    assert isinstance(caught.value, ValueError)  # the type it had before, kept as a base

@@ -10,7 +10,8 @@ SPECS = [
     OpSpec("dot", lambda m, a, b: m.dot(a, b), [(F(4), F(4))]),
     OpSpec("dot:method", lambda m, a, b: a.dot(b), [(F(3), F(3))]),
     OpSpec("inner", lambda m, a, b: m.inner(a, b),
-           [(F(4), F(4)), (F(2, 3), F(4, 3)), (F(2, 1, 3), F(3)), (F(), F(2, 3))]),
+           [(F(4), F(4)), (F(2, 3), F(4, 3)), (F(2, 1, 3), F(3)), (F(), F(2, 3)),
+            (F(3, 0), F(2, 0))]),  # an empty contraction: zeros
     OpSpec("outer", lambda m, a, b: m.outer(a, b), [(F(3), F(4))]),
     OpSpec("ger", lambda m, a, b: m.ger(a, b), [(F(2), F(3))],
            ref=lambda m, a, b: m.outer(a, b)),
@@ -20,8 +21,11 @@ SPECS = [
            [(F(3), F(2, 4), F(4, 3)), (F(2, 3), F(2, 4), F(4, 3))]),
     OpSpec("addmm:scaled", lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=-2.0),
            [(F(2, 1), F(2, 4), F(4, 3))]),
-    OpSpec("addmm:beta0", lambda m, c, a, b: m.addmm(c, a, b, beta=0) + c.sum() * 0,
-           [(F(1, 3), F(2, 4), F(4, 3))]),
+    # beta = 0: input is not read, and its gradient is zeros (not None), as PyTorch's
+    OpSpec("addmm:beta0", lambda m, c, a, b: m.addmm(c, a, b, beta=0),
+           [(F(1, 3), F(2, 4), F(4, 3)), (F(3), F(2, 4), F(4, 3))]),
+    OpSpec("baddbmm:beta0", lambda m, c, a, b: m.baddbmm(c, a, b, beta=0, alpha=2.0),
+           [(F(2, 1, 5), F(2, 3, 4), F(2, 4, 5))]),
     OpSpec("baddbmm", lambda m, c, a, b: m.baddbmm(c, a, b, alpha=0.5),
            [(F(2, 1, 5), F(2, 3, 4), F(2, 4, 5))]),
     OpSpec("tensordot", lambda m, a, b: m.tensordot(a, b),
@@ -29,6 +33,8 @@ SPECS = [
     OpSpec("tensordot:lists", lambda m, a, b: m.tensordot(a, b, dims=([1, 0], [0, 2])),
            [(F(2, 3, 4), F(3, 5, 2))]),
     OpSpec("tensordot:zero", lambda m, a, b: m.tensordot(a, b, dims=0), [(F(2), F(3))]),
+    OpSpec("tensordot:empty", lambda m, a, b, d: m.tensordot(a, b, dims=d),
+           [(F(2, 0, 3), F(0, 3, 4), 2), (F(0, 3), F(3, 4), 1), (F(2, 3), F(3, 0), 1)]),
 ]
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)

@@ -1,5 +1,9 @@
 """Reductions through the harness, over dims given as None, ints, tuples, negatives, keepdim."""
 
+import pytest
+import torch
+
+import shenjing as sj
 from tests.ops.harness import (
     F,
     G,
@@ -84,3 +88,30 @@ SPECS = [
 
 
 test_gradcheck, test_matches_torch = spec_tests(SPECS)
+
+
+@pytest.mark.parametrize("fn, error", [
+    (lambda m: m.tensor([1, 2]).mean(), RuntimeError),
+    (lambda m: m.tensor([1, 2]).var(), RuntimeError),
+    (lambda m: m.tensor([1, 2]).std(), RuntimeError),
+    (lambda m: m.std_mean(m.tensor([1, 2])), RuntimeError),
+    (lambda m: m.var_mean(m.tensor([1, 2])), RuntimeError),
+    (lambda m: m.ones(2, 2).sum((0, 0)), RuntimeError),
+    (lambda m: m.ones(2, 2).mean((1, -1)), RuntimeError),
+    (lambda m: m.zeros(0, 3).max(), RuntimeError),
+    (lambda m: m.zeros(0, 3).amin(), RuntimeError),
+    (lambda m: m.zeros(0, 3).amax(0), IndexError),
+    (lambda m: m.zeros(0, 3).argmax(), IndexError),
+    (lambda m: m.zeros(0, 3).argmin(0), IndexError),
+])
+def test_errors_are_torchs_type(fn, error):
+    with pytest.raises(error):
+        fn(torch)
+    with pytest.raises(error):
+        fn(sj)
+
+
+def test_reductions_over_empty_slices_work_where_torch_does():
+    for m in (torch, sj):
+        assert tuple(m.zeros(0, 3).amax(1).shape) == (0,)
+        assert tuple(m.zeros(0, 3).argmax(1).shape) == (0,)

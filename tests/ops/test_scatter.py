@@ -87,8 +87,7 @@ SPECS = [
     OpSpec("scatter_reduce:zeros", lambda m, x, i, s, inc:
            x.scatter_reduce(0, i, s, "prod", include_self=inc),
            [(G([0.0, 2.0, 3.0, 1.5]), ints([0, 1, 1, 2, 2, 3]),
-             G([0.5, 0.0, -1.0, 0.0, 0.0, 1.5]), inc) for inc in (True, False)],
-           second_order=False),
+             G([0.5, 0.0, -1.0, 0.0, 0.0, 1.5]), inc) for inc in (True, False)]),
     # In place: on tensors no graph holds, as every in-place change in shenjing.
     OpSpec("scatter_", lambda m, x, i, s: x.clone().scatter_(1, i, s),
            [(Const(3, 4), Distinct((3, 2), 4, dim=1), Const(3, 2))], differentiable=False),
@@ -131,6 +130,9 @@ SPECS = [
            [(F(3, 4), Index((3, 2), 4), 1), (F(3, 4), Index((1, 4), 3), 0),
             (F(3, 4), Index((5,), 12), None), (F(3, 1), Index((1, 4), 3), 0),
             (F(2, 3, 4), Index((2, 1, 4), 3), -2)]),
+    OpSpec("take_along_dim:negative",  # counted from the end where a dim is given
+           lambda m, x: m.take_along_dim(x, m.tensor([[-1, 0], [-4, 3], [2, -2]]), 1),
+           [(F(3, 4),)]),
     OpSpec("take_along_dim:argmax", lambda m, x: x.take_along_dim(x.argmax(1, keepdim=True), 1),
            [(F(3, 5, distinct=True),)]),
     OpSpec("masked_select", lambda m, x, mask: m.masked_select(x, mask),
@@ -138,9 +140,11 @@ SPECS = [
     OpSpec("masked_select:method", lambda m, x, mask: x.masked_select(mask),
            [(F(2, 3), Mask((2, 3)))]),
     OpSpec("nonzero", lambda m, mask: m.nonzero(mask),
-           [(Mask((3, 4)),), (Mask((5,)),), (Mask(()),)], differentiable=False),
+           [(Mask((3, 4)),), (Mask((5,)),), (Mask(()),)], differentiable=False,
+           no_extremes="a bool input only; nonzero:method meets extreme floats"),
     OpSpec("nonzero:tuple", lambda m, mask: m.nonzero(mask, as_tuple=True),
-           [(Mask((3, 4)),), (Mask(()),)], differentiable=False),
+           [(Mask((3, 4)),), (Mask(()),)], differentiable=False,
+           no_extremes="a bool input only; nonzero:method meets extreme floats"),
     OpSpec("nonzero:method", lambda m, x: (x > 0).float().nonzero(), [(F(2, 3),)],
            differentiable=False),
     OpSpec("argwhere", lambda m, x: m.argwhere(x > 0.5), [(F(3, 4),)], differentiable=False),
@@ -214,6 +218,37 @@ def test_scatter_reduce_on_integers(dtype, reduce, include_self):
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+def _prod_second_derivative(m, src):
+    x = m.tensor([3.0], dtype=m.float64, requires_grad=True)
+    src = m.tensor(src, dtype=m.float64, requires_grad=True)
+    y = x.scatter_reduce(0, m.zeros(len(src), dtype=m.int64), src, "prod")
+    g = m.autograd.grad(y.sum(), [src], create_graph=True)[0]
+    return m.autograd.grad(g.sum(), [x, src])
+
+
+def test_scatter_reduce_prod_second_derivative_with_two_zeros_on_a_target():
+    """d2 y / d src_0 d src_1 of 3 * src_0 * src_1 at (0, 0) is 3 (PyTorch refuses to say)."""
+    gx, gsrc = _prod_second_derivative(sj, [0.0, 0.0])
+    assert gx.tolist() == [0.0] and gsrc.tolist() == [3.0, 3.0]
+    gx, gsrc = _prod_second_derivative(sj, [0.0, 0.0, 2.0])
+    assert gx.tolist() == [0.0] and gsrc.tolist() == [6.0, 6.0, 0.0]
+    ours = _prod_second_derivative(sj, [1.0, 0.0, 2.0])  # one zero: PyTorch answers
+    theirs = _prod_second_derivative(torch, [1.0, 0.0, 2.0])
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_scatter_reduce_prod_second_derivative_with_three_zeros_is_refused():
+    for m in (torch, sj):
+        with pytest.raises(RuntimeError, match="ouble backward"):
+            _prod_second_derivative(m, [0.0, 0.0, 0.0])
+    # the first derivative stays available
+    src = sj.zeros(3, dtype=sj.float64, requires_grad=True)
+    sj.ones(1, dtype=sj.float64).scatter_reduce(0, sj.zeros(3, dtype=sj.int64), src,
+                                                "prod").backward()
+    assert src.grad.tolist() == [0.0, 0.0, 0.0]
+
+
 # -- argument errors: PyTorch's exception type, with the op named --------------------------------
 X = np.zeros((3, 4))
 
@@ -272,6 +307,15 @@ def test_errors_are_pytorchs_type(what, fn, error):
         fn(sj, sj.tensor(X))
     op = what.split()[0]
     assert op in str(caught.value), f"the message does not name {op}: {caught.value}"
+
+
+@pytest.mark.parametrize("index", [-5, 4])
+def test_take_along_dim_refuses_an_index_outside_minus_size_to_size(index):
+    """PyTorch 2.13 takes such an index modulo the size (-5 and 4 of 4 as 3 and 0); an index
+    beyond the dim is a mistake more often than a wish, so shenjing says so."""
+    with pytest.raises(IndexError, match=f"take_along_dim: index {index} is out of bounds for "
+                                         "dim 1 with size 4"):
+        sj.take_along_dim(sj.zeros(3, 4), sj.tensor([[index]]), 1)
 
 
 def test_index_errors_are_both_index_and_runtime_errors():

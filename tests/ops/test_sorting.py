@@ -47,7 +47,7 @@ SPECS = [
     OpSpec("kthvalue:dim", lambda m, x, k, d, keep: m.kthvalue(x, k, d, keep),
            [(D(4, 3), 1, 0, True), (D(2, 3, 5), 3, 1, False)], **TIES_MATTER),
     OpSpec("kthvalue:method", lambda m, x: x.kthvalue(3, dim=0), [(D(4, 3),)], **TIES_MATTER),
-    OpSpec("median", lambda m, x: m.median(x), [(D(3, 4),), (D(5),), (D(),)]),
+    OpSpec("median", lambda m, x: m.median(x), [(D(3, 4),), (D(5),), (D(),), (D(0),)]),
     OpSpec("median:ties", lambda m, x: m.median(x), [(G([1.0, 2.0, 2.0, 0.0, 2.0, 3.0]),)],
            finite_differences=False),  # equal values on purpose: they share the gradient
     OpSpec("median:dim", lambda m, x, d, keep: m.median(x, d, keepdim=keep),
@@ -57,7 +57,7 @@ SPECS = [
            [(G([[1.0, math.nan, 3.0, math.nan], [4.0, 1.0, 3.0, 2.0]]),)],
            finite_differences=False),  # a NaN output has no finite differences
     OpSpec("nanmedian", lambda m, x: m.nanmedian(x),
-           [(D(3, 4),), (G([1.0, math.nan, 3.0, 2.0, -1.0]),)]),
+           [(D(3, 4),), (G([1.0, math.nan, 3.0, 2.0, -1.0]),), (D(2, 0),)]),
     OpSpec("nanmedian:dim", lambda m, x, d: m.nanmedian(x, d),
            [(D(4, 3), 0), (G([[1.0, math.nan, 3.0, math.nan], [4.0, 1.0, 3.0, 2.0]]), 1)]),
     OpSpec("nanmedian:method", lambda m, x: x.nanmedian(), [(D(6),)]),

@@ -25,6 +25,14 @@ from shenjing.autograd.anomaly import check_outputs
 from shenjing.autograd.grad_mode import _grad_enabled
 from shenjing.backend import CPU_ARRAY, CPU_MODULE, DeviceError, array_module, common_module
 
+# The errors of a bad argument live in the backend; operations import them from here.
+from shenjing.backend.errors import (  # noqa: F401
+    ArgumentError,
+    DtypeError,
+    IndexRangeError,
+    ShapeError,
+)
+
 _Tensor = None  # shenjing.autograd.tensor.Tensor, which imports this module: bound on first use
 
 
@@ -39,25 +47,6 @@ def _tensor_class():
 # Every node gets the next number; a node's inputs always have smaller numbers than the node, so
 # visiting nodes from the largest number down is a topological order of the backward graph.
 _sequence = itertools.count()
-
-
-# Errors of a bad argument. Each is the exception type PyTorch raises for the same mistake (so
-# that `except RuntimeError:` code behaves alike) and the one Python's convention names.
-class ShapeError(RuntimeError, ValueError):
-    """An operation got shapes it cannot combine; the message names the operation and the shapes."""
-
-
-class ArgumentError(RuntimeError, ValueError):
-    """A size, step, count or dim out of its range (``split(0)``, ``zeros(-1)``)."""
-
-
-class DtypeError(RuntimeError, TypeError):
-    """A tensor of a dtype the operation cannot take (float class indices)."""
-
-
-class IndexRangeError(IndexError, RuntimeError):
-    """An index tensor's value outside its dim. PyTorch raises IndexError for some operations
-    (``index_select``) and RuntimeError for others (``gather``, ``scatter``): this is both."""
 
 
 class Node:
@@ -294,11 +283,12 @@ class Function(Node):
             listed = " and ".join(str(s) for s in shapes)
             return ShapeError(f"{self.op_name()}: cannot broadcast shapes {listed}")
         detail = f"{self.op_name()}: {exc} (input shapes: {', '.join(map(str, shapes))})"
+        # PyTorch raises RuntimeError for all of these; each class keeps NumPy's type as a base
         if isinstance(exc, IndexError):
-            return IndexError(detail)
+            return IndexRangeError(detail)
         if isinstance(exc, TypeError):
-            return TypeError(detail)
-        return ValueError(detail)
+            return DtypeError(detail)
+        return ArgumentError(detail)
 
 
 def saved_shape(saved: _Saved) -> tuple:

@@ -23,7 +23,7 @@ import numpy
 
 from shenjing import backend
 from shenjing.autograd import tracing
-from shenjing.autograd.function import AccumulateGrad, ArgumentError, ShapeError
+from shenjing.autograd.function import AccumulateGrad, ArgumentError, DtypeError, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 
 # Why reading values is refused while tracing (see tracing.refuse).
@@ -330,7 +330,7 @@ class TensorBase:
                            alpha=alpha)
         except (ValueError, TypeError) as exc:
             shape = getattr(value, "shape", ())
-            kind = TypeError if isinstance(exc, TypeError) else ValueError
+            kind = DtypeError if isinstance(exc, TypeError) else ShapeError
             raise kind(f"{op}: cannot apply to a tensor of shape {self.shape} and "
                        f"{self.dtype} with an operand of shape {shape}: {exc}") from None
         return self

@@ -58,6 +58,12 @@ def as_dtype(dtype) -> numpy.dtype | None:
         raise TypeError(f"not a data type: {dtype!r}") from exc
 
 
+def is_dtype(obj) -> bool:
+    """True for a dtype or a NumPy scalar type (``sj.int32``, ``numpy.float64``), not a size."""
+    return isinstance(obj, numpy.dtype) or (isinstance(obj, type)
+                                             and issubclass(obj, numpy.generic))
+
+
 def is_floating(dtype) -> bool:
     """True for floating-point dtypes, the only ones that carry gradients."""
     return dtype.kind == "f"

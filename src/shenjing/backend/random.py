@@ -19,7 +19,7 @@ def manual_seed(seed: int) -> None:
     global _seed
     if not isinstance(seed, (int, numpy.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed expects an integer, got {seed!r}")
-    _seed = int(seed)
+    _seed = int(seed) % 2**64  # negative seeds too, as PyTorch takes them
     _generators.clear()
 
 
@@ -76,7 +76,7 @@ class Generator:
         """Seed this generator (and return it, as PyTorch does)."""
         if not isinstance(seed, (int, numpy.integer)) or isinstance(seed, bool):
             raise TypeError(f"Generator.manual_seed expects an integer, got {seed!r}")
-        self._seed = int(seed)
+        self._seed = int(seed) % 2**64
         self._reset()
         return self
 

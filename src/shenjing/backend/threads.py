@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numbers
 
+from shenjing.backend.errors import ArgumentError
+
 _controller = None
 
 
@@ -27,7 +29,8 @@ def _blas():
 def set_num_threads(n: int) -> None:
     """Use ``n`` threads in matrix products and other BLAS calls; ``torch.set_num_threads``."""
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"set_num_threads: expected a positive number of threads, got {n!r}")
+        raise ArgumentError(f"set_num_threads: expected a positive number of threads, got "
+                            f"{n!r}")
     _blas().limit(limits=int(n))
 
 

@@ -1,4 +1,5 @@
-"""``shenjing eval``: the test loss and accuracy of a trained run."""
+"""``shenjing eval``: the test loss and accuracy of a trained run; for a charlm run its
+validation loss per character."""
 
 from __future__ import annotations
 
@@ -30,10 +31,18 @@ def load_run(folder: Path):
 
 def run(args) -> int:
     import shenjing as sj
-    from shenjing.cli.tasks import IMAGE_SETS, ImageSet, data_folder, load_images
+    from shenjing.cli.run_folder import read_json
+    from shenjing.cli.tasks import IMAGE_SETS, TEXT_TASKS, ImageSet, data_folder, load_images
     from shenjing.data import DataLoader
 
     folder = Path(args.run)
+    if (read_json(folder / "config.json") or {}).get("dataset") in TEXT_TASKS:
+        from shenjing.cli.tasks import evaluate_charlm
+
+        scores = evaluate_charlm(folder, args.data)
+        print(f"charlm validation text ({scores['characters']:,} characters): loss "
+              f"{scores['loss']:.4f} nats/char ({scores['bpc']:.4f} bits/char)")
+        return 0
     model, config = load_run(folder)
     train = config.train
     if config.dataset in IMAGE_SETS:

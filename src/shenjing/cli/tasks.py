@@ -15,6 +15,8 @@ TOY_SETS = ("quadrants", "spirals", "circles", "xor", "blobs", "moons")
 MODELS = ("mlp", "cnn", "lenet", "vgg", "resnet20")
 TEXT_TASKS = ("charlm",)
 CELLS = ("lstm", "gru", "rnn")  # the recurrent layers of a character language model
+TRANSFORMER = "transformer"  # the causal Transformer character model
+CHARLM_MODELS = CELLS + (TRANSFORMER,)
 
 
 @dataclass
@@ -78,16 +80,18 @@ class CharLMConfig:
     """What rebuilds a character language model: written as config.json, beside vocab.json."""
 
     dataset: str
-    model: str  # the recurrent layer: lstm, gru or rnn
+    model: str  # the recurrent layer (lstm, gru or rnn), or transformer
     vocab_size: int
-    embedding_dim: int
-    hidden_size: int
+    embedding_dim: int  # a transformer's d_model
+    hidden_size: int  # a transformer's dim_feedforward
     num_layers: int
     dropout: float
     corpus: str  # the text file it learned from
     val_fraction: float = 0.1  # the last part of the corpus, held out
     train: dict = field(default_factory=dict)  # the training arguments, for the record
     run_id: str = ""  # names this run in its files (metrics.json), to tell runs apart
+    heads: int = 0  # a transformer's attention heads (0 for a recurrent model)
+    context: int = 0  # the most characters a transformer sees at once (0 for a recurrent model)
 
     def save(self, path: Path) -> None:
         save_json(asdict(self), path)
@@ -104,11 +108,113 @@ class CharLMConfig:
             raise ValueError(f"{path}: not a charlm config ({exc})") from None
 
     def build_model(self):
-        """The CharLM this config describes, with fresh weights."""
-        from shenjing.models import CharLM
+        """The CharLM or CharTransformer this config describes, with fresh weights."""
+        from shenjing.models import CharLM, CharTransformer
 
+        if self.model == TRANSFORMER:
+            return CharTransformer(self.vocab_size, self.embedding_dim, self.heads,
+                                   self.num_layers, self.context, self.hidden_size, self.dropout)
         return CharLM(self.vocab_size, self.embedding_dim, self.hidden_size, self.num_layers,
                       self.model, self.dropout)
+
+    def batches(self, ids: Tensor, batch_size: int, seq_len: int, shuffle: bool = False):
+        """Batches of the encoded text ``ids`` for this model: for a recurrent model, consecutive
+        chunks of ``batch_size`` parallel streams (``BPTTLoader``, the state carries across
+        them); for a transformer, non-overlapping windows of ``seq_len`` characters
+        (``CharWindows``), shuffled with ``shuffle``."""
+        from shenjing.data import BPTTLoader, DataLoader
+
+        if self.model == TRANSFORMER:
+            return DataLoader(CharWindows(ids, seq_len), batch_size=batch_size, shuffle=shuffle)
+        return BPTTLoader(ids, batch_size, seq_len)
+
+    def score(self, model, batches) -> dict:
+        """The mean validation loss per character (nats) and bits per character of ``model``
+        over ``batches`` (as ``batches`` makes them): ``{"loss": ..., "bpc": ...}``."""
+        from shenjing.train import evaluate, evaluate_sequence
+        from shenjing.train.sequence import LN2, sequence_cross_entropy
+
+        if self.model == TRANSFORMER:
+            loss = evaluate(model, batches, loss=sequence_cross_entropy, metrics=())["loss"]
+            return {"loss": loss, "bpc": loss / LN2}
+        return evaluate_sequence(model, batches)
+
+    def val_batches(self, val_text: str, vocab):
+        """The validation batches of the run: as many streams as in training (fewer for a
+        short text), windows of the training length (shorter for a short text)."""
+        ids = vocab.encode(val_text)
+        n = len(ids) - 1
+        seq_len = self.train["seq_len"]
+        if self.model == TRANSFORMER:
+            return self.batches(ids, self.train["batch_size"], min(seq_len, n))
+        return self.batches(ids, min(self.train["batch_size"], n), seq_len)
+
+
+class CharWindows:
+    """Non-overlapping windows of an encoded text, for a model without carried state: item
+    ``i`` is ``(ids[i*T : i*T+T], ids[i*T+1 : i*T+T+1])``, inputs and the next characters.
+
+    Every character but the first is a target once per pass; a window's first targets have
+    little context, as the model will see them at the start of a sample. ``get_batch`` cuts a
+    whole batch with one gather.
+
+    >>> import shenjing as sj
+    >>> windows = CharWindows(sj.arange(10), 4)
+    >>> len(windows), windows[1]
+    (2, (tensor([4, 5, 6, 7]), tensor([5, 6, 7, 8])))
+    """
+
+    def __init__(self, ids: Tensor, seq_len: int) -> None:
+        if seq_len < 1:
+            raise ValueError(f"CharWindows: seq_len must be at least 1, got {seq_len}")
+        if len(ids) < seq_len + 1:
+            raise ValueError(f"CharWindows: {len(ids)} characters are too few for one window of "
+                             f"{seq_len} and its next character")
+        self.ids, self.seq_len = ids, seq_len
+
+    def __len__(self) -> int:
+        return (len(self.ids) - 1) // self.seq_len
+
+    def __getitem__(self, index: int):
+        inputs, target = self.get_batch([index])
+        return inputs[0], target[0]
+
+    def get_batch(self, indices):
+        from shenjing.creation import arange, tensor
+
+        T = self.seq_len
+        # (N, 1) window starts + (T + 1,) offsets -> (N, T + 1) positions in the text
+        starts = tensor(list(indices), dtype="int64").reshape(-1, 1) * T
+        window = self.ids[starts + arange(T + 1, dtype="int64")]
+        return window[:, :-1], window[:, 1:]
+
+
+def evaluate_charlm(folder: Path, data: str | None = None) -> dict:
+    """``shenjing eval`` of a charlm run: its model's loss on the run's validation text, again.
+
+    The text is the one recorded in config.json (tiny-shakespeare from ``data``, else from the
+    recorded data folder, if that file has moved), cut as in training (``--limit``, the last
+    ``val_fraction``). Returns ``{"loss": nats/char, "bpc": bits/char, "characters": n}``.
+    """
+    from shenjing.cli.sample import load_charlm
+    from shenjing.data.text import split_text
+
+    config = CharLMConfig.load(folder / "config.json")
+    model, vocab = load_charlm(folder)
+    recorded = config.train
+    if recorded.get("text") is None and (data is not None or not Path(config.corpus).exists()):
+        text, _ = load_corpus(None, data_folder(data, recorded.get("data")))
+    else:
+        text, _ = load_corpus(config.corpus, None)
+    if recorded.get("limit"):
+        text = text[: recorded["limit"]]
+    _, val_text = split_text(text, config.val_fraction)
+    unknown = sorted(set(val_text) - set(vocab.chars))
+    if unknown:
+        raise ValueError(f"{folder}: the validation text has characters the model never saw "
+                         f"({''.join(unknown[:10])!r}): is {config.corpus} the text it learned?")
+    scores = config.score(model, config.val_batches(val_text, vocab))
+    return {**scores, "characters": len(val_text)}
 
 
 def load_corpus(text_file: str | None, data_dir: str | None) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """``shenjing train``: train a network on a data set and write a run folder.
 
 Image sets and 2-D sets train a classifier with ``sj.train.fit``; ``charlm`` trains a character
-language model on a text with ``sj.train.fit_sequence`` (truncated backpropagation through time).
+language model on a text with ``sj.train.fit_sequence`` (truncated backpropagation through time),
+or with ``--model transformer`` a causal Transformer with ``sj.train.fit`` on windows of the text.
 """
 
 from __future__ import annotations
@@ -35,23 +36,32 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULERS = ("none", "step", "cosine", "plateau")
 # Options that belong to one kind of task, by argument name: given to another, they are an error.
 TEXT_OPTIONS = {"text": "--text", "layers": "--layers", "embedding": "--embedding",
-                "seq_len": "--seq-len"}
+                "seq_len": "--seq-len", "heads": "--heads", "d_model": "--d-model"}
 IMAGE_OPTIONS = {"activation": "--activation", "augment": "--augment", "noise": "--noise"}
 VAL_FRACTION = 0.1  # charlm: the last 10 % of the text is the validation set
+# charlm's recipes. The LSTM's: the fastest measured to 1.60 nats/char on tiny-shakespeare
+# (README); the transformer's: docs/char-transformer.md.
+LSTM_DEFAULTS = {"hidden": [256], "layers": 1, "embedding": 64, "seq_len": 64, "batch_size": 16,
+                 "epochs": 2, "lr": 4e-3, "scheduler": "cosine", "dropout": 0.0, "clip": 5.0}
+TRANSFORMER_DEFAULTS = {"d_model": 64, "heads": 4, "layers": 2, "seq_len": 64,
+                        "batch_size": 32, "epochs": 3, "lr": 3e-3, "scheduler": "cosine",
+                        "dropout": 0.0, "clip": 1.0}
 
 
 def add_arguments(parser) -> None:
     from shenjing.cli import natural_int, positive_float, positive_int
-    from shenjing.cli.tasks import CELLS, IMAGE_SETS, MODELS, TEXT_TASKS, TOY_SETS
+    from shenjing.cli.tasks import CHARLM_MODELS, IMAGE_SETS, MODELS, TEXT_TASKS, TOY_SETS
 
     parser.add_argument("dataset", choices=IMAGE_SETS + TOY_SETS + TEXT_TASKS,
                         help="what to learn (charlm: a character language model of a text)")
-    parser.add_argument("--model", default=None, choices=MODELS + CELLS,
+    parser.add_argument("--model", default=None, choices=MODELS + CHARLM_MODELS,
                         help="network type (default: mlp; resnet20 for cifar10; for charlm the "
-                             "recurrent layer, lstm, gru or rnn, default lstm)")
+                             "recurrent layer, lstm, gru or rnn, default lstm, or transformer, "
+                             "a small causal Transformer)")
     parser.add_argument("--hidden", type=positive_int, nargs="+", default=None,
                         help="hidden layer widths (default: 100 for images, 6 for 2-D sets; for "
-                             "charlm one width, the recurrent state, default 256)")
+                             "charlm one width, the recurrent state, default 256, or a "
+                             "transformer's feed-forward width, default 4 x --d-model)")
     parser.add_argument("--activation", default=None,
                         help="relu, sigmoid, tanh, leaky_relu, elu, gelu or silu "
                              "(default: relu for images, tanh for 2-D sets)")
@@ -61,11 +71,11 @@ def add_arguments(parser) -> None:
                              "layers and before the output layer (default 0)")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the training set (default: 10 for images, 30 for "
-                             "2-D sets, 2 for charlm)")
+                             "2-D sets, 2 for charlm, 3 for its transformer)")
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     parser.add_argument("--lr", type=positive_float, default=None,
                         help="learning rate (default: 2e-3 for images, 0.05 for 2-D sets, 4e-3 "
-                             "for charlm)")
+                             "for charlm, 3e-3 for its transformer)")
     parser.add_argument("--momentum", type=float, default=0.9, help="for sgd and rmsprop")
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--scheduler", default=None, choices=SCHEDULERS,
@@ -73,7 +83,8 @@ def add_arguments(parser) -> None:
                              "and charlm, none for 2-D sets)")
     parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="samples per step (default: 128 for images, 32 for 2-D sets; for "
-                             "charlm the parallel streams of text, default 16)")
+                             "charlm the parallel streams of text, default 16, or a "
+                             "transformer's windows of text, default 32)")
     parser.add_argument("--val-size", type=natural_int, default=5000,
                         help="training images held out for validation (image sets)")
     parser.add_argument("--patience", type=positive_int, default=None,
@@ -91,11 +102,14 @@ def add_arguments(parser) -> None:
                         help="run folder (default: runs/<dataset>-<model>; runs/charlm)")
     parser.add_argument("--clip", type=positive_float, default=None,
                         help="clip the gradients' global norm to this (default: none; 5 for "
-                             "charlm)")
+                             "charlm, 1 for its transformer)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random crops and flips of training images (default: on for "
                              "cifar10)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="threads for matrix products (sj.set_num_threads; default: "
+                             "NumPy's BLAS default, usually one per core)")
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=True,
                         help="run each training step as a static graph, traced once and "
                              "replayed (sj.compile): the same results, faster (default: on)")
@@ -110,12 +124,21 @@ def add_arguments(parser) -> None:
                       help="learn this UTF-8 text file (default: tiny-shakespeare, downloaded "
                            "into the data folder if missing); the last 10 %% is held out")
     text.add_argument("--layers", type=positive_int, default=None,
-                      help="recurrent layers (default 1)")
+                      help="recurrent layers (default 1), or transformer layers (default "
+                           f"{TRANSFORMER_DEFAULTS['layers']})")
     text.add_argument("--embedding", type=positive_int, default=None,
-                      help="width of the character embedding (default 64)")
+                      help="width of the character embedding (default 64; a transformer's is "
+                           "--d-model)")
     text.add_argument("--seq-len", type=positive_int, default=None,
                       help="characters per chunk of truncated backpropagation through time "
-                           "(default 64)")
+                           "(default 64); for a transformer its context, the window it reads "
+                           f"(default {TRANSFORMER_DEFAULTS['seq_len']})")
+    text.add_argument("--heads", type=positive_int, default=None,
+                      help="transformer: attention heads (default "
+                           f"{TRANSFORMER_DEFAULTS['heads']})")
+    text.add_argument("--d-model", type=positive_int, default=None,
+                      help="transformer: width of the embeddings and of every layer (default "
+                           f"{TRANSFORMER_DEFAULTS['d_model']})")
 
 
 def _optimizer(args, parameters):
@@ -144,7 +167,7 @@ def _scheduler(args, optimizer):
 
 
 # Options that may differ when a run is resumed: where things are, and how it reports.
-RESUME_FREE = {"data", "out", "quiet", "resume", "overwrite"}
+RESUME_FREE = {"data", "out", "quiet", "resume", "overwrite", "threads"}
 
 
 def given_options(argv: list[str]) -> set[str]:
@@ -204,6 +227,8 @@ def run(args) -> int:
     from shenjing.cli.tasks import CELLS, IMAGE_SETS, TEXT_TASKS, build_model, prepare
     from shenjing.data import DataLoader
 
+    if args.threads is not None:
+        sj.set_num_threads(args.threads)
     if args.dataset in TEXT_TASKS:
         return run_charlm(args)
     _refuse(args, TEXT_OPTIONS, f"only for `shenjing train charlm`, not {args.dataset}")
@@ -339,15 +364,17 @@ def _refuse(args, options: dict, why: str) -> None:
 
 
 def run_charlm(args) -> int:
-    """``shenjing train charlm``: a character language model, trained by truncated BPTT.
+    """``shenjing train charlm``: a character language model, recurrent (trained by truncated
+    BPTT, ``fit_sequence``) or a causal Transformer (``--model transformer``, trained on shuffled
+    windows of ``--seq-len`` characters with ``fit``).
 
     Writes config.json and vocab.json first, best.safetensors (model and optimizer) whenever the
     validation loss improves, and at the end model.safetensors (the best epoch's weights),
     history.json and metrics.json (validation loss in nats and bits per character).
     """
     import shenjing as sj
-    from shenjing.cli.tasks import CELLS, CharLMConfig, load_corpus
-    from shenjing.data import BPTTLoader, CharVocab, split_text
+    from shenjing.cli.tasks import CHARLM_MODELS, TRANSFORMER, CharLMConfig, load_corpus
+    from shenjing.data import CharVocab, split_text
 
     _refuse(args, IMAGE_OPTIONS, "not for charlm")
     if args.text is not None and args.data is not None:
@@ -357,18 +384,30 @@ def run_charlm(args) -> int:
         args.text = str(Path(args.text).resolve())
     out, recorded = _start(args, "runs/charlm")
     args.model = args.model or "lstm"
-    if args.model not in CELLS:
-        raise ValueError(f"--model {args.model}: charlm's recurrent layer is one of "
-                         f"{', '.join(CELLS)}")
+    if args.model not in CHARLM_MODELS:
+        raise ValueError(f"--model {args.model}: charlm's model is one of "
+                         f"{', '.join(CHARLM_MODELS)}")
     if args.hidden is not None and len(args.hidden) != 1:
-        raise ValueError("--hidden: charlm takes one width (the recurrent state); --layers sets "
-                         "the depth")
-    # The fastest measured recipe to 1.60 nats/char on tiny-shakespeare (README).
-    defaults = {"hidden": [256], "layers": 1, "embedding": 64, "seq_len": 64, "batch_size": 16,
-                "epochs": 2, "lr": 4e-3, "scheduler": "cosine", "dropout": 0.0, "clip": 5.0}
+        raise ValueError("--hidden: charlm takes one width (the recurrent state, or a "
+                         "transformer's feed-forward width); --layers sets the depth")
+    transformer = args.model == TRANSFORMER
+    if transformer:
+        _refuse(args, {"embedding": "--embedding"}, "the transformer's embedding width is "
+                "--d-model")
+        defaults = TRANSFORMER_DEFAULTS
+    else:
+        _refuse(args, {"heads": "--heads", "d_model": "--d-model"},
+                f"only for --model transformer, not {args.model}")
+        defaults = LSTM_DEFAULTS
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if transformer:
+        if args.hidden is None:
+            args.hidden = [4 * args.d_model]
+        if args.d_model % args.heads:
+            raise ValueError(f"--d-model {args.d_model} is not divisible by --heads "
+                             f"{args.heads}: each head takes an equal share of the width")
     sj.manual_seed(args.seed)
 
     text, source = load_corpus(args.text, args.data)
@@ -379,17 +418,20 @@ def run_charlm(args) -> int:
     if len(val_text) < 2:
         raise ValueError(f"{source}: {len(text)} characters is too short; the last 10 % is held "
                          "out for validation and needs at least 2 characters")
-    try:
-        train_batches = BPTTLoader(vocab.encode(train_text), args.batch_size, args.seq_len)
-    except ValueError:
-        raise ValueError(f"{source}: {len(train_text)} training characters are too few for "
-                         f"--batch-size {args.batch_size} streams") from None
-    # As many validation streams as training streams, fewer for a short text.
-    val_batches = BPTTLoader(vocab.encode(val_text), min(args.batch_size, len(val_text) - 1),
-                             args.seq_len)
-    config = CharLMConfig("charlm", args.model, len(vocab), args.embedding, args.hidden[0],
+    width = args.d_model if transformer else args.embedding
+    config = CharLMConfig("charlm", args.model, len(vocab), width, args.hidden[0],
                           args.layers, args.dropout, source, VAL_FRACTION, _recordable(args),
-                          _run_id(recorded))
+                          _run_id(recorded), heads=args.heads if transformer else 0,
+                          context=args.seq_len if transformer else 0)
+    try:
+        train_batches = config.batches(vocab.encode(train_text), args.batch_size, args.seq_len,
+                                       shuffle=True)
+    except ValueError:
+        unit = "a window of --seq-len" if transformer else "--batch-size"
+        amount = args.seq_len if transformer else f"{args.batch_size} streams"
+        raise ValueError(f"{source}: {len(train_text)} training characters are too few for "
+                         f"{unit} {amount}") from None
+    val_batches = config.val_batches(val_text, vocab)
     model = config.build_model()
     optimizer = _optimizer(args, model.parameters())
     if recorded != asdict(config):  # before the first step: the run can always be resumed
@@ -403,19 +445,29 @@ def run_charlm(args) -> int:
     if args.patience is not None:
         callbacks.append(sj.train.EarlyStopping("val_loss", patience=args.patience))
     size = sum(p.numel() for p in model.parameters())
-    print(f"training a {size:,}-parameter character model ({args.layers}-layer "
-          f"{args.model.upper()}, hidden {args.hidden[0]}, embedding {args.embedding}) on "
-          f"{source}: {len(train_text):,} training and {len(val_text):,} validation characters, "
+    if transformer:
+        what = (f"{args.layers}-layer causal Transformer, d_model {args.d_model}, {args.heads} "
+                f"heads, feed-forward {args.hidden[0]}, context {args.seq_len}")
+    else:
+        what = (f"{args.layers}-layer {args.model.upper()}, hidden {args.hidden[0]}, embedding "
+                f"{args.embedding}")
+    print(f"training a {size:,}-parameter character model ({what}) on {source}: "
+          f"{len(train_text):,} training and {len(val_text):,} validation characters, "
           f"{len(vocab)} distinct", flush=True)
-    history, seconds = _fit(sj.train.fit_sequence, out, args, config.run_id, model,
-                            train_batches, val_batches, optimizer=optimizer,
-                            epochs=args.epochs, callbacks=callbacks,
-                            scheduler=_scheduler(args, optimizer), clip_grad_norm=args.clip,
-                            verbose=not args.quiet)
+    common = {"optimizer": optimizer, "epochs": args.epochs, "callbacks": callbacks,
+              "scheduler": _scheduler(args, optimizer), "clip_grad_norm": args.clip,
+              "verbose": not args.quiet}
+    if transformer:
+        history, seconds = _fit(sj.train.fit, out, args, config.run_id, model, train_batches,
+                                val_batches, loss=sj.train.sequence_cross_entropy,
+                                metrics=(bpc,), **common)
+    else:
+        history, seconds = _fit(sj.train.fit_sequence, out, args, config.run_id, model,
+                                train_batches, val_batches, **common)
     with _interruptible(out, args):
         checkpoint = sj.load(best_path)  # the best epoch's weights, whatever came after
         model.load_state_dict(checkpoint["model"])
-        final = sj.train.evaluate_sequence(model, val_batches)
+        final = config.score(model, val_batches)
         sj.save(model.state_dict(), out / MODEL)
         history.save(out / HISTORY)
         results = {"val_loss": final["loss"], "val_bpc": final["bpc"],
@@ -426,3 +478,11 @@ def run_charlm(args) -> int:
     print(f"validation loss {final['loss']:.4f} nats/char ({final['bpc']:.4f} bits/char) at epoch "
           f"{checkpoint['epoch']} of {len(history.epochs)}, {seconds:.1f} s; wrote {out}/")
     return 0
+
+
+def bpc(output, target) -> float:
+    """Bits per character of a batch of (N, T, V) logits: the transformer's metric, so that its
+    history has ``bpc`` and ``val_bpc`` as the recurrent models' has."""
+    from shenjing.train.sequence import LN2, sequence_cross_entropy
+
+    return sequence_cross_entropy(output, target).item() / LN2

@@ -10,7 +10,7 @@
 
 from shenjing.data import transforms
 from shenjing.data.bptt import BPTTLoader
-from shenjing.data.dataloader import DataLoader, default_collate
+from shenjing.data.dataloader import DataLoader, default_collate, get_worker_info
 from shenjing.data.dataset import Dataset, Subset, TensorDataset, as_generator, random_split
 from shenjing.data.text import CharVocab, read_text, split_text
 
@@ -23,6 +23,7 @@ __all__ = [
     "TensorDataset",
     "as_generator",
     "default_collate",
+    "get_worker_info",
     "random_split",
     "read_text",
     "split_text",

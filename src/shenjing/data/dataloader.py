@@ -57,6 +57,14 @@ def default_collate(samples: Sequence):
                     f"{type(elem).__name__}; pass a collate_fn")
 
 
+def get_worker_info():
+    """None: batches are loaded in the calling process, never in a worker.
+
+    Equivalent of ``torch.utils.data.get_worker_info``, which is None outside workers too.
+    """
+    return None
+
+
 def _check_worker_arguments(num_workers, timeout, prefetch_factor, persistent_workers) -> None:
     """PyTorch's checks of the worker arguments, with its messages' meaning."""
     if not isinstance(num_workers, numbers.Integral) or isinstance(num_workers, bool) \
@@ -84,7 +92,9 @@ class DataLoader:
     Batches are loaded in the calling process. ``num_workers``, ``pin_memory``,
     ``persistent_workers``, ``prefetch_factor``, ``timeout``, ``worker_init_fn`` and
     ``multiprocessing_context`` are accepted and checked as PyTorch checks them, so PyTorch code
-    runs unchanged, but start no workers: shenjing's datasets fetch and transform a whole batch
+    runs unchanged, but start no workers (so ``worker_init_fn`` is never called, and
+    ``get_worker_info()`` is None, as in PyTorch's main process): shenjing's datasets fetch and
+    transform a whole batch
     with a few array operations (``get_batch``), which leaves workers little to do, and loading in
     one process keeps random augmentation in ``sj.manual_seed``'s one stream.
 

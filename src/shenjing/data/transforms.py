@@ -70,7 +70,8 @@ class ToTensor:
 
     Takes a PIL image, or an array or tensor of shape ``(H, W)`` or ``(H, W, C)`` (channels
     last, as images are stored and as MNIST and CIFAR10 give them). As torchvision's
-    ``ToTensor``: uint8 (and PIL's 1-bit images) become float32 divided by 255; other dtypes keep
+    ``ToTensor``: uint8 (and PIL's 1-bit images) become floats (the default dtype, float32
+    unless set) divided by 255; other dtypes keep
     their values and dtype; a ``(H, W)`` image gets one channel.
 
     >>> import shenjing as sj
@@ -95,7 +96,7 @@ class ToTensor:
                              f"got shape {x.shape}")
         x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()
         if x.dtype == backend.dtype.uint8:
-            return x.to(backend.dtype.float32) / 255
+            return x.to(backend.get_default_dtype()) / 255
         return x
 
     def __repr__(self) -> str:

@@ -81,14 +81,7 @@ class CharLM(Module):
         from shenjing.data.dataset import as_generator
 
         prime = list(prime)
-        if not prime:
-            raise ValueError("CharLM.sample: the prime needs at least one character")
-        if length < 0:
-            raise ValueError(f"CharLM.sample: length must be at least 0, got {length}")
-        if not temperature >= 0:  # NaN too
-            raise ValueError(f"CharLM.sample: temperature must be at least 0, got {temperature}")
-        if top_k is not None and not 1 <= top_k:
-            raise ValueError(f"CharLM.sample: top_k must be at least 1, got {top_k}")
+        check_sample_arguments("CharLM.sample", prime, length, temperature, top_k)
         rng = as_generator(generator)
         device = self.decoder.weight.device
         was_training = self.training
@@ -106,6 +99,19 @@ class CharLM(Module):
         return drawn
 
 
+def check_sample_arguments(op: str, prime: list, length: int, temperature: float,
+                           top_k: int | None) -> None:
+    """The checks every character model's ``sample`` makes, naming ``op``."""
+    if not prime:
+        raise ValueError(f"{op}: the prime needs at least one character")
+    if length < 0:
+        raise ValueError(f"{op}: length must be at least 0, got {length}")
+    if not temperature >= 0:  # NaN too
+        raise ValueError(f"{op}: temperature must be at least 0, got {temperature}")
+    if top_k is not None and not 1 <= top_k:
+        raise ValueError(f"{op}: top_k must be at least 1, got {top_k}")
+
+
 def _draw(logits: Tensor, temperature: float, top_k: int | None, rng) -> int:
     """One index from a (V,) row of logits, by inverse transform sampling on the host."""
     # A few dozen numbers: float64 on the CPU, where the generator lives.
@@ -117,7 +123,7 @@ def _draw(logits: Tensor, temperature: float, top_k: int | None, rng) -> int:
         cutoff = numpy.partition(scores, -top_k)[-top_k]
         scores[scores < cutoff] = -numpy.inf
     if not numpy.isfinite(scores.max()):
-        raise FloatingPointError(f"CharLM.sample: the model's scores are not finite "
+        raise FloatingPointError(f"sample: the model's scores are not finite "
                                  f"(max {scores.max()}): has training diverged?")
     weights = numpy.exp(scores - scores.max())  # the max subtracted: no overflow
     cumulative = numpy.cumsum(weights)
@@ -125,10 +131,11 @@ def _draw(logits: Tensor, temperature: float, top_k: int | None, rng) -> int:
     return int(min(index, scores.size - 1))
 
 
-def sample_text(model: CharLM, vocab, prime: str, length: int, temperature: float = 1.0,
+def sample_text(model: Module, vocab, prime: str, length: int, temperature: float = 1.0,
                 top_k: int | None = None, generator=None) -> str:
     """``prime`` followed by ``length`` characters that ``model`` writes after it.
 
+    ``model`` is a ``CharLM`` or a ``CharTransformer`` (anything with their ``sample``);
     ``vocab`` is the model's ``sj.data.CharVocab``; the other arguments are ``CharLM.sample``'s.
 
     >>> import shenjing as sj

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from shenjing.autograd.function import Function
+from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.backend import erf as erf_array
@@ -238,7 +238,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.numel() != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1  # dim 1 holds the channels
         if weight.numel() != channels:
-            raise ValueError(f"prelu: {weight.numel()} slopes for {channels} channels "
+            raise ShapeError(f"prelu: {weight.numel()} slopes for {channels} channels "
                              f"(input of shape {input.shape})")
         weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     return PReLU.apply(input, weight)
@@ -330,7 +330,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     input = float_input("gelu", input)
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ArgumentError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(input, approximate=approximate)
 
 

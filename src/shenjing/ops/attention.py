@@ -30,7 +30,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scores, broadcast to (..., L, S). ``is_causal``: query i sees keys 0..i (the mask PyTorch
     builds, aligned at the top left). ``scale``: 1/sqrt(E) unless given. ``dropout_p`` drops
     attention weights (always, as in PyTorch: pass 0 outside training). A query whose bool mask
-    allows no key gets zeros, and zero gradients, as in PyTorch 2.13.
+    allows no key (a bool row all False, or a float row all -inf) gets zeros, and zero
+    gradients, as in PyTorch 2.13.
 
     >>> import shenjing as sj
     >>> q = k = v = sj.ones(2, 3, 4)
@@ -63,10 +64,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
         broadcast_shape(op, attn_mask.shape, scores.shape)
         if attn_mask.dtype.kind == "b":
             blocked = amax(attn_mask.to(scores.dtype), dim=-1, keepdim=True) == 0
-            # Blocked rows get finite scores (then zeros below), so no NaN reaches the gradient.
-            scores = masked_fill(masked_fill(scores, ~attn_mask, -math.inf), blocked, 0.0)
+            scores = masked_fill(scores, ~attn_mask, -math.inf)
         else:
+            blocked = amax(attn_mask.detach(), dim=-1, keepdim=True) == -math.inf
             scores = scores + attn_mask
+        # Blocked rows get finite scores (then zeros below), so no NaN reaches the gradient.
+        scores = masked_fill(scores, blocked, 0.0)
     weights = softmax(scores, -1)
     if blocked is not None:
         weights = masked_fill(weights, blocked, 0.0)

@@ -6,7 +6,7 @@ import functools
 import numbers
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import ShapeError
+from shenjing.autograd.function import ArgumentError, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, get_default_dtype
 from shenjing.backend.dtype import result_type as dtype_result_type
@@ -67,7 +67,7 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
     if isinstance(dim, (list, tuple)):
         dims = tuple(normalize_dim(op, d, ndim) for d in dim)
         if len(set(dims)) != len(dims):
-            raise ValueError(f"{op}: dim {tuple(dim)} names a dim more than once")
+            raise ArgumentError(f"{op}: dim {tuple(dim)} names a dim more than once")
         return tuple(sorted(dims)) if ndim else ()
     return (normalize_dim(op, dim, ndim),) if ndim else ()
 

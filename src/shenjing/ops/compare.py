@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import expected_float_errors, get_default_dtype
 from shenjing.ops.checks import (
     as_operand,
     broadcast_shape,
@@ -183,24 +183,26 @@ def isfinite(input: Tensor) -> Tensor:
 
 
 class IsClose(Function):
-    """``|a - b| <= atol + rtol * |b|`` elementwise, PyTorch's formula; no gradient."""
+    """``|a - b| <= atol + rtol * |b|`` elementwise, PyTorch's formula; no gradient.
+
+    Integers and bools are compared exactly, then measured in ``float_dtype`` (the default
+    float dtype, as PyTorch does): their difference never wraps around (uint8 0 - 255 is not 1).
+    """
 
     differentiable = False
     broadcasts = True
 
-    def forward(self, a, b, rtol, atol, equal_nan):
+    def forward(self, a, b, rtol, atol, equal_nan, float_dtype):
         xp = self.xp
         close = a == b  # infinities of one sign are close, and only to each other
         if equal_nan and a.dtype.kind == "f":
             close |= xp.isnan(a) & xp.isnan(b)
         if rtol == 0 and atol == 0:
             return close
-        if a.dtype.kind == "b":  # PyTorch measures bools as float32
-            a, b = a.astype("float32"), b.astype("float32")
-        with _quiet(xp):  # inf - inf is NaN, which is not close
+        if a.dtype.kind != "f":
+            a, b = a.astype(float_dtype), b.astype(float_dtype)
+        with expected_float_errors(xp):  # inf - inf is NaN, which is not close
             actual = xp.abs(a - b)
-            if a.dtype.kind != "f":  # rtol * an integer tensor is float32 in PyTorch
-                actual, b = actual.astype("float32"), b.astype("float32")
             allowed = atol + xp.abs(rtol * b)
             close |= xp.isfinite(actual) & (actual <= allowed)
         return close
@@ -208,12 +210,6 @@ class IsClose(Function):
     @classmethod
     def op_name(cls) -> str:
         return "isclose"
-
-
-def _quiet(xp):
-    """NumPy silenced about the NaN of inf - inf, which isclose reads as 'not close'."""
-    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
-    return errstate(invalid="ignore") if errstate else contextlib.nullcontext()
 
 
 def _check_close_args(op: str, input, other, rtol, atol) -> None:
@@ -241,7 +237,7 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
     """
     _check_close_args("isclose", input, other, rtol, atol)
     return IsClose.apply(input, other, rtol=float(rtol), atol=float(atol),
-                         equal_nan=builtins.bool(equal_nan))
+                         equal_nan=builtins.bool(equal_nan), float_dtype=get_default_dtype())
 
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

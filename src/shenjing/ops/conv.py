@@ -28,12 +28,10 @@ columns kept until backward held most of ResNet-20's training memory.
 
 from __future__ import annotations
 
-import contextlib
-
-from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import array_module, windows
+from shenjing.backend import array_module, expected_float_errors, windows
 from shenjing.backend.pool import POOL
 from shenjing.ops.checks import (
     computed,
@@ -216,8 +214,7 @@ def _weight_gradient_by_shifts(xp, x, gy, weight_shape, geometry):
     length = (oh - 1) * wp + ow  # the last row needs no widening: runs end inside the image
     rows = wide.reshape(n, groups, o // groups, oh * wp)[..., :length]
     gw = xp.empty((kh, kw, groups, o // groups, c_per_group), dtype=gy.dtype)
-    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
-    with errstate(invalid="ignore") if errstate else contextlib.nullcontext():
+    with expected_float_errors(xp):  # inf * 0 against the zero frame: NaN the caller checks
         for i in range(kh):
             for j in range(kw):
                 offset = i * dh * wp + j * dw
@@ -530,17 +527,17 @@ def _conv2d(op: str, input: Tensor, weight: Tensor, bias, stride, padding, dilat
     n, c, height, width = input.shape
     kh, kw = weight.shape[2:]
     if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(f"{op}: stride and dilation must be positive, got {shapes}")
+        raise ArgumentError(f"{op}: stride and dilation must be positive, got {shapes}")
     if padding == "same":
         if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got {shapes}")
+            raise ArgumentError(f"{op}: padding='same' needs stride 1, got {shapes}")
         total_h, total_w = extent(kh, dilation[0]) - 1, extent(kw, dilation[1]) - 1
         # an odd total is padded more on the bottom and right, as PyTorch does
         pads = (total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2)
     else:
         ph, pw = padding
         if ph < 0 or pw < 0:
-            raise ValueError(f"{op}: padding must be non-negative, got {shapes}")
+            raise ArgumentError(f"{op}: padding must be non-negative, got {shapes}")
         pads = (ph, ph, pw, pw)
     geometry = _Geometry(stride, pads, dilation, groups)
     oh, ow = geometry.output_size(height, width, kh, kw)
@@ -619,8 +616,8 @@ def _transposed_output(op: str, size: tuple, kernel: tuple, stride, padding, out
     """Each dim of a transposed convolution's output: (size - 1) * stride - 2 * padding +
     dilation * (kernel - 1) + output_padding + 1, as in PyTorch."""
     if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or min(output_padding) < 0:
-        raise ValueError(f"{op}: stride and dilation must be positive, padding and "
-                         f"output_padding non-negative, got {shapes}")
+        raise ArgumentError(f"{op}: stride and dilation must be positive, padding and "
+                            f"output_padding non-negative, got {shapes}")
     if any(op_ >= max(s, d) for op_, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(f"{op}: output padding must be smaller than either stride or "
                            f"dilation, got {shapes}")

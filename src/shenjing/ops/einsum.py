@@ -1,6 +1,6 @@
 """Einstein summation: ``einsum("bij,bjk->bik", a, b)``, built from differentiable operations.
 
-Each operand first loses its repeated labels (a diagonal, taken by indexing) and the labels no
+Each operand first loses its repeated labels (``diagonal``) and the labels no
 other operand and not the output needs (a sum); then the operands are contracted left to right,
 each pair as one batched matrix product (labels in both that are needed later are batch dims,
 those not needed are summed by the product) or, with nothing to sum, as a broadcast product.
@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import math
 
-from shenjing.autograd import tracing
 from shenjing.autograd.function import ShapeError
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import array_module
 from shenjing.ops.checks import promote, require_tensor
-from shenjing.ops.indexing import GetItem
 from shenjing.ops.linalg import MatMul
+from shenjing.ops.rearrange import diagonal
 
 __all__ = ["einsum"]
 
@@ -55,16 +53,6 @@ def _with_ellipsis(labels: list[str], ellipsis: list[str]) -> list[str]:
         return labels
     i = labels.index(_ELLIPSIS)
     return labels[:i] + ellipsis + labels[i + 1:]
-
-
-def _diagonal(x: Tensor, i: int, j: int) -> Tensor:
-    """The diagonal of dims ``i`` and ``j`` of ``x`` as its last dim: (.., n, .., n) -> (.., n)."""
-    rest = [d for d in range(x.ndim) if d not in (i, j)]
-    x = x.permute(*rest, i, j)
-    xp = array_module(x._data)
-    n = x.shape[-1]
-    diagonal = tracing.constant(xp.arange(n))
-    return GetItem.apply(x, key=(slice(None),) * (x.ndim - 2) + (diagonal, diagonal))
 
 
 def _sum_out(x: Tensor, labels: list[str], keep) -> tuple[Tensor, list[str]]:
@@ -164,7 +152,7 @@ def einsum(equation: str, *operands) -> Tensor:
             label = next(lab for lab in labels if labels.count(lab) > 1)
             i = labels.index(label)
             j = labels.index(label, i + 1)
-            x = _diagonal(x, i, j)
+            x = diagonal(x, 0, i, j)  # (.., n, .., n) -> (.., n)
             labels = [lab for d, lab in enumerate(labels) if d not in (i, j)] + [label]
         elsewhere = set(output).union(*(set(other) for m, other in enumerate(inputs) if m != k))
         reduced.append(_sum_out(x, labels, elsewhere))

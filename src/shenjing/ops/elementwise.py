@@ -5,10 +5,9 @@ Binary operations broadcast as NumPy does; the engine sums each gradient back to
 
 from __future__ import annotations
 
-import contextlib
 import math
 
-from shenjing.autograd.function import Function
+from shenjing.autograd.function import ArgumentError, DtypeError, Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import (
     Device,
@@ -30,8 +29,12 @@ from shenjing.ops.checks import (
 )
 
 
-def _operands(op: str, input, other):
-    """Both operands of a binary operation, one of them a Tensor, promoted as PyTorch does."""
+def _operands(op: str, input, other, wrap: bool = True):
+    """Both operands of a binary operation, one of them a Tensor, promoted as PyTorch does.
+
+    With ``wrap``, a Python int beside an integer tensor wraps around into its dtype (see
+    ``_wrapped``); pow does not wrap, as PyTorch's raises for an exponent out of range.
+    """
     # Fast path for the most common cases: float tensors of one dtype, or one with a number.
     if isinstance(input, Tensor):
         kind = input._data.dtype.kind
@@ -48,7 +51,26 @@ def _operands(op: str, input, other):
     else:
         raise TypeError(f"{op}: expected a Tensor operand, got {type(input).__name__} and "
                         f"{type(other).__name__}")
-    return promote(input, other)
+    input, other = promote(input, other)
+    if not wrap:
+        return input, other
+    if isinstance(input, Tensor) and input.dtype.kind in "iu":
+        other = _wrapped(other, input.dtype)
+    elif isinstance(other, Tensor) and other.dtype.kind in "iu":
+        input = _wrapped(input, other.dtype)
+    return input, other
+
+
+def _wrapped(value, dtype):
+    """A Python int operand of an integer tensor wrapped around into the tensor's dtype (300
+    with uint8 is 44, -3 is 253), as PyTorch converts it; NumPy would raise OverflowError."""
+    if type(value) is not int:
+        return value
+    bits = 8 * dtype.itemsize
+    value %= 1 << bits
+    if dtype.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return value
 
 
 def _zero_unless(xp, condition, a, out=None, invert: bool = False):
@@ -155,7 +177,8 @@ class Div(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a / b
+        with expected_float_errors(self.xp):  # x / 0 is +-inf or NaN, as PyTorch's
+            return a / b
 
     def backward(self, gy):
         a, b = self.saved_tensors
@@ -215,7 +238,7 @@ class DivRounded(Function):
                 # floor is one below trunc where the division is inexact and the signs differ
                 q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
             return q
-        with _quiet_float_errors(xp):  # x / 0 is +-inf or NaN, as PyTorch's
+        with expected_float_errors(xp):  # x / 0 is +-inf or NaN, as PyTorch's
             if mode == "trunc":
                 return xp.trunc(xp.true_divide(a, b))
             # NumPy's floor_divide is PyTorch's div_floor: fmod based, snapped to an integer
@@ -235,15 +258,6 @@ def _no_integer_zero(xp, op: str, b) -> None:
     """PyTorch's RuntimeError for an integer division by zero (NumPy would give 0)."""
     if bool(xp.any(xp.asarray(b) == 0)):
         raise RuntimeError(f"{op}: ZeroDivisionError (an integer tensor divided by zero)")
-
-
-def _quiet_float_errors(xp):
-    """NumPy silenced about invalid values, division by zero, overflow and underflow: for
-    operations whose NaN outside the domain or inf at a pole is the right answer, as PyTorch's."""
-    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
-    if errstate is None:
-        return contextlib.nullcontext()
-    return errstate(all="ignore")
 
 
 true_divide = divide = div
@@ -283,7 +297,7 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - PyTorch's name
     >>> sj.pow(sj.tensor([1.0, 2.0, 3.0]), 2)
     tensor([1., 4., 9.])
     """
-    return Pow.apply(*_operands("pow", input, exponent))
+    return Pow.apply(*_operands("pow", input, exponent, wrap=False))
 
 
 def _zeros_like(x: Tensor) -> Tensor:
@@ -549,24 +563,29 @@ class ClampTensors(Function):
 
 
 def _clamp_masks(x, low, high):
-    """(3, *x.shape) bools: x inside [low, high], low binds, high binds (None: no bound)."""
+    """(3, *shape) bools: x inside [low, high], low binds, high binds (None: no bound).
+
+    ``shape`` is the broadcast shape of x and the bounds, the output's: a bound may be larger
+    than x, whose gradient the engine then sums back to x's shape.
+    """
     xp = array_module(x)
-    inside = xp.ones(x.shape, dtype=bool)
+    shape = xp.broadcast(*(a for a in (x, low, high) if a is not None)).shape
+    inside = xp.ones(shape, dtype=bool)
     if low is not None:
         inside = inside & (x >= low)
     if high is not None:
         inside = inside & (x <= high)
-    low_binds = xp.zeros(x.shape, dtype=bool)
+    low_binds = xp.zeros(shape, dtype=bool)
     if low is not None:
         low_binds = low_binds | (x < low)
         if high is not None:
             low_binds &= low < high
-    high_binds = xp.zeros(x.shape, dtype=bool)
+    high_binds = xp.zeros(shape, dtype=bool)
     if high is not None:
         high_binds = high_binds | (x > high)
         if low is not None:
             high_binds |= high < low
-    return xp.stack([xp.broadcast_to(m, x.shape) for m in (inside, low_binds, high_binds)])
+    return xp.stack([xp.broadcast_to(m, shape) for m in (inside, low_binds, high_binds)])
 
 
 def _inside(x, *, low, high):
@@ -593,7 +612,8 @@ def clamp(input: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
     """
     require_tensor("clamp", input)
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise ArgumentError(f"clamp: at least one of min and max must be given (input of "
+                            f"shape {input.shape})")
     # an integer tensor with float bounds becomes float; tensor bounds take the common dtype
     input, min, max = promote(input, min, max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -705,7 +725,8 @@ def where(condition: Tensor, input, other) -> Tensor:
     """
     require_tensor("where", condition)
     if condition.dtype.kind != "b":
-        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+        raise DtypeError(f"where: condition must be a bool tensor, got {condition.dtype} of "
+                         f"shape {condition.shape}")
     like = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else condition
     a = as_operand("where", input, like)
     b = as_operand("where", other, like)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function, IndexRangeError, ShapeError
+from shenjing.autograd.function import DtypeError, Function, IndexRangeError, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
 from shenjing.ops.checks import (
@@ -149,8 +149,8 @@ def _check_gather_index(index, *, dim: int, size: int) -> None:
     """Every index in [0, size); a kernel, so compiled steps check each batch's."""
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index[(index < 0) | (index >= size)].flat[0]
-        raise IndexRangeError(f"gather: index {int(bad)} is out of bounds for dim {dim} with size "
-                         f"{size}")
+        raise IndexRangeError(f"gather: index {int(bad)} is out of bounds for dim {dim} with "
+                              f"size {size}")
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -169,7 +169,8 @@ def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if input.ndim == 0:
         raise ShapeError("gather: input must have at least 1 dim, got a 0-d tensor")
     if index.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got {index.dtype}")
+        raise DtypeError(f"gather: index must be an integer tensor, got {index.dtype} of shape "
+                         f"{index.shape}")
     dim = normalize_dim("gather", dim, input.ndim)
     if index.ndim != input.ndim:
         raise ShapeError(f"gather: index of shape {index.shape} must have as many dims as input "
@@ -201,7 +202,8 @@ def masked_fill(input: Tensor, mask: Tensor, value) -> Tensor:
     require_tensor("masked_fill", input)
     require_tensor("masked_fill", mask)
     if mask.dtype.kind != "b":
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
+        raise DtypeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype} of shape "
+                         f"{mask.shape}")
     if broadcast_shape("masked_fill", mask.shape, input.shape) != input.shape:
         raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to input "
                          f"of shape {input.shape}")

@@ -22,7 +22,13 @@ import warnings
 from collections.abc import Iterable
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import DtypeError, Function, ShapeError
+from shenjing.autograd.function import (
+    ArgumentError,
+    DtypeError,
+    Function,
+    IndexRangeError,
+    ShapeError,
+)
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
@@ -51,8 +57,8 @@ def _reduction(op: str, reduction: str, size_average=None, reduce=None) -> str:
 def _require_float(op: str, name: str, x: Tensor) -> Tensor:
     require_tensor(op, x)
     if not is_floating(x.dtype):
-        raise TypeError(f"{op}: {name} must be a floating-point tensor, got {x.dtype} "
-                        f"of shape {x.shape}")
+        raise DtypeError(f"{op}: {name} must be a floating-point tensor, got {x.dtype} "
+                         f"of shape {x.shape}")
     return x
 
 
@@ -117,8 +123,9 @@ def _check_classes(t, *, op: str, C: int, ignore_index) -> None:
         return
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
-        raise IndexError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {C} classes "
-                         f"(class indices run from 0 to {C - 1}; ignore_index is {ignore_index})")
+        raise IndexRangeError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {C} "
+                              f"classes (class indices run from 0 to {C - 1}; ignore_index is "
+                              f"{ignore_index})")
 
 
 def _class_key(xp, classes) -> tuple:
@@ -417,13 +424,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     require_tensor(op, target)
     C = _class_dim_size(op, input)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ArgumentError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     weight = _class_weight(op, weight, input, C)
     probabilities = target.shape == input.shape
     if probabilities:
         if not is_floating(target.dtype):
-            raise TypeError(f"{op}: a target of the input's shape {input.shape} holds class "
-                            f"probabilities and must be floating-point, got {target.dtype}")
+            raise DtypeError(f"{op}: a target of the input's shape {input.shape} holds class "
+                             f"probabilities and must be floating-point, got {target.dtype}")
         if ignore_index >= 0:
             raise ValueError(f"{op}: ignore_index ({ignore_index}) is not supported for targets "
                              "of class probabilities")
@@ -593,7 +600,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None
     op = "smooth_l1_loss"
     reduction = _reduction(op, reduction, size_average, reduce)
     if beta < 0:
-        raise ValueError(f"{op}: beta must be non-negative, got {beta}")
+        raise ArgumentError(f"{op}: beta must be non-negative, got {beta}")
     _check_pair(op, input, target)
     if beta == 0:
         return _reduce(abs(input - target), reduction)
@@ -616,7 +623,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     op = "huber_loss"
     reduction = _reduction(op, reduction)
     if delta <= 0:
-        raise ValueError(f"{op}: delta must be positive, got {delta}")
+        raise ArgumentError(f"{op}: delta must be positive, got {delta}")
     _check_pair(op, input, target)
     weight = _elementwise_weight(op, weight, input)
     loss = SmoothL1.apply(input - target, beta=delta, scale=delta)
@@ -705,8 +712,8 @@ def _check_probabilities(t, *, op: str, which: str) -> None:
     """Every element in [0, 1] (NaN fails too); a kernel, so compiled steps check each batch."""
     inside = (t >= 0) & (t <= 1)
     if not inside.all():
-        raise ValueError(f"{op}: all elements of {which} should be between 0 and 1, got "
-                         f"{float(t[~inside].flat[0])}")
+        raise ArgumentError(f"{op}: all elements of {which} should be between 0 and 1, got "
+                            f"{float(t[~inside].flat[0])}")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,

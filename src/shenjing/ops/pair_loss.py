@@ -11,7 +11,6 @@ clamped without touching its gradient) are small operations of their own here.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 import warnings
@@ -20,9 +19,11 @@ from shenjing.autograd import tracing
 from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import expected_float_errors
 from shenjing.ops.checks import broadcast_shape, computed, require_tensor
-from shenjing.ops.elementwise import abs, clamp, exp, log, log1p, minimum, sign, sqrt, where
+from shenjing.ops.elementwise import clamp, exp, log, log1p, minimum, sqrt, where
 from shenjing.ops.loss import _reduce, _reduction, _require_float
+from shenjing.ops.statistics import VectorNorm
 
 __all__ = [
     "cosine_embedding_loss",
@@ -36,12 +37,6 @@ __all__ = [
 ]
 
 
-def _quiet(xp):
-    """NumPy silenced about log(0) and 0/0, whose -inf and NaN are PyTorch's answers too."""
-    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
-    return errstate(invalid="ignore", divide="ignore") if errstate else contextlib.nullcontext()
-
-
 # -- KL divergence -------------------------------------------------------------------------------
 class XLogX(Function):
     """``t * log(t)``, 0 at t = 0 (its limit): PyTorch's ``xlogy(t, t)``, the entropy term."""
@@ -49,7 +44,7 @@ class XLogX(Function):
     def forward(self, t):
         xp = self.xp
         self.save_for_backward(t)
-        with _quiet(xp):
+        with expected_float_errors(xp):  # log(0) and 0 / 0, PyTorch's -inf and NaN
             return xp.where(t == 0, 0, t * xp.log(t)).astype(t.dtype, copy=False)
 
     def backward(self, gy):
@@ -64,7 +59,7 @@ class XLogXGrad(Function):
     def forward(self, t, gy):
         xp = self.xp
         self.save_for_backward(t, gy)
-        with _quiet(xp):
+        with expected_float_errors(xp):  # log(0) and 0 / 0, PyTorch's -inf and NaN
             return gy * (xp.where(t == 0, 0, xp.log(t)) + t / t)
 
     def backward(self, gg):
@@ -229,47 +224,11 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 
 
 # -- triplets ------------------------------------------------------------------------------------
-def _zero(y):
-    return y == 0
-
-
-class PNorm(Function):
-    """``sum(|d|^p, -1)^(1/p)``, the p-norm over the last dim, with PyTorch's gradient:
-    ``sign(d) |d|^(p-1) / norm^(p-1)``, 0 where the norm is 0 (and, for p < 1, where d is 0)."""
-
-    def forward(self, d, p):
-        xp = self.xp
-        self.p = p
-        if p == 2:
-            y = xp.sqrt((d * d).sum(axis=-1))
-        elif p == 1:
-            y = xp.abs(d).sum(axis=-1)
-        else:
-            y = (xp.abs(d) ** p).sum(axis=-1) ** (1.0 / p)
-        y = y.astype(d.dtype, copy=False)
-        self.save_for_backward(d, y)
-        return y
-
-    def backward(self, gy):
-        d, y = self.saved_tensors
-        p = self.p
-        zero = computed(_zero, y).unsqueeze(-1)
-        y, gy = y.unsqueeze(-1), gy.unsqueeze(-1)
-        if p == 1:
-            return sign(d) * gy
-        if p == 2:
-            return d * where(zero, 0.0, gy / where(zero, 1.0, y))
-        scale = where(zero, 0.0, gy / where(zero, 1.0, y) ** (p - 1))
-        magnitude = abs(d)
-        if p < 1:  # |0|^(p-1) is inf: PyTorch gives those elements no gradient
-            d_zero = computed(_zero, d)
-            return where(d_zero, 0.0, sign(d) * where(d_zero, 1.0, magnitude) ** (p - 1)) * scale
-        return sign(d) * magnitude ** (p - 1) * scale
-
-
 def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    """``||x1 - x2 + eps||_p`` over the last dim, as ``F.pairwise_distance``."""
-    return PNorm.apply(x1 - x2 + eps, p=p)
+    """``||x1 - x2 + eps||_p`` over the last dim, as ``F.pairwise_distance``: a vector norm
+    (``torch.linalg.vector_norm``, with its gradients), for any p, inf and -inf included."""
+    d = x1 - x2 + eps
+    return VectorNorm.apply(d, p=float(p), dims=(d.ndim - 1,), keepdim=False)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
@@ -279,7 +238,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     ``F.triplet_margin_loss``.
 
     ``swap`` (Balntas et al. 2016) takes ``d(pos, neg)`` as the negative distance where it is
-    smaller. Inputs (N, D) or (D,); p a positive finite number.
+    smaller. Inputs (N, D) or (D,); p any number (inf the largest difference), as in PyTorch.
 
     >>> import shenjing as sj
     >>> from shenjing.ops.pair_loss import triplet_margin_loss
@@ -291,8 +250,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     reduction = _reduction(op, reduction, size_average, reduce)
     if margin <= 0:
         raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
-    if not (isinstance(p, numbers.Real) and 0 < p < math.inf):
-        raise ValueError(f"{op}: p must be a positive finite number, got {p}")
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{op}: p must be a number, got {p!r}")
     for name, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
         _require_float(op, name, x)
     if not anchor.ndim == positive.ndim == negative.ndim:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numbers
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function, ShapeError
+from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, scatter_add
 from shenjing.ops.checks import _copy, extent, output_size, pair, require_tensor, single
@@ -54,12 +54,12 @@ class _Geometry:
         for name, value in (("kernel_size", self.kernel), ("stride", self.stride),
                             ("dilation", self.dilation)):
             if min(value) <= 0:
-                raise ValueError(f"{op}: {name} must be positive, got {value}")
+                raise ArgumentError(f"{op}: {name} must be positive, got {value}")
         if min(self.padding) < 0:
-            raise ValueError(f"{op}: padding must be non-negative, got {self.padding}")
+            raise ArgumentError(f"{op}: padding must be non-negative, got {self.padding}")
         if any(p > k // 2 for p, k in zip(self.padding, self.kernel)):
-            raise ValueError(f"{op}: padding {self.padding} must be at most half the kernel "
-                             f"size {self.kernel}")
+            raise ArgumentError(f"{op}: padding {self.padding} must be at most half the "
+                                f"kernel size {self.kernel}")
         self.input_size = shape[-2:]
         self.output_size = tuple(
             output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(
@@ -309,8 +309,8 @@ def _avg_pool2d(op, input, kernel_size, stride, padding, ceil_mode, count_includ
     geometry = _Geometry(op, input.shape, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (
             not isinstance(divisor_override, numbers.Integral) or divisor_override == 0):
-        raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
-                         f"{divisor_override!r}")
+        raise ArgumentError(f"{op}: divisor_override must be a non-zero int, got "
+                            f"{divisor_override!r}")
     xp = array_module(input._data)
     dtype = input.dtype if input.dtype.kind == "f" else xp.float64
     # made from the shapes alone: a compiled step keeps it

@@ -7,9 +7,12 @@ operations.
 
 from __future__ import annotations
 
-from shenjing.autograd.function import ShapeError
+import math
+
+from shenjing.autograd.function import Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.ops.checks import broadcast_shape, normalize_dim, require_tensor
+from shenjing.ops.elementwise import _zeros_like
 from shenjing.ops.linalg import matmul
 from shenjing.ops.shape import permute, reshape
 
@@ -49,8 +52,8 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     if input.shape[-1] != other.shape[-1]:
         raise ShapeError(f"inner: the last dims of shapes {input.shape} and {other.shape} "
                          "must match")
-    # (a..., n) . (b..., n) -> (a..., b...)
-    b = reshape(other, (-1, other.shape[-1]))  # (B, n)
+    # (a..., n) . (b..., n) -> (a..., b...); B spelled out, as -1 is ambiguous when n is 0
+    b = reshape(other, (math.prod(other.shape[:-1]), other.shape[-1]))  # (B, n)
     y = matmul(input, permute(b, (1, 0)))  # (a..., B)
     return reshape(y, input.shape[:-1] + other.shape[:-1])
 
@@ -90,6 +93,24 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+class Unread(Function):
+    """``product`` as it is, and a zero gradient for ``input``, which it never reads.
+
+    ``beta * input`` with beta = 0, as PyTorch's addmm computes it: a NaN in input does not
+    spread, and input's gradient is zeros, not None.
+    """
+
+    returns_view = True
+
+    def forward(self, product, input):
+        self.save_for_backward(input)
+        return product
+
+    def backward(self, gy):
+        (input,) = self.saved_tensors
+        return gy, (_zeros_like(input) if self.needs_input_grad[1] else None)
+
+
 def _scaled_sum(op, input, product, beta, alpha):
     """``beta * input + alpha * product``, ``input`` broadcast to the product's shape. With
     beta = 0 the input is not read at all (NaN in it does not spread), as in PyTorch."""
@@ -100,7 +121,7 @@ def _scaled_sum(op, input, product, beta, alpha):
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        return product
+        return Unread.apply(product, input)
     return product + (input if beta == 1 else input * beta)
 
 
@@ -150,14 +171,14 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
                          f"{dims_b} of shape {b.shape}")
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
-    k = 1
-    for d in dims_a:
-        k *= a.shape[d]
-    # (free_a..., paired...) @ (paired..., free_b...) as one matrix product
-    a2 = reshape(permute(a, free_a + dims_a), (-1, k))
-    b2 = reshape(permute(b, dims_b + free_b), (k, -1))
-    return reshape(matmul(a2, b2),
-                   tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+    shape_a = tuple(a.shape[d] for d in free_a)
+    shape_b = tuple(b.shape[d] for d in free_b)
+    k = math.prod(a.shape[d] for d in dims_a)
+    # (free_a..., paired...) @ (paired..., free_b...) as one matrix product: sizes spelled
+    # out, since -1 is ambiguous where a size is 0
+    a2 = reshape(permute(a, free_a + dims_a), (math.prod(shape_a), k))
+    b2 = reshape(permute(b, dims_b + free_b), (k, math.prod(shape_b)))
+    return reshape(matmul(a2, b2), shape_a + shape_b)
 
 
 __all__ = ["addmm", "baddbmm", "bmm", "dot", "ger", "inner", "mv", "outer", "tensordot"]

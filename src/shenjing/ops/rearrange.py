@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Sequence
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function
+from shenjing.autograd.function import ArgumentError, Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.ops.checks import normalize_dim, require_tensor
@@ -187,25 +187,29 @@ def repeat(input: Tensor, *sizes) -> Tensor:
     return reshape(y, tuple(r * s for r, s in zip(sizes, shape)))
 
 
-def tile(input: Tensor, dims) -> Tensor:
+def tile(input: Tensor, dims, *more_dims) -> Tensor:
     """Like ``repeat``, but fewer ``dims`` than the tensor has repeat its last dims once.
 
-    Equivalent of ``torch.tile``.
+    As a method the dims may also be listed: ``x.tile(2, 2)``. Equivalent of ``torch.tile``.
 
     >>> import shenjing as sj
     >>> sj.tile(sj.tensor([[1, 2]]), (2,))
     tensor([[1, 2, 1, 2]])
+    >>> sj.ones(2).tile(2, 2).shape
+    (2, 4)
     """
     require_tensor("tile", input)
     dims = _int_list("tile", "dims", dims)
+    if more_dims:
+        dims += _int_list("tile", "dims", more_dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
 def _repeated_positions(repeats, *, size: int):
     """Each position ``i`` of a dim of ``size``, ``repeats[i]`` times; checks the repeats."""
     xp = array_module(repeats)
-    if repeats.ndim == 0:
-        repeats = xp.full(size, repeats)
+    if repeats.size == 1:  # one count (0-d or 1-element) is broadcast, as in PyTorch
+        repeats = xp.full(size, repeats.reshape(()))
     if repeats.shape != (size,):
         raise RuntimeError(f"repeat_interleave: repeats must have the same size as input along "
                            f"dim, got {repeats.shape[0]} repeats for a dim of size {size}")
@@ -483,7 +487,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
     if not tensors:
         raise RuntimeError("meshgrid: expects a non-empty list of tensors")
     if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+        raise ArgumentError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for t in tensors:
         require_tensor("meshgrid", t)
         if t.ndim > 1:

@@ -10,7 +10,7 @@ import math
 from collections import namedtuple
 
 from shenjing.autograd import tracing
-from shenjing.autograd.function import Function
+from shenjing.autograd.function import ArgumentError, DtypeError, Function, IndexRangeError
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
@@ -99,7 +99,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """
     require_tensor("mean", input)
     if not is_floating(input.dtype):
-        raise TypeError(f"mean: input must be a floating-point tensor, got {input.dtype}")
+        raise DtypeError(f"mean: input must be a floating-point tensor, got {input.dtype}")
     return Mean.apply(input, dims=normalize_dims("mean", dim, input.ndim), keepdim=keepdim)
 
 
@@ -146,7 +146,7 @@ def var(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     """
     require_tensor("var", input)
     if not is_floating(input.dtype):
-        raise TypeError(f"var: input must be a floating-point tensor, got {input.dtype}")
+        raise DtypeError(f"var: input must be a floating-point tensor, got {input.dtype}")
     return Var.apply(input, dims=normalize_dims("var", dim, input.ndim), keepdim=keepdim,
                      correction=_correction("var", unbiased, correction))
 
@@ -179,7 +179,7 @@ def std(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correc
     """
     require_tensor("std", input)
     if not is_floating(input.dtype):
-        raise TypeError(f"std: input must be a floating-point tensor, got {input.dtype}")
+        raise DtypeError(f"std: input must be a floating-point tensor, got {input.dtype}")
     return Std.apply(input, dims=normalize_dims("std", dim, input.ndim), keepdim=keepdim,
                      correction=_correction("std", unbiased, correction))
 
@@ -241,7 +241,7 @@ def amax(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """
     require_tensor("amax", input)
     dims = normalize_dims("amax", dim, input.ndim)
-    _require_nonempty("amax", input, dims)
+    _require_nonempty("amax", input, dims, every=dim is None or dim in ((), []))
     return Amax.apply(input, dims=dims, keepdim=keepdim)
 
 
@@ -255,15 +255,24 @@ def amin(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     """
     require_tensor("amin", input)
     dims = normalize_dims("amin", dim, input.ndim)
-    _require_nonempty("amin", input, dims)
+    _require_nonempty("amin", input, dims, every=dim is None or dim in ((), []))
     return Amin.apply(input, dims=dims, keepdim=keepdim)
 
 
-def _require_nonempty(op: str, x: Tensor, dims: tuple) -> None:
-    """A max, min or arg-reduction needs at least one element in every slice it reduces."""
-    if any(x.shape[d] == 0 for d in dims) or (not dims and x.numel() == 0):
-        raise ValueError(f"{op}: cannot reduce over a dim of size 0 in a tensor of shape "
-                         f"{x.shape}")
+def _require_nonempty(op: str, x: Tensor, dims: tuple, every: bool) -> None:
+    """A max, min or arg-reduction needs at least one element in every slice it reduces.
+
+    PyTorch's types: an IndexError for a dim of size 0, and for all of an empty tensor a
+    RuntimeError (an IndexError for the arg-reductions).
+    """
+    if every and x.numel() == 0:
+        error = IndexRangeError if op.startswith("arg") else ArgumentError
+        raise error(f"{op}: cannot reduce all of an empty tensor of shape {x.shape}; give a "
+                    "dim whose size is not 0")
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexRangeError(f"{op}: cannot reduce over dim {d} of size 0 in a tensor of "
+                                  f"shape {x.shape}")
 
 
 class ArgMax(Function):
@@ -283,11 +292,11 @@ class ArgMin(Function):
 def _arg_reduction(op: str, cls, input: Tensor, dim, keepdim: bool) -> Tensor:
     require_tensor(op, input)
     if dim is None:  # the index into the flattened tensor
-        _require_nonempty(op, input, ())
+        _require_nonempty(op, input, (), every=True)
         flat = cls.apply(input.reshape(-1), dim=0, keepdim=False)
         return flat.reshape((1,) * input.ndim) if keepdim else flat
     dim = normalize_dim(op, dim, input.ndim)
-    _require_nonempty(op, input, (dim,) if input.ndim else ())
+    _require_nonempty(op, input, (dim,) if input.ndim else (), every=not input.ndim)
     return cls.apply(input, dim=dim, keepdim=keepdim)
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
-from shenjing.backend import array_module
+from shenjing.backend import array_module, expected_float_errors, get_default_dtype
 from shenjing.ops.checks import computed, promote, require_tensor
 from shenjing.ops.elementwise import (
     _kind,
     _no_integer_zero,
     _operands,
-    _quiet_float_errors,
     _zeros_like,
     div,
 )
@@ -68,7 +67,7 @@ class Round(Function):
         if decimals == 0:
             return xp.rint(x)
         scale = xp.asarray(10.0 ** abs(decimals), dtype=x.dtype)
-        with _quiet_float_errors(xp):
+        with expected_float_errors(xp):
             if decimals > 0:
                 return xp.rint(x * scale) / scale
             return xp.rint(x / scale) * scale
@@ -161,7 +160,7 @@ def fix(input: Tensor) -> Tensor:
 
 class Frac(Function):
     def forward(self, x):
-        with _quiet_float_errors(self.xp):  # inf - inf: NaN, as PyTorch's frac(inf)
+        with expected_float_errors(self.xp):  # inf - inf: NaN, as PyTorch's frac(inf)
             return x - self.xp.trunc(x)
 
     def backward(self, gy):
@@ -193,7 +192,7 @@ class Fmod(Function):
         if _kind(a, b) in "iu":
             _no_integer_zero(xp, "fmod", b)
         self.save_for_backward(a, b)
-        with _quiet_float_errors(xp):  # fmod(x, 0) and fmod(inf, y) are NaN, as PyTorch's
+        with expected_float_errors(xp):  # fmod(x, 0) and fmod(inf, y) are NaN, as PyTorch's
             return xp.fmod(a, b)
 
     def backward(self, gy):
@@ -233,7 +232,7 @@ class Remainder(Function):
         if _kind(a, b) in "iu":
             _no_integer_zero(xp, "remainder", b)
             return xp.remainder(a, b)  # NumPy's integer remainder is Python's, exact
-        with _quiet_float_errors(xp):
+        with expected_float_errors(xp):
             y = xp.fmod(a, b)
             return xp.where((y != 0) & ((b < 0) != (y < 0)), y + b, y)
 
@@ -299,7 +298,7 @@ class Copysign(Function):
 
 def _copysign_ratio(a, y):
     xp = array_module(a)
-    with _quiet_float_errors(xp):  # inf / inf: NaN, as PyTorch's gradient there
+    with expected_float_errors(xp):  # inf / inf: NaN, as PyTorch's gradient there
         return xp.where(a == 0, xp.zeros((), dtype=y.dtype), y / a)
 
 
@@ -313,7 +312,8 @@ def copysign(input: Tensor, other) -> Tensor:
     """
     require_tensor("copysign", input)
     a, b = _operands("copysign", input, other)
-    a, b = (x.float() if isinstance(x, Tensor) and x.dtype.kind != "f" else x for x in (a, b))
+    a, b = (x.to(get_default_dtype()) if isinstance(x, Tensor) and x.dtype.kind != "f" else x
+            for x in (a, b))
     a, b = promote(a, b)
     return Copysign.apply(a, b)
 
@@ -327,7 +327,7 @@ class Lerp(Function):
     def forward(self, start, end, weight):
         xp = self.xp
         self.save_for_backward(start, end, weight)
-        with _quiet_float_errors(xp):
+        with expected_float_errors(xp):
             if not hasattr(weight, "shape"):  # a number: one formula for every element
                 if abs(weight) < 0.5:
                     return start + weight * (end - start)

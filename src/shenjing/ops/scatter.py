@@ -240,14 +240,56 @@ class ScatterReduce(Function):
             if not include_self:
                 gx = PutValue.apply(gx, key=key, value=0)
         if self.needs_input_grad[1]:
-            src_zero = computed(_is_zero, src)
-            lone_zero = computed(_lone_zeros, src, key, shape=x.shape)
+            # d y / d src_j is the product of the others. For a nonzero src_j that is y / src_j.
+            # Where src_j is one of the only one or two src zeros on its target it is the
+            # product with those zeros set to 1 (`without`), times the other zero (`partner`)
+            # for a pair: written so, the second derivative (the partner's) is exact too.
+            zeros = computed(_zeros_on_target, src, key, shape=x.shape)
+            src_zero, lone, pair = zeros > 0, zeros == 1, zeros == 2
             y = ScatterReduce.apply(x, src, key=key, reduce="prod", include_self=include_self)
-            without = ScatterReduce.apply(x, where(lone_zero, 1, src), key=key, reduce="prod",
+            without = ScatterReduce.apply(x, where(lone | pair, 1, src), key=key, reduce="prod",
                                           include_self=include_self)
-            gsrc = where(lone_zero, GetItem.apply(gy * without, key=key),
-                         GetItem.apply(gy * y, key=key) / where(src_zero, 1, src))
+            sums = ScatterAdd.apply(computed(_zeros, x), where(pair, src, 0), key=key)
+            partner = GetItem.apply(sums, key=key) - src
+            gsrc_zero = GetItem.apply(gy * without, key=key)
+            gsrc = where(lone, gsrc_zero,
+                         where(pair, gsrc_zero * partner,
+                               GetItem.apply(gy * y, key=key) / where(src_zero, 1, src)))
+            # Three or more zeros on a target: the value (0) and its first derivative are right,
+            # higher ones not, and PyTorch refuses them too.
+            gsrc = _NoDoubleBackward.apply(gsrc, zeros >= 3)
         return gx, gsrc
+
+
+class _NoDoubleBackward(Function):
+    """Identity whose backward raises where ``many`` holds anywhere (see ``_prod_backward``)."""
+
+    def forward(self, g, many):
+        self.many = many
+        return g
+
+    def backward(self, gg):
+        tracing.kernel(_refuse_double_backward, self.many, name="scatter_reduce: check")
+        return gg, None
+
+
+def _refuse_double_backward(many):
+    if many.any():
+        raise RuntimeError("scatter_reduce: double backward of 'prod' is unsupported for src "
+                           "where three or more zeros in src are scattered to one position")
+
+
+def _zeros_on_target(src, key, *, shape):
+    """For each src element that is 0: how many src zeros its target gets; 0 elsewhere."""
+    xp = array_module(src)
+    zero = src == 0
+    zeros = xp.zeros(shape, dtype=xp.int64)
+    _scatter_add_array(zeros, key, zero.astype(xp.int64))
+    return zeros[key] * zero
+
+
+def _zeros(a):
+    return array_module(a).zeros_like(a)
 
 
 def _identity(xp, reduce: str, dtype):
@@ -261,15 +303,6 @@ def _identity(xp, reduce: str, dtype):
 
 def _is_zero(a):
     return a == 0
-
-
-def _lone_zeros(src, key, *, shape):
-    """Where a src element is the only zero written to its target."""
-    xp = array_module(src)
-    zero = src == 0
-    zeros = xp.zeros(shape, dtype=xp.int64)
-    _scatter_add_array(zeros, key, zero.astype(xp.int64))
-    return zero & (zeros[key] == 1)
 
 
 # -- the public scatter functions ----------------------------------------------------------------
@@ -596,7 +629,19 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
                                 indices.shape[:dim] + (1,) + indices.shape[dim + 1:])
     x_shape = shape[:dim] + (input.shape[dim],) + shape[dim + 1:]
     i_shape = shape[:dim] + (indices.shape[dim],) + shape[dim + 1:]
+    # With a dim, PyTorch counts negative indices from the end (gather does not).
+    indices = computed(_wrapped_along, indices, size=input.shape[dim] if input.ndim else 1,
+                       dim=dim)
     return gather(broadcast_to(input, x_shape), dim, broadcast_to(indices, i_shape))
+
+
+def _wrapped_along(index, *, size, dim):
+    """Indices in [-size, size) as indices in [0, size), checked."""
+    if index.size and (index.min() < -size or index.max() >= size):
+        bad = index[(index < -size) | (index >= size)].flat[0]
+        raise IndexRangeError(f"take_along_dim: index {int(bad)} is out of bounds for dim {dim} "
+                              f"with size {size}")
+    return index + (index < 0) * size
 
 
 def _broadcast_or_raise(op: str, *shapes) -> tuple[int, ...]:

@@ -16,6 +16,7 @@ from shenjing.autograd.broadcast import BroadcastTo, SumTo, sum_to  # noqa: F401
 from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
+from shenjing.backend.dtype import as_dtype, is_dtype
 from shenjing.ops.checks import normalize_dim, promote, require_tensor
 
 
@@ -74,11 +75,39 @@ def reshape(input: Tensor, *shape) -> Tensor:
 def view(input: Tensor, *shape) -> Tensor:
     """Like ``reshape``; kept for PyTorch code (NumPy copies where a view is impossible).
 
+    ``x.view(dtype)`` instead reads the same bytes as another dtype, as PyTorch's does: the
+    last dim grows or shrinks by the ratio of the element sizes, and the result has no gradient.
+
     >>> import shenjing as sj
     >>> sj.ones(2, 3).view(-1).shape
     (6,)
+    >>> sj.tensor([1.0]).view(sj.int32)
+    tensor([1065353216], dtype=int32)
     """
+    if len(shape) == 1 and is_dtype(shape[0]):
+        return _view_as_dtype(input, shape[0])
     return reshape(input, *shape)
+
+
+def _view_as_dtype(input: Tensor, dtype) -> Tensor:
+    require_tensor("view", input)
+    dtype = as_dtype(dtype)
+    old, new = input.dtype.itemsize, dtype.itemsize
+    if old != new:
+        if input.ndim == 0:
+            raise ArgumentError(f"view: a 0-d tensor of {input.dtype} cannot be viewed as "
+                                f"{dtype} (different element sizes)")
+        if input._data.strides[-1] != old:
+            raise ArgumentError(f"view: the last dim of shape {input.shape} must be contiguous "
+                                f"to view {input.dtype} as {dtype} (different element sizes)")
+        if (input.shape[-1] * old) % new:
+            raise ArgumentError(f"view: the last dim of shape {input.shape} must hold a whole "
+                                f"number of {dtype} elements to view {input.dtype} as {dtype}")
+    return Tensor._make(tracing.kernel(_reinterpret, input, name="view", dtype=dtype))
+
+
+def _reinterpret(x, *, dtype):
+    return x.view(dtype)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

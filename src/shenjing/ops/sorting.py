@@ -12,6 +12,7 @@ from collections import namedtuple
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import array_module
 from shenjing.ops.checks import computed, normalize_dim, require_tensor
 from shenjing.ops.elementwise import where
 
@@ -93,17 +94,26 @@ class MedianAll(Function):
     def forward(self, x, how):
         xp = self.xp
         flat = x.reshape(-1)
-        order = _stable_argsort(xp, flat, 0, descending=False)
-        y = flat[order[_median_position(xp, flat, 0, how)]].reshape(())
+        if flat.size == 0:  # NaN, as PyTorch's median of nothing
+            y = xp.full((), xp.nan, dtype=x.dtype)
+        else:
+            order = _stable_argsort(xp, flat, 0, descending=False)
+            y = flat[order[_median_position(xp, flat, 0, how)]].reshape(())
         self.save_for_backward(x, y)
         return y
 
     def backward(self, gy):
         x, y = self.saved_tensors
+        if x.numel() == 0:
+            return computed(_zeros_like, x)
         hits = computed(_equal_or_both_nan, x, y)
         count = computed(_count_true, hits, dtype=gy.dtype)
         # Selected, not multiplied by the hits: an infinite gy gives 0, not NaN, to the others.
         return where(hits, gy / count, 0.0)
+
+
+def _zeros_like(x):
+    return array_module(x).zeros_like(x)
 
 
 def _equal_or_both_nan(x, y):
@@ -271,8 +281,10 @@ def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
 def _median(op: str, result, input: Tensor, dim, keepdim: bool):
     require_tensor(op, input)
     if dim is None:
-        if input.numel() == 0:
-            raise IndexError(f"{op}: cannot compute the median of an empty tensor")
+        if input.numel() == 0 and input.dtype.kind != "f":
+            # PyTorch returns NaN cast to the dtype, a value that differs between dtypes
+            raise IndexError(f"{op}: cannot compute the median of an empty {input.dtype} "
+                             "tensor (of a float one it is NaN)")
         return MedianAll.apply(input, how=op)
     return _order_statistic(op, result, input, dim, keepdim, op)
 

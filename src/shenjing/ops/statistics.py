@@ -25,7 +25,7 @@ from shenjing.ops.checks import (
     require_tensor,
 )
 from shenjing.ops.compare import isnan
-from shenjing.ops.elementwise import clamp, sign, where
+from shenjing.ops.elementwise import _zeros_like, clamp, sign, where
 from shenjing.ops.reduce import mean, std, var
 
 __all__ = ["cdist", "cosine_similarity", "dist", "norm", "normalize", "one_hot", "std_mean",
@@ -98,7 +98,7 @@ class VectorNorm(Function):
         y = _expand_back(y, self.shape, self.dims, self.keepdim)
         p = self.p
         if p == 0:  # piecewise constant
-            return computed(_zeros_like, x)
+            return _zeros_like(x)
         if p == 1:
             return sign(x) * gy
         # A zero norm (or a zero element, for p < 1) is replaced by 1 where it divides: the
@@ -169,7 +169,7 @@ class PairwiseDistance(Function):
         diff, y = self.saved_tensors
         p = self.p
         if p == 0:
-            return computed(_zeros_like, diff)
+            return _zeros_like(diff)
         gy, y = gy.unsqueeze(-1), y.unsqueeze(-1)  # (..., P, R) -> (..., P, R, 1)
         # the kernel's sign: NaN for NaN (a selection of diff itself keeps the graph intact)
         signs = where(isnan(diff), diff, sign(diff))
@@ -201,10 +201,6 @@ def _tie_mask(diff, y):
     xp = array_module(diff)
     gap = xp.abs(xp.abs(diff) - y)
     return xp.where(gap == 0, 1, xp.where(gap != gap, gap, 0)).astype(diff.dtype)
-
-
-def _zeros_like(x):
-    return array_module(x).zeros_like(x)
 
 
 def _order(op: str, p) -> float:

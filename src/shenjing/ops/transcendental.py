@@ -14,8 +14,9 @@ import math
 
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import expected_float_errors
 from shenjing.ops.checks import float_input, promote, require_tensor
-from shenjing.ops.elementwise import _quiet_float_errors, exp, where
+from shenjing.ops.elementwise import exp, where
 
 __all__ = [
     "acos",
@@ -55,7 +56,7 @@ LN10 = math.log(10.0)
 # -- trigonometry --------------------------------------------------------------------------------
 class Tan(Function):
     def forward(self, x):
-        with _quiet_float_errors(self.xp):  # tan(inf) is NaN
+        with expected_float_errors(self.xp):  # tan(inf) is NaN
             y = self.xp.tan(x)
         self.save_for_backward(y)  # d/dx tan x = 1 + tan^2 x: keep the output
         return y
@@ -78,7 +79,7 @@ def tan(input: Tensor) -> Tensor:
 class Asin(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # NaN outside [-1, 1]
+        with expected_float_errors(self.xp):  # NaN outside [-1, 1]
             return self.xp.arcsin(x)
 
     def backward(self, gy):
@@ -99,7 +100,7 @@ def asin(input: Tensor) -> Tensor:
 class Acos(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # NaN outside [-1, 1]
+        with expected_float_errors(self.xp):  # NaN outside [-1, 1]
             return self.xp.arccos(x)
 
     def backward(self, gy):
@@ -171,7 +172,7 @@ def atan2(input: Tensor, other: Tensor) -> Tensor:
 class Sinh(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # overflow to +-inf
+        with expected_float_errors(self.xp):  # overflow to +-inf
             return self.xp.sinh(x)
 
     def backward(self, gy):
@@ -192,7 +193,7 @@ def sinh(input: Tensor) -> Tensor:
 class Cosh(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # overflow to inf
+        with expected_float_errors(self.xp):  # overflow to inf
             return self.xp.cosh(x)
 
     def backward(self, gy):
@@ -233,7 +234,7 @@ def asinh(input: Tensor) -> Tensor:
 class Acosh(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # NaN below 1
+        with expected_float_errors(self.xp):  # NaN below 1
             return self.xp.arccosh(x)
 
     def backward(self, gy):
@@ -254,7 +255,7 @@ def acosh(input: Tensor) -> Tensor:
 class Atanh(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # +-inf at +-1, NaN beyond
+        with expected_float_errors(self.xp):  # +-inf at +-1, NaN beyond
             return self.xp.arctanh(x)
 
     def backward(self, gy):
@@ -275,7 +276,7 @@ def atanh(input: Tensor) -> Tensor:
 # -- exponentials and logarithms -----------------------------------------------------------------
 class Exp2(Function):
     def forward(self, x):
-        with _quiet_float_errors(self.xp):  # overflow to inf
+        with expected_float_errors(self.xp):  # overflow to inf
             y = self.xp.exp2(x)
         self.save_for_backward(y)  # d/dx 2^x = 2^x ln 2: keep the output
         return y
@@ -297,7 +298,7 @@ def exp2(input: Tensor) -> Tensor:
 
 class Expm1(Function):
     def forward(self, x):
-        with _quiet_float_errors(self.xp):  # overflow to inf
+        with expected_float_errors(self.xp):  # overflow to inf
             y = self.xp.expm1(x)
         self.save_for_backward(y)  # d/dx (e^x - 1) = e^x = y + 1
         return y
@@ -320,7 +321,7 @@ def expm1(input: Tensor) -> Tensor:
 class Log2(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # -inf at 0, NaN below
+        with expected_float_errors(self.xp):  # -inf at 0, NaN below
             return self.xp.log2(x)
 
     def backward(self, gy):
@@ -341,7 +342,7 @@ def log2(input: Tensor) -> Tensor:
 class Log10(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # -inf at 0, NaN below
+        with expected_float_errors(self.xp):  # -inf at 0, NaN below
             return self.xp.log10(x)
 
     def backward(self, gy):
@@ -366,7 +367,7 @@ class Logaddexp(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        with _quiet_float_errors(self.xp):  # inf - inf inside: NumPy answers right, but warns
+        with expected_float_errors(self.xp):  # inf - inf inside: NumPy answers right, but warns
             return self.xp.logaddexp(a, b)
 
     def backward(self, gy):
@@ -397,7 +398,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 class Rsqrt(Function):
     def forward(self, x):
         xp = self.xp
-        with _quiet_float_errors(xp):  # inf at 0, NaN below
+        with expected_float_errors(xp):  # inf at 0, NaN below
             y = xp.reciprocal(xp.sqrt(x))
         self.save_for_backward(y)  # d/dx x^(-1/2) = -y^3 / 2
         return y
@@ -419,7 +420,7 @@ def rsqrt(input: Tensor) -> Tensor:
 
 class Reciprocal(Function):
     def forward(self, x):
-        with _quiet_float_errors(self.xp):  # +-inf at +-0
+        with expected_float_errors(self.xp):  # +-inf at +-0
             y = self.xp.reciprocal(x)
         self.save_for_backward(y)  # d/dx 1/x = -y^2
         return y
@@ -442,7 +443,7 @@ def reciprocal(input: Tensor) -> Tensor:
 class Square(Function):
     def forward(self, x):
         self.save_for_backward(x)
-        with _quiet_float_errors(self.xp):  # overflow to inf
+        with expected_float_errors(self.xp):  # overflow to inf
             return x * x
 
     def backward(self, gy):

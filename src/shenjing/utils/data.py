@@ -16,8 +16,9 @@ from shenjing.data import (
     Subset,
     TensorDataset,
     default_collate,
+    get_worker_info,
     random_split,
 )
 
 __all__ = ["BPTTLoader", "DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate",
-           "random_split"]
+           "get_worker_info", "random_split"]

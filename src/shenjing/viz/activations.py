@@ -12,15 +12,18 @@ from shenjing.nn.modules import activation as activation_modules
 from shenjing.nn.modules.module import Module
 from shenjing.viz.canvas import CLASS_COLORS, finish, new_figure, to_numpy
 
-# Softmax and LogSoftmax map a vector to a vector: no single curve shows them.
-NOT_ELEMENTWISE = ("Softmax", "LogSoftmax")
+# These map a vector to a vector (GLU halves it): no single curve shows them.
+NOT_ELEMENTWISE = ("Softmax", "LogSoftmax", "Softmin", "GLU")
+# Modules with no default for their arguments, drawn with these.
+ARGUMENTS = {"Threshold": (0.5, -1.0)}
 # The order of the notes, oldest first; activations added later follow alphabetically.
 ORDER = ("Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "SiLU",
          "Softplus")
 
 
 def elementwise_activations() -> dict[str, Module]:
-    """Each activation module of ``sj.nn`` that acts number by number, with its defaults.
+    """Each activation module of ``sj.nn`` that acts number by number, with its defaults (or
+    the arguments in ``ARGUMENTS``).
 
     >>> list(elementwise_activations())[:4]
     ['Sigmoid', 'Tanh', 'ReLU', 'LeakyReLU']
@@ -33,7 +36,7 @@ def elementwise_activations() -> dict[str, Module]:
         if (isinstance(cls, type) and issubclass(cls, Module) and cls is not Module
                 and cls.__module__ == activation_modules.__name__
                 and name not in NOT_ELEMENTWISE):
-            found[name] = cls()
+            found[name] = cls(*ARGUMENTS.get(name, ()))
     return found
 
 

@@ -10,7 +10,66 @@ from shenjing.nn.modules.module import Module
 from shenjing.nn.parameter import Parameter
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: a list of modules registered as "0", "1", ...,
+    renumbered after an insertion or a deletion as PyTorch renumbers them."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _renumber(self, modules: list) -> None:
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        key = list(self._modules)[_index(index, len(self), type(self).__name__)]
+        self.add_module(key, module)
+
+    def __delitem__(self, index) -> None:
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_index(index, len(modules), type(self).__name__)]
+        self._renumber(modules)
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def insert(self, index: int, module: Module):
+        """Insert ``module`` before position ``index``."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+        return self
+
+    def append(self, module: Module):
+        """Add ``module`` at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        """Add every module of ``modules`` at the end."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __add__(self, other):
+        if not isinstance(other, type(self)):
+            raise TypeError(f"can only add a {type(self).__name__} to a {type(self).__name__}, "
+                            f"got {type(other).__name__}")
+        return type(self)(*self, *other) if isinstance(self, Sequential) \
+            else type(self)([*self, *other])
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other; ``torch.nn.Sequential``.
 
     >>> import shenjing as sj
@@ -45,16 +104,6 @@ class Sequential(Module):
             return Sequential(OrderedDict(modules[index]))
         return modules[_index(index, len(modules), "Sequential")][1]
 
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end."""
-        self.add_module(str(len(self)), module)
-        return self
 
 
 def _index(index: int, length: int, owner: str) -> int:
@@ -63,7 +112,7 @@ def _index(index: int, length: int, owner: str) -> int:
     return index % length
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters are registered; ``torch.nn.ModuleList``.
 
     >>> import shenjing as sj
@@ -83,26 +132,6 @@ class ModuleList(Module):
             return ModuleList(modules[index])
         return modules[_index(index, len(modules), "ModuleList")]
 
-    def __setitem__(self, index: int, module: Module) -> None:
-        self.add_module(str(_index(index, len(self), "ModuleList")), module)
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> ModuleList:
-        """Add ``module`` at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        """Add every module of ``modules`` at the end."""
-        for module in modules:
-            self.append(module)
-        return self
-
     def __repr__(self) -> str:
         # Runs of identical layers print once, as "(0-5): 6 x Block(...)", like PyTorch.
         reprs = [repr(m) for m in self._modules.values()]
@@ -117,14 +146,6 @@ class ModuleList(Module):
                 lines.append(f"({label}): {count}{child}")
                 start = end
         return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
-
-    def insert(self, index: int, module: Module) -> None:
-        """Insert ``module`` before position ``index``."""
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
 
 
 class ModuleDict(Module):

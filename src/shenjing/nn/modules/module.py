@@ -103,11 +103,11 @@ class Module:
                            "fit_sequence carries a recurrent state)")
         if isinstance(value, Parameter):
             self._check_initialised(name)
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._check_initialised(name)
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
@@ -127,11 +127,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Unregister ``name`` everywhere but in ``keep``, the registry about to receive it: a
+        replaced parameter or submodule keeps its place in ``state_dict()``, as in PyTorch."""
         Module._changes += 1
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name: str):
@@ -157,7 +160,7 @@ class Module:
         self._check_initialised(name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -165,7 +168,7 @@ class Module:
         self._check_initialised(name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -175,7 +178,7 @@ class Module:
         self._check_initialised(name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module or None")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     def register_forward_hook(self, hook: Callable) -> Callable[[], None]:

@@ -11,7 +11,6 @@ needs the norm's value, and it is refused inside a compiled step.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterable
 
@@ -42,20 +41,12 @@ def _vector_norm(xp, x, p: float):
     return (xp.abs(x) ** p).sum() ** (1.0 / p)
 
 
-def _quiet(xp):
-    """Let inf and NaN flow through (inf * 0 is NaN, as in PyTorch) without NumPy's warnings."""
-    errstate = getattr(xp, "errstate", None)  # CuPy never warns and has no errstate
-    if errstate is None:
-        return contextlib.nullcontext()
-    return errstate(over="ignore", invalid="ignore", divide="ignore")
-
-
 def _total_norm(*arrays, norm_type: float):
     """The p-norm of the arrays' p-norms: 0-d, of their promoted dtype, on arrays[0]'s device."""
     device = backend.device_of(arrays[0])
     xp = backend.array_module(arrays[0])
     dtype = xp.result_type(*arrays)
-    with _quiet(xp):
+    with backend.expected_float_errors(xp):
         norms = [
             backend.to_device(_vector_norm(backend.array_module(a), a, norm_type), device)
             for a in arrays
@@ -67,13 +58,13 @@ def _total_norm(*arrays, norm_type: float):
 def _clip_coef(norm, *, max_norm: float):
     """``min(1, max_norm / (norm + 1e-6))``: the factor the gradients are scaled by."""
     xp = backend.array_module(norm)
-    with _quiet(xp):
+    with backend.expected_float_errors(xp):
         return xp.minimum(max_norm / (norm + 1e-6), 1.0)
 
 
 def _scale_(g, coef) -> None:
     """``g *= coef`` in place (inf * 0 is NaN, as in PyTorch, without a warning)."""
-    with _quiet(backend.array_module(g)):
+    with backend.expected_float_errors(backend.array_module(g)):
         g *= backend.to_device(coef, backend.device_of(g))
 
 
