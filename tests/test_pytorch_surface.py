@@ -81,6 +81,11 @@ def test_set_num_threads_changes_blas_threads():
     lambda m, x: m.argmax(x, axis=1), lambda m, x: x.std(axis=0),
     lambda m, x: m.logsumexp(x, axis=1), lambda m, x: x.prod(axis=0),
     lambda m, x: m.amin(x, axis=1), lambda m, x: x.var(axis=1),
+    lambda m, x: m.softmax(x, axis=1), lambda m, x: m.cat([x, x], axis=1),
+    lambda m, x: x.cumsum(axis=0), lambda m, x: m.unsqueeze(x, axis=0),
+    lambda m, x: m.sort(x, axis=1, descending=True).values, lambda m, x: x.squeeze(axis=0),
+    lambda m, x: m.sum(x, axis=1, keepdims=True), lambda m, x: x.mean(dim=0, keepdims=True),
+    lambda m, x: m.stack([x, x], axis=2), lambda m, x: m.topk(x, 2, axis=1).values,
 ])
 def test_axis_is_dims_other_name(call):
     x = np.arange(6.0).reshape(2, 3)

@@ -60,6 +60,7 @@ class Tensor(TensorBase):
     __hash__ = TensorBase.__hash__
 
     # -- shape, dtype and device -------------------------------------------------------------------
+    @dim_or_axis
     def size(self, dim: int | None = None):
         """The shape, or the size of one dim; equivalent of ``torch.Tensor.size``."""
         if dim is None:
@@ -189,6 +190,7 @@ class Tensor(TensorBase):
         """The GPU's index, or -1 on the CPU."""
         return -1 if self.device.type == "cpu" else self.device.index
 
+    @dim_or_axis
     def stride(self, dim: int | None = None):
         """Elements (not bytes) to step over to move one index along each dim."""
         strides = tuple(s // self.dtype.itemsize for s in self._data.strides)
@@ -511,10 +513,12 @@ class Tensor(TensorBase):
         """See ``sj.relu``."""
         return _activation.relu(self)
 
+    @dim_or_axis
     def softmax(self, dim):
         """See ``sj.softmax``."""
         return _activation.softmax(self, dim)
 
+    @dim_or_axis
     def log_softmax(self, dim):
         """See ``sj.log_softmax``."""
         return _activation.log_softmax(self, dim)
@@ -579,10 +583,12 @@ class Tensor(TensorBase):
         """See ``sj.argmin``."""
         return _reduce.argmin(self, dim, keepdim)
 
+    @dim_or_axis
     def all(self, dim=None, keepdim=False):
         """See ``sj.all``."""
         return _compare.all(self, dim, keepdim)
 
+    @dim_or_axis
     def any(self, dim=None, keepdim=False):
         """See ``sj.any``."""
         return _compare.any(self, dim, keepdim)
@@ -607,10 +613,12 @@ class Tensor(TensorBase):
         """See ``sj.flatten``."""
         return _shape.flatten(self, start_dim, end_dim)
 
+    @dim_or_axis
     def squeeze(self, dim=None):
         """See ``sj.squeeze``."""
         return _shape.squeeze(self, dim)
 
+    @dim_or_axis
     def unsqueeze(self, dim):
         """See ``sj.unsqueeze``."""
         return _shape.unsqueeze(self, dim)
@@ -649,14 +657,17 @@ class Tensor(TensorBase):
         """See ``sj.broadcast_to``."""
         return _shape.broadcast_to(self, shape)
 
+    @dim_or_axis
     def split(self, split_size_or_sections, dim=0):
         """See ``sj.split``."""
         return _shape.split(self, split_size_or_sections, dim)
 
+    @dim_or_axis
     def chunk(self, chunks, dim=0):
         """See ``sj.chunk``."""
         return _shape.chunk(self, chunks, dim)
 
+    @dim_or_axis
     def gather(self, dim, index):
         """See ``sj.gather``."""
         return _indexing.gather(self, dim, index)

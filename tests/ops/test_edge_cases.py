@@ -86,8 +86,9 @@ def test_reductions_over_empty_tensors():
     assert sj.max(empty, dim=0).values.shape == (0,)
     np.testing.assert_array_equal(sj.logsumexp(empty, dim=1).numpy(), [-np.inf, -np.inf])
     assert sj.softmax(sj.ones(0, 3), 0).shape == (0, 3)
-    with pytest.raises(ValueError, match="dim of size 0"):
-        sj.amax(empty, dim=1)
+    for m, e in ((torch, torch.ones(2, 0)), (sj, empty)):  # PyTorch: an IndexError
+        with pytest.raises(IndexError):
+            m.amax(e, dim=1)
     assert sj.ones(2, 3).argmax(keepdim=True).shape == (1, 1)
 
 

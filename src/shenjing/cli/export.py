@@ -38,7 +38,7 @@ def run(args) -> int:
     dataset = json.loads(config_path.read_text()).get("dataset") if config_path.exists() else None
     if dataset in TEXT_TASKS:
         import shenjing as sj
-        from shenjing.cli.sample import load_charlm
+        from shenjing.cli.tasks import load_charlm
 
         model, _ = load_charlm(folder)
         example, props = sj.zeros(2, 8, dtype="int64"), {}

@@ -23,49 +23,13 @@ def add_arguments(parser) -> None:
                         help="the same seed writes the same text (default: a fresh draw)")
 
 
-def load_charlm(folder: Path):
-    """The character model of a run folder, with its best weights, and its vocabulary.
-
-    Reads model.safetensors, or, for a run that was stopped before it ended, the model in its
-    last best.safetensors checkpoint.
-    """
-    from shenjing.cli.run_folder import BEST, MODEL, finished, read_weights, written_by_this_run
-    from shenjing.cli.tasks import CharLMConfig
-    from shenjing.data import CharVocab
-    from shenjing.serialization import CheckpointError
-
-    config = CharLMConfig.load(folder / "config.json")
-    vocab = CharVocab.load(folder / "vocab.json")
-    if len(vocab) != config.vocab_size:
-        raise ValueError(f"{folder}: vocab.json has {len(vocab)} characters, config.json says "
-                         f"{config.vocab_size}")
-    model = config.build_model()
-    weights = folder / MODEL
-    if finished(folder) and weights.exists():
-        state = read_weights(weights)
-    elif written_by_this_run(folder, BEST):
-        checkpoint = read_weights(folder / BEST)
-        print(f"{folder}: no model.safetensors (training did not finish); using the checkpoint "
-              f"of epoch {checkpoint.get('epoch')}", file=sys.stderr)
-        state = checkpoint.get("model")
-        if not isinstance(state, dict):
-            raise CheckpointError(f"{folder / BEST}: holds no model state dict")
-    else:
-        raise FileNotFoundError(f"{folder}: no weights of this run yet (model.safetensors, or "
-                                "best.safetensors of an unfinished run); has training finished "
-                                "an epoch?")
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise ValueError(f"{folder}: the weights do not fit its config.json ({exc})") from None
-    return model.eval(), vocab
-
-
 def run(args) -> int:
     from shenjing.models import sample_text
 
     if not args.temperature >= 0:  # NaN too
         raise ValueError(f"--temperature must be at least 0, got {args.temperature}")
+    from shenjing.cli.tasks import load_charlm
+
     model, vocab = load_charlm(Path(args.run))
     prime = args.prime
     if prime is None:

@@ -14,6 +14,7 @@ from shenjing.backend import array_module
 from shenjing.backend import erf as erf_array
 from shenjing.ops.checks import (
     computed,
+    dim_or_axis,
     float_input,
     normalize_dim,
     require_dtype_of,
@@ -406,6 +407,7 @@ def _softmax_dim(op: str, input: Tensor, dim) -> int:
     return normalize_dim(op, dim, input.ndim)
 
 
+@dim_or_axis
 def softmax(input: Tensor, dim: int) -> Tensor:
     """``exp(x) / sum(exp(x), dim)``, stable for any logits; equivalent of ``torch.softmax``.
 
@@ -435,6 +437,7 @@ class LogSoftmax(Function):
         return gy - exp(y) * gy.sum(dim=self.dim, keepdim=True)
 
 
+@dim_or_axis
 def log_softmax(input: Tensor, dim: int) -> Tensor:
     """``x - logsumexp(x, dim)``, stable for any logits; equivalent of ``torch.log_softmax``.
 
@@ -602,6 +605,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     return -softplus(-input, threshold=math.inf)
 
 
+@dim_or_axis
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """``softmax(-x, dim)``; ``F.softmin``. ``dtype`` casts the input first, as in PyTorch.
 
@@ -615,6 +619,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
     return Softmax.apply(-input, dim=_softmax_dim("softmin", input, dim))
 
 
+@dim_or_axis
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit ``a * sigmoid(b)``, a and b the halves of ``dim``; ``F.glu``.
 

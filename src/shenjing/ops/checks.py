@@ -31,14 +31,17 @@ def require_dtype_of(op: str, name: str, x: Tensor | None, weight: Tensor,
 
 
 def dim_or_axis(fn):
-    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch accepts both."""
+    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=`` (and ``keepdims=`` for its
+    ``keepdim=``), as PyTorch accepts both."""
 
     @functools.wraps(fn)
     def accepting_axis(*args, **kwargs):
-        if "axis" in kwargs:
-            if "dim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got both dim and axis; pass one of them")
-            kwargs["dim"] = kwargs.pop("axis")
+        for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both {name} and {numpy_name}; pass "
+                                    "one of them")
+                kwargs[name] = kwargs.pop(numpy_name)
         return fn(*args, **kwargs)
 
     return accepting_axis

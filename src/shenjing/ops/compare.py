@@ -10,6 +10,7 @@ from shenjing.backend import expected_float_errors, get_default_dtype
 from shenjing.ops.checks import (
     as_operand,
     broadcast_shape,
+    dim_or_axis,
     normalize_dim,
     normalize_dims,
     require_tensor,
@@ -297,6 +298,7 @@ def _all_any(op: str, input: Tensor, dim, keepdim: bool) -> Tensor:
     return AllAny.apply(input, dims=dims, keepdim=keepdim, ufunc=op)
 
 
+@dim_or_axis
 def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True if every element is nonzero, over ``dim`` (an int or tuple; all dims if None);
     equivalent of ``torch.all``. NaN counts as true.
@@ -309,6 +311,7 @@ def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     return _all_any("all", input, dim, keepdim)
 
 
+@dim_or_axis
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """True if some element is nonzero, over ``dim`` (an int or tuple; all dims if None);
     equivalent of ``torch.any``.

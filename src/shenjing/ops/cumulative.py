@@ -13,7 +13,7 @@ from shenjing.autograd.function import Function
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import DEFAULT_INT, array_module, as_dtype, expected_float_errors
-from shenjing.ops.checks import normalize_dim, require_tensor
+from shenjing.ops.checks import dim_or_axis, normalize_dim, require_tensor
 from shenjing.ops.elementwise import clone, where
 from shenjing.ops.reduce import ValuesIndices
 
@@ -80,6 +80,7 @@ def _on_slices(fn, input: Tensor, dim: int):
     return out.reshape(())
 
 
+@dim_or_axis
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running sum along ``dim``: ``y[j] = x[0] + ... + x[j]``; equivalent of ``torch.cumsum``.
 
@@ -167,6 +168,7 @@ def _cumprod_gradient_of_zeros(gy: Tensor, x: Tensor, dim: int) -> Tensor:
     return gx.transpose(dim, -1)
 
 
+@dim_or_axis
 def cumprod(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """Running product along ``dim``: ``y[j] = x[0] * ... * x[j]``; equivalent of
     ``torch.cumprod``. The gradient is exact where inputs are zero, as PyTorch's.
@@ -213,6 +215,7 @@ def _cum_extreme(op: str, ufunc: str, input: Tensor, dim: int):
     return _on_slices(run, input, dim)
 
 
+@dim_or_axis
 def cummax(input: Tensor, dim: int):
     """Running maximum along ``dim`` and its index, ``(values, indices)``; ``torch.cummax``.
 
@@ -225,6 +228,7 @@ def cummax(input: Tensor, dim: int):
     return _cum_extreme("cummax", "maximum", input, dim)
 
 
+@dim_or_axis
 def cummin(input: Tensor, dim: int):
     """Running minimum along ``dim`` and its index, ``(values, indices)``; ``torch.cummin``.
 
@@ -272,6 +276,7 @@ class LogCumSumExp(Function):
             return up - down
 
 
+@dim_or_axis
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(input), dim))``, stable for any range; ``torch.logcumsumexp``.
 

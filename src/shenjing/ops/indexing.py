@@ -17,6 +17,7 @@ from shenjing.ops.checks import (
     _copy,
     broadcast_shape,
     computed,
+    dim_or_axis,
     normalize_dim,
     require_tensor,
 )
@@ -153,6 +154,7 @@ def _check_gather_index(index, *, dim: int, size: int) -> None:
                               f"size {size}")
 
 
+@dim_or_axis
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """Pick ``out[i][j] = input[index[i][j]][j]`` along ``dim`` (for dim 0); ``torch.gather``.
 

@@ -17,7 +17,7 @@ from shenjing.autograd import tracing
 from shenjing.autograd.function import ArgumentError, Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
-from shenjing.ops.checks import normalize_dim, require_tensor
+from shenjing.ops.checks import dim_or_axis, normalize_dim, require_tensor
 from shenjing.ops.indexing import GetItem
 from shenjing.ops.shape import broadcast_to, permute, reshape, unsqueeze
 
@@ -218,6 +218,7 @@ def _repeated_positions(repeats, *, size: int):
     return xp.repeat(xp.arange(size), repeats)
 
 
+@dim_or_axis
 def repeat_interleave(input: Tensor, repeats=None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Repeat each element ``repeats`` times (an int, or a tensor of one count per element).
@@ -421,6 +422,7 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 # -- shapes, windows and grids -------------------------------------------------------------------
+@dim_or_axis
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one may be -1); equivalent of ``torch.unflatten``.
 
@@ -510,6 +512,7 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple[Tensor, ...]:
     return tuple(grids)
 
 
+@dim_or_axis
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """Elements ``start .. start + length - 1`` of dim ``dim``; equivalent of ``torch.narrow``.
 

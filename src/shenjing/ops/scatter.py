@@ -18,7 +18,14 @@ from shenjing.autograd.grad_mode import no_grad
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.backend import scatter_add as _scatter_add_array
-from shenjing.ops.checks import _copy, broadcast_shape, computed, normalize_dim, require_tensor
+from shenjing.ops.checks import (
+    _copy,
+    broadcast_shape,
+    computed,
+    dim_or_axis,
+    normalize_dim,
+    require_tensor,
+)
 from shenjing.ops.elementwise import where
 from shenjing.ops.indexing import GetItem, gather, masked_fill
 from shenjing.ops.shape import broadcast_to, reshape
@@ -306,6 +313,7 @@ def _is_zero(a):
 
 
 # -- the public scatter functions ----------------------------------------------------------------
+@dim_or_axis
 def scatter(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
             reduce: str | None = None) -> Tensor:
     """``input`` with ``out[index[i][j]][j] = src[i][j]`` along ``dim`` (for dim 0).
@@ -352,6 +360,7 @@ def _full(index, *, value, dtype):
     return array_module(index).full(index.shape, value, dtype=dtype)
 
 
+@dim_or_axis
 def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``input`` with ``out[index[i][j]][j] += src[i][j]`` along ``dim`` (for dim 0); repeated
     indices add up. Equivalent of ``torch.scatter_add``.
@@ -371,6 +380,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
+@dim_or_axis
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     """Reduce each ``src[i][j]`` into ``out[index[i][j]][j]`` (dim 0) with ``reduce``: 'sum',
@@ -402,6 +412,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 # -- index_* -------------------------------------------------------------------------------------
+@dim_or_axis
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of ``dim`` that ``index`` (0-d or 1-d) names, in its order; repeats allowed.
 
@@ -439,6 +450,7 @@ def _as_row(input: Tensor, source: Tensor, fn):
     return reshape(fn(reshape(input, 1), reshape(source, -1)), ())
 
 
+@dim_or_axis
 def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``input`` with ``alpha * source`` added to the slices of ``dim`` that ``index`` names;
     repeated indices add up. Equivalent of ``torch.index_add``.
@@ -460,6 +472,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1
     return ScatterAdd.apply(input, source, key=key)
 
 
+@dim_or_axis
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with the slices of ``dim`` that ``index`` names replaced by ``source``'s.
 
@@ -486,6 +499,7 @@ def _dim_mask(index, *, shape, dim):
     return picked.reshape((-1,) + (1,) * (len(shape) - 1 - dim)) if shape else picked[0]
 
 
+@dim_or_axis
 def index_fill(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``input`` with ``value`` (a number or a 0-d tensor) in the slices of ``dim`` that
     ``index`` names. Equivalent of ``torch.index_fill``.
@@ -516,6 +530,7 @@ def _in_place(op: str, fn, input: Tensor, *args, **kwargs) -> Tensor:
     return input.copy_(y)
 
 
+@dim_or_axis
 def scatter_(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
              reduce: str | None = None) -> Tensor:
     """``scatter`` in place; equivalent of ``torch.Tensor.scatter_``.
@@ -528,6 +543,7 @@ def scatter_(input: Tensor, dim: int, index: Tensor, src=None, value=None, *,
     return _in_place("scatter_", scatter, input, dim, index, src, value, reduce=reduce)
 
 
+@dim_or_axis
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """``scatter_add`` in place; equivalent of ``torch.Tensor.scatter_add_``.
 
@@ -538,6 +554,7 @@ def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     return _in_place("scatter_add_", scatter_add, input, dim, index, src)
 
 
+@dim_or_axis
 def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                     include_self: bool = True) -> Tensor:
     """``scatter_reduce`` in place; equivalent of ``torch.Tensor.scatter_reduce_``.
@@ -550,6 +567,7 @@ def scatter_reduce_(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce:
                      include_self=include_self)
 
 
+@dim_or_axis
 def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=1) -> Tensor:
     """``index_add`` in place; equivalent of ``torch.Tensor.index_add_``.
 
@@ -560,6 +578,7 @@ def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha=
     return _in_place("index_add_", index_add, input, dim, index, source, alpha=alpha)
 
 
+@dim_or_axis
 def index_fill_(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     """``index_fill`` in place; equivalent of ``torch.Tensor.index_fill_``.
 
@@ -570,6 +589,7 @@ def index_fill_(input: Tensor, dim: int, index: Tensor, value) -> Tensor:
     return _in_place("index_fill_", index_fill, input, dim, index, value)
 
 
+@dim_or_axis
 def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``index_copy`` in place; equivalent of ``torch.Tensor.index_copy_``.
 
@@ -605,6 +625,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     return reshape(GetItem.apply(reshape(input, -1), key=(positions,)), index.shape)
 
 
+@dim_or_axis
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` after broadcasting ``input`` and ``indices`` in every dim but ``dim``; the
     flattened tensors when ``dim`` is None. Picks the values that ``argmax``/``argsort`` with

@@ -17,7 +17,7 @@ from shenjing.autograd.function import ArgumentError, Function, ShapeError
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
 from shenjing.backend.dtype import as_dtype, is_dtype
-from shenjing.ops.checks import normalize_dim, promote, require_tensor
+from shenjing.ops.checks import dim_or_axis, normalize_dim, promote, require_tensor
 
 
 def _size_args(op: str, size) -> tuple[int, ...]:
@@ -128,6 +128,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
+@dim_or_axis
 def squeeze(input: Tensor, dim=None) -> Tensor:
     """Remove dims of size 1 (all, or those in ``dim`` that have size 1); ``torch.squeeze``.
 
@@ -145,6 +146,7 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
     return reshape(input, tuple(n for i, n in enumerate(input.shape) if i not in dims))
 
 
+@dim_or_axis
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at ``dim``; equivalent of ``torch.unsqueeze``.
 
@@ -280,6 +282,7 @@ class Cat(Function):
         return split(gy, self.sizes, self.dim)
 
 
+@dim_or_axis
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; equivalent of ``torch.cat``.
 
@@ -311,6 +314,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@dim_or_axis
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim; equivalent of ``torch.stack``.
 
@@ -346,6 +350,7 @@ class Split(Function):
         return cat(gys, self.dim)
 
 
+@dim_or_axis
 def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of a given size (the last may be smaller) or of listed sizes.
 
@@ -372,6 +377,7 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple[Tensor,
     return Split.apply(tensor, sizes=sizes, dim=dim)
 
 
+@dim_or_axis
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into ``chunks`` pieces of equal size (the last may be smaller); ``torch.chunk``.
 

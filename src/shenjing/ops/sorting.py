@@ -13,7 +13,7 @@ from collections import namedtuple
 from shenjing.autograd.function import Function
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module
-from shenjing.ops.checks import computed, normalize_dim, require_tensor
+from shenjing.ops.checks import computed, dim_or_axis, normalize_dim, require_tensor
 from shenjing.ops.elementwise import where
 
 __all__ = ["argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk"]
@@ -163,6 +163,7 @@ def _along(op: str, input: Tensor, dim) -> tuple[Tensor, int]:
     return (input.reshape(1) if input.ndim == 0 else input), dim
 
 
+@dim_or_axis
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """Sort along ``dim``: ``(values, indices)`` with ``values = input.gather(dim, indices)``.
 
@@ -181,6 +182,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     return SortResult(values, indices)
 
 
+@dim_or_axis
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
     """The indices that sort ``input`` along ``dim`` (stable); equivalent of ``torch.argsort``.
 
@@ -204,6 +206,7 @@ def msort(input: Tensor) -> Tensor:
     return sort(input, dim=0).values
 
 
+@dim_or_axis
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (or smallest) elements along ``dim``: ``(values, indices)``.
 
@@ -237,6 +240,7 @@ def _order_statistic(op: str, result, input: Tensor, dim, keepdim: bool, how: st
     return result(*_pick(x, d, index, keepdim))
 
 
+@dim_or_axis
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element along ``dim`` (1-based): ``(values, indices)``.
 
@@ -253,6 +257,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     return _order_statistic("kthvalue", KthvalueResult, input, dim, keepdim, "kth", k)
 
 
+@dim_or_axis
 def median(input: Tensor, dim=None, keepdim: bool = False):
     """The lower median: of all elements (a tensor), or ``(values, indices)`` along ``dim``.
 
@@ -268,6 +273,7 @@ def median(input: Tensor, dim=None, keepdim: bool = False):
     return _median("median", MedianResult, input, dim, keepdim)
 
 
+@dim_or_axis
 def nanmedian(input: Tensor, dim=None, keepdim: bool = False):
     """``median`` that ignores NaN (NaN only where a slice is all NaN); ``torch.nanmedian``.
 
@@ -289,6 +295,7 @@ def _median(op: str, result, input: Tensor, dim, keepdim: bool):
     return _order_statistic(op, result, input, dim, keepdim, op)
 
 
+@dim_or_axis
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False):
     """The most frequent value along ``dim`` (the smallest among equally frequent ones) and the
     index of its last occurrence: ``(values, indices)``. Equivalent of ``torch.mode``.

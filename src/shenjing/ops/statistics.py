@@ -19,6 +19,7 @@ from shenjing.backend import array_module, expected_float_errors, is_floating
 from shenjing.ops.checks import (
     broadcast_shape,
     computed,
+    dim_or_axis,
     normalize_dim,
     normalize_dims,
     promote,
@@ -43,6 +44,7 @@ def _unbiased_in_dim(dim, unbiased):
     return dim, unbiased
 
 
+@dim_or_axis
 def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(var, mean)`` over ``dim``, with ``var``'s correction rules; ``torch.var_mean``.
 
@@ -55,6 +57,7 @@ def var_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, c
             mean(input, dim, keepdim))
 
 
+@dim_or_axis
 def std_mean(input: Tensor, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """``(std, mean)`` over ``dim``, with ``std``'s correction rules; ``torch.std_mean``.
 
@@ -214,6 +217,7 @@ def _float_only(op: str, x: Tensor) -> None:
         raise RuntimeError(f"{op}: expected a floating-point tensor, got {x.dtype}")
 
 
+@dim_or_axis
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The vector ``p``-norm over ``dim`` (all elements by default); ``torch.norm``.
 
@@ -299,6 +303,7 @@ class NormFloor(Function):
         return gy
 
 
+@dim_or_axis
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """``sum(x1 * x2, dim) / (max(|x1|, eps) * max(|x2|, eps))`` after broadcasting.
 
@@ -323,6 +328,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     return ((x1 / n1) * (x2 / n2)).sum(d)
 
 
+@dim_or_axis
 def normalize(input: Tensor, p=2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
     """``input / max(norm(input, p, dim), eps)``: unit ``p``-norm slices along ``dim``.
 
