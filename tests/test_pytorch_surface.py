@@ -449,3 +449,49 @@ def test_numpy_errors_inside_operations_are_runtime_errors(call):
         call(torch)
     with pytest.raises(RuntimeError):
         call(sj)
+
+
+def test_rng_state_round_trips_even_unseeded(monkeypatch):
+    import shenjing.backend.random as random
+
+    monkeypatch.setattr(random, "_seed", None)
+    monkeypatch.setattr(random, "_generators", {})
+    state = sj.get_rng_state()
+    first = sj.rand(3).tolist()
+    sj.set_rng_state(state)
+    assert sj.rand(3).tolist() == first
+    sj.manual_seed(0)
+
+
+def test_tensor_methods_pytorch_code_calls():
+    x = sj.tensor([1.0, float("inf"), -2.0])
+    assert x.isinf().tolist() == [False, True, False]
+    assert (x > 0).logical_not().tolist() == [False, False, True]
+    assert (x > 0).logical_and(x < 2).tolist() == [True, False, False]
+    assert x.negative().tolist() == [-1.0, -float("inf"), 2.0]
+    assert sj.ones(2, 3).mm(sj.ones(3, 1)).tolist() == [[3.0], [3.0]]
+
+
+def test_load_is_always_weights_only(tmp_path):
+    sj.save({"w": sj.ones(2)}, tmp_path / "w.safetensors")
+    assert sj.load(tmp_path / "w.safetensors", weights_only=True)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(ValueError, match="never"):
+        sj.load(tmp_path / "w.safetensors", weights_only=False)
+
+
+def test_register_refuses_names_as_torch():
+    for m in (torch, sj):
+        layer = m.nn.Linear(2, 2)
+        for name, value in (("training", m.zeros(1)), ("weight", m.zeros(1)), ("", m.zeros(1))):
+            with pytest.raises(KeyError):
+                layer.register_buffer(name, value)
+        with pytest.raises(KeyError):
+            layer.add_module("a.b", m.nn.ReLU())
+        layer.register_parameter("bias", m.nn.Parameter(m.zeros(2)))  # re-registering replaces
+
+
+def test_in_place_casts_within_a_kind_as_torch():
+    for m in (torch, sj):
+        x = m.tensor([5, 7], dtype=m.int32)
+        x.remainder_(m.tensor([2, 3]))
+        assert x.tolist() == [1, 1] and x.dtype == m.int32

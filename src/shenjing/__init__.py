@@ -32,7 +32,15 @@ from shenjing.autograd import (
     set_grad_enabled,
 )
 from shenjing.autograd.function import ArgumentError, DtypeError, IndexRangeError, ShapeError
-from shenjing.backend import Device, DeviceError, Generator, initial_seed, manual_seed
+from shenjing.backend import (
+    Device,
+    DeviceError,
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    set_rng_state,
+)
 from shenjing.backend import Device as device
 from shenjing.backend.dtype import (
     bool,

@@ -712,6 +712,34 @@ class Tensor(TensorBase):
         """See ``sj.isfinite``."""
         return _compare.isfinite(self)
 
+    def isinf(self):
+        """See ``sj.isinf``."""
+        return _compare.isinf(self)
+
+    def logical_and(self, other):
+        """See ``sj.logical_and``."""
+        return _compare.logical_and(self, other)
+
+    def logical_or(self, other):
+        """See ``sj.logical_or``."""
+        return _compare.logical_or(self, other)
+
+    def logical_xor(self, other):
+        """See ``sj.logical_xor``."""
+        return _compare.logical_xor(self, other)
+
+    def logical_not(self):
+        """See ``sj.logical_not``."""
+        return _compare.logical_not(self)
+
+    def mm(self, mat2):
+        """See ``sj.mm``."""
+        return _linalg.mm(self, mat2)
+
+    def negative(self):
+        """See ``sj.negative``."""
+        return _elementwise.negative(self)
+
 
 # The legacy type names of Tensor.type(): x.type() == 'shenjing.FloatTensor'.
 _TYPE_NAMES = {backend.dtype.float32: "FloatTensor", backend.dtype.float64: "DoubleTensor",
@@ -752,7 +780,10 @@ def _in_place(name: str):
         self._check_inplace(name + "_")  # refused on tensors recorded in a graph, as add_
         with no_grad():
             result = getattr(self, name)(*args, **kwargs)
-        if result.dtype != self.dtype and not (result.dtype.kind == self.dtype.kind == "f"):
+        # PyTorch casts within a kind (int64 into int32); a float into an integer tensor, or
+        # anything but a bool into a bool tensor, it refuses
+        if (result.dtype.kind == "f" and self.dtype.kind != "f") or (
+                self.dtype.kind == "b" and result.dtype.kind != "b"):
             raise DtypeError(f"{name}_: the result's type {result.dtype} can't be cast to the "
                              f"tensor's type {self.dtype}")
         return self.copy_(result)

@@ -239,10 +239,12 @@ def publish(temporary: str | os.PathLike, path: str | os.PathLike) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------
-def load(path, map_location=None):
+def load(path, map_location=None, *, weights_only: bool = True, mmap=None):
     """Read what ``save`` wrote, any safetensors file, an .npz of arrays, or a ``torch.save``
     file (zip format, read without PyTorch and without running anything from the file).
-    ``path`` may be a binary file object, read from its position to its end.
+    ``path`` may be a binary file object, read from its position to its end. Loading is
+    always weights-only (nothing is unpickled but what tensors need): ``weights_only=False``
+    is refused rather than honoured. ``mmap`` is accepted and ignored.
 
     Equivalent of ``torch.load(path, map_location, weights_only=True)``. ``map_location``: None
     (the CPU, where PyTorch would restore the saved device), a device or its name ("cuda:0"),
@@ -250,6 +252,9 @@ def load(path, map_location=None):
     file that is none of these, or is corrupt or truncated, raises ``CheckpointError`` (a
     ``ValueError``) naming the file.
     """
+    if not weights_only:
+        raise ValueError("load: weights_only=False would unpickle arbitrary objects, which "
+                         "shenjing never does; save state dicts (and plain Python values) instead")
     if hasattr(path, "read"):
         return _load_file_object(path, map_location)
     path = Path(path)

@@ -48,6 +48,10 @@ SPECS = [
            lambda m, x, y, r: m.nn.functional.soft_margin_loss(x, y, reduction=r),
            [(F(3, 4), SIGNS, "mean"), (F(3, 4), SIGNS, "none"), (F(3, 4), Const(3, 4), "sum"),
             (F(3, 4), ROW_SIGNS, "mean")]),
+    OpSpec("pairwise_distance",
+           lambda m, a, b, p, keep: m.nn.functional.pairwise_distance(a, b, p=p, keepdim=keep),
+           [(F(3, 4), F(3, 4), 2.0, False), (F(3, 4), F(4), 1.0, True), (F(5), F(5), 3.0, False),
+            (F(2, 3, 4, distinct=True), F(2, 3, 4), float("inf"), False)]),
     OpSpec("triplet_margin_loss",
            lambda m, a, pos, neg, margin, p, swap, r: m.nn.functional.triplet_margin_loss(
                a, pos, neg, margin=margin, p=p, swap=swap, reduction=r),

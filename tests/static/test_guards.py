@@ -179,3 +179,15 @@ def test_input_checks_run_on_every_replay():
     y._data[0] = 7  # out of range for 3 classes
     with pytest.raises(IndexError, match="target 7 is out of bounds for 3 classes"):
         step(x, y)
+
+
+def test_the_default_dtype_is_guarded():
+    f = sj.compile(lambda x: x + sj.ones(3))
+    assert f(sj.ones(3)).dtype == sj.float32
+    sj.set_default_dtype(sj.float64)
+    try:
+        assert f(sj.ones(3)).dtype == sj.float64  # sj.ones follows the default: a new trace
+        assert f.traces == 2
+    finally:
+        sj.set_default_dtype(sj.float32)
+    assert f(sj.ones(3)).dtype == sj.float32 and f.traces == 2

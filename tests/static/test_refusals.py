@@ -196,3 +196,19 @@ def test_an_error_during_a_replay_names_the_recorded_call_and_line():
             f(sj.ones(2, 3), sj.tensor([0, 9]))
     assert any("recorded at" in note and "test_refusals.py" in note
                for note in info.value.__notes__)
+
+
+@pytest.mark.parametrize("seed", [
+    lambda: sj.manual_seed(0),
+    lambda: sj.Generator().manual_seed(0),
+    lambda: sj.Generator().seed(),
+], ids=["manual_seed", "generator", "generator-entropy"])
+def test_seeding_inside_a_step_is_refused(x, seed):
+    @sj.compile
+    def f(t):
+        seed()  # a replay would not seed again: eager's numbers would repeat, a replay's not
+        return t + sj.randn(3)
+
+    with pytest.raises(TraceError, match=r"seed"):
+        f(x)
+    sj.manual_seed(0)  # outside a trace, seeding is as usual

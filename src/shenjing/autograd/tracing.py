@@ -26,6 +26,8 @@ import os
 import traceback
 import weakref
 
+from shenjing.backend import random
+
 _active = None  # the Trace being recorded, or None (one trace at a time, on one thread)
 _Tensor = None
 
@@ -335,11 +337,18 @@ def start(trace: Trace) -> None:
         raise TraceError("sj.compile: a compiled function was called while another one was "
                          "being traced; nesting compiled functions is not supported")
     _active = trace
+    random.seeding_hook = _refuse_seeding
 
 
 def stop() -> None:
     global _active
     _active = None
+    random.seeding_hook = None
+
+
+def _refuse_seeding(what: str) -> None:
+    refuse(what, "seeding happens once, while tracing; a replay would draw on from where the "
+                 "generator is instead of starting again. Seed outside the compiled function")
 
 
 def kernel(fn, *args, name: str | None = None, mutates=None, **params):

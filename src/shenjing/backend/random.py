@@ -12,11 +12,20 @@ from shenjing.backend.device import CPU, Device, module_for
 
 _seed: int | None = None
 _generators: dict[Device, object] = {}
+# Called before any seeding: while sj.compile traces a step it refuses, since a replay would not
+# seed again (autograd.tracing sets it; the backend cannot import what stands above it).
+seeding_hook = None
+
+
+def _seeding(what: str) -> None:
+    if seeding_hook is not None:
+        seeding_hook(what)
 
 
 def manual_seed(seed: int) -> None:
     """Seed every random number generator of shenjing; equivalent of ``torch.manual_seed``."""
     global _seed
+    _seeding("sj.manual_seed()")
     if not isinstance(seed, (int, numpy.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed expects an integer, got {seed!r}")
     _seed = int(seed) % 2**64  # negative seeds too, as PyTorch takes them
@@ -74,6 +83,7 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         """Seed this generator (and return it, as PyTorch does)."""
+        _seeding("Generator.manual_seed()")
         if not isinstance(seed, (int, numpy.integer)) or isinstance(seed, bool):
             raise TypeError(f"Generator.manual_seed expects an integer, got {seed!r}")
         self._seed = int(seed) % 2**64
@@ -82,6 +92,7 @@ class Generator:
 
     def seed(self) -> int:
         """Seed this generator from the operating system's entropy; returns the seed."""
+        _seeding("Generator.seed()")
         self._seed = int(numpy.random.SeedSequence().entropy % 2**63)
         self._reset()
         return self._seed
@@ -95,6 +106,7 @@ class Generator:
         return self.rng.bit_generator.state
 
     def set_state(self, state: dict) -> Generator:
+        _seeding("Generator.set_state()")
         self.rng.bit_generator.state = state
         return self
 
@@ -120,8 +132,11 @@ def get_rng_state() -> dict:
 
     Restoring it with ``set_rng_state`` makes the draws that follow repeat exactly: what a
     resumed training run needs for the same shuffles and dropout masks as one left alone.
-    A device whose generator has not drawn yet is recorded as the seed it would start from.
+    A device whose generator has not drawn yet is recorded as the seed it would start from;
+    never seeded, the CPU's generator (seeded from entropy) is recorded as it is.
     """
+    if _seed is None:
+        generator(CPU)  # an unseeded generator's numbers can only repeat from its state
     devices = {}
     for device, gen in _generators.items():
         state = getattr(getattr(gen, "bit_generator", None), "state", None)
@@ -135,6 +150,7 @@ def set_rng_state(state: dict) -> None:
     """Restore what ``get_rng_state`` returned."""
     from shenjing.backend.device import as_device
 
+    _seeding("sj.set_rng_state()")
     global _seed
     if not isinstance(state, dict) or not isinstance(state.get("devices"), dict):
         raise ValueError(f"set_rng_state: not a state from get_rng_state: {state!r:.80}")

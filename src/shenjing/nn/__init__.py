@@ -90,6 +90,19 @@ from shenjing.nn.modules import (
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from shenjing.nn.modules.distance import CosineSimilarity, PairwiseDistance
+from shenjing.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from shenjing.nn.modules.transformer import (
     MultiheadAttention,
     Transformer,

@@ -31,6 +31,7 @@ __all__ = [
     "hinge_embedding_loss",
     "kl_div",
     "margin_ranking_loss",
+    "pairwise_distance",
     "poisson_nll_loss",
     "soft_margin_loss",
     "triplet_margin_loss",
@@ -224,11 +225,19 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average=None, reduce=No
 
 
 # -- triplets ------------------------------------------------------------------------------------
-def _pairwise_distance(x1: Tensor, x2: Tensor, p: float, eps: float) -> Tensor:
-    """``||x1 - x2 + eps||_p`` over the last dim, as ``F.pairwise_distance``: a vector norm
-    (``torch.linalg.vector_norm``, with its gradients), for any p, inf and -inf included."""
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dim; ``F.pairwise_distance``. A vector norm
+    (``torch.linalg.vector_norm``, with its gradients), for any p, inf and -inf included.
+
+    >>> import shenjing as sj
+    >>> sj.nn.functional.pairwise_distance(sj.zeros(2, 3), sj.ones(2, 3), eps=0.0)
+    tensor([1.7321, 1.7321])
+    """
+    require_tensor("pairwise_distance", x1)
+    require_tensor("pairwise_distance", x2)
     d = x1 - x2 + eps
-    return VectorNorm.apply(d, p=float(p), dims=(d.ndim - 1,), keepdim=False)
+    return VectorNorm.apply(d, p=float(p), dims=(max(d.ndim - 1, 0),), keepdim=keepdim)
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
@@ -262,10 +271,10 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         raise RuntimeError(f"{op}: inputs must have a dim to take distances over, got 0-d "
                            "tensors")
     broadcast_shape(op, anchor.shape, positive.shape, negative.shape)
-    dist_pos = _pairwise_distance(anchor, positive, p, eps)
-    dist_neg = _pairwise_distance(anchor, negative, p, eps)
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        dist_neg = minimum(dist_neg, _pairwise_distance(positive, negative, p, eps))
+        dist_neg = minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce(clamp(margin + dist_pos - dist_neg, min=0.0), reduction)
 
 

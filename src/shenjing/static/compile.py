@@ -24,6 +24,7 @@ import warnings
 from shenjing.autograd import tracing
 from shenjing.autograd.grad_mode import _grad_enabled
 from shenjing.autograd.tensor import Tensor
+from shenjing.backend import get_default_dtype
 from shenjing.nn.modules.module import Module
 from shenjing.static.program import Program
 
@@ -79,7 +80,7 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         arrays: list = []
         if kwargs:
-            key = (_signature((args, kwargs)), _grad_enabled.get())
+            key = (_signature((args, kwargs)), _grad_enabled.get(), get_default_dtype())
             _collect_arrays((args, kwargs), arrays)
         else:
             # The common case, flat tensor arguments: the key and the arrays in one pass.
@@ -92,7 +93,7 @@ class CompiledFunction:
                 else:
                     kinds.append(_signature(a))
                     _collect_arrays(a, arrays)
-            key = ((tuple, *kinds), _grad_enabled.get())
+            key = ((tuple, *kinds), _grad_enabled.get(), get_default_dtype())
         if len(arrays) > 1 and len({id(a) for a in arrays}) < len(arrays):
             # The same array passed twice is one value of the trace: key the pattern too.
             first = {}

@@ -36,6 +36,7 @@ from shenjing.nn.modules.container import (
     Sequential,
 )
 from shenjing.nn.modules.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from shenjing.nn.modules.distance import CosineSimilarity, PairwiseDistance
 from shenjing.nn.modules.dropout import Dropout
 from shenjing.nn.modules.dropout2d import Dropout2d
 from shenjing.nn.modules.embedding import Embedding
@@ -67,6 +68,18 @@ from shenjing.nn.modules.normalization import (
     InstanceNorm1d,
     InstanceNorm2d,
     LayerNorm,
+)
+from shenjing.nn.modules.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
 )
 from shenjing.nn.modules.pooling import (
     AdaptiveAvgPool1d,

@@ -94,6 +94,19 @@ class Module:
                 "super().__init__()"
             )
 
+    def _check_new_name(self, kind: str, name: str, registry: dict) -> None:
+        """PyTorch's rules for register_*: a str without ".", not empty, and not already an
+        attribute other than one of this kind (re-registering replaces it)."""
+        self._check_initialised(name)
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def __setattr__(self, name: str, value) -> None:
         Module._changes += 1
         if tracing._active is not None and isinstance(value, Tensor):
@@ -157,7 +170,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, a declared but absent parameter) under ``name``."""
-        self._check_initialised(name)
+        self._check_new_name("parameter", name, self.__dict__.get("_parameters", {}))
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None")
         self._forget(name, keep=self._parameters)
@@ -165,7 +178,7 @@ class Module:
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a tensor that is state but not a parameter (BatchNorm's running mean)."""
-        self._check_initialised(name)
+        self._check_new_name("buffer", name, self.__dict__.get("_buffers", {}))
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None")
         self._forget(name, keep=self._buffers)
@@ -175,7 +188,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` as a submodule called ``name``."""
-        self._check_initialised(name)
+        self._check_new_name("module", name, self.__dict__.get("_modules", {}))
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module or None")
         self._forget(name, keep=self._modules)
