@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
-from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
 class Adadelta(Optimizer):
@@ -64,11 +64,7 @@ class Adadelta(Optimizer):
         """The step above on arrays: ``x`` (the parameter) changes in place."""
         xp = array_module(x)
         rho, eps = group["rho"], group["eps"]
-        if group["maximize"]:
-            g = -g
-        state["step"] += 1.0
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * x
+        g, _ = _begin_step(x, g, state, group)
         v = state["square_avg"]
         u = state["acc_delta"]
         v *= rho

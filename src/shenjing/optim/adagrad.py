@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import full_like
-from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
 class Adagrad(Optimizer):
@@ -67,13 +67,7 @@ class Adagrad(Optimizer):
     @staticmethod
     def _update(x, g, *, state, group) -> None:
         """The step above on arrays: ``x`` (the parameter) changes in place."""
-        weight_decay = group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        step = state["step"] + 1.0
-        state["step"] = step
-        if weight_decay != 0:
-            g = g + weight_decay * x
+        g, step = _begin_step(x, g, state, group)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         s = state["sum"]
         s += g * g

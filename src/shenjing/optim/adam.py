@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
-from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
 class Adam(Optimizer):
@@ -67,16 +67,7 @@ class Adam(Optimizer):
         xp = array_module(x)
         lr = group["lr"]
         beta1, beta2 = group["betas"]
-        weight_decay = group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        step = state["step"] + 1.0
-        state["step"] = step
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                x *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * x
+        g, step = _begin_step(x, g, state, group, decoupled=group["decoupled_weight_decay"])
         m = state["exp_avg"]
         v = state["exp_avg_sq"]
         _lerp_(m, g, 1 - beta1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
 from shenjing.optim.adam import _check_adam_args, _lerp_
-from shenjing.optim.optimizer import Optimizer
+from shenjing.optim.optimizer import Optimizer, _begin_step
 
 
 class Adamax(Optimizer):
@@ -60,12 +60,7 @@ class Adamax(Optimizer):
         """The step above on arrays: ``x`` (the parameter) changes in place."""
         xp = array_module(x)
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            g = -g
-        step = state["step"] + 1.0
-        state["step"] = step
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * x
+        g, step = _begin_step(x, g, state, group)
         m = state["exp_avg"]
         u = state["exp_inf"]
         _lerp_(m, g, 1 - beta1)

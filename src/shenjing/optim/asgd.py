@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shenjing.creation import tensor, zeros_like
-from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
 class ASGD(Optimizer):
@@ -67,12 +67,7 @@ class ASGD(Optimizer):
     def _update(x, g, *, state, group) -> None:
         """The step above on arrays: ``x`` (the parameter) changes in place."""
         lr, lambd = group["lr"], group["lambd"]
-        if group["maximize"]:
-            g = -g
-        step = state["step"] + 1.0
-        state["step"] = step
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * x
+        g, step = _begin_step(x, g, state, group)
         eta, mu, ax = state["eta"], state["mu"], state["ax"]
         eta_value = float(eta)
         x *= 1 - lambd * eta_value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shenjing.backend import array_module
 from shenjing.creation import tensor, zeros_like
 from shenjing.optim.adam import _check_adam_args, _lerp_
-from shenjing.optim.optimizer import Optimizer, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_nonnegative
 
 
 class NAdam(Optimizer):
@@ -74,17 +74,8 @@ class NAdam(Optimizer):
         xp = array_module(x)
         lr = group["lr"]
         beta1, beta2 = group["betas"]
-        weight_decay = group["weight_decay"]
         momentum_decay = group["momentum_decay"]
-        if group["maximize"]:
-            g = -g
-        step = state["step"] + 1.0
-        state["step"] = step
-        if weight_decay != 0:
-            if group["decoupled_weight_decay"]:
-                x *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * x
+        g, step = _begin_step(x, g, state, group, decoupled=group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
         mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
         mu_product = state["mu_product"]

@@ -388,6 +388,24 @@ def _cast_state(param: Tensor, key: str, value, keep_dtype: bool = False):
     return Tensor._make(array)
 
 
+def _begin_step(x, g, state, group, *, decoupled: bool = False):
+    """What the adaptive rules do first, as PyTorch's do: negate ``g`` for ``maximize``, count
+    the step in ``state["step"]``, and apply ``weight_decay``: added to the gradient (L2), or,
+    ``decoupled``, the parameter ``x`` shrunk in place by ``lr * weight_decay`` (AdamW's).
+    Returns the gradient to use and the step's number."""
+    if group["maximize"]:
+        g = -g
+    step = state["step"] + 1.0
+    state["step"] = step
+    weight_decay = group["weight_decay"]
+    if weight_decay != 0:
+        if decoupled:
+            x *= 1 - group["lr"] * weight_decay
+        else:
+            g = g + weight_decay * x
+    return g, step
+
+
 def _check_lr(lr) -> None:
     if not isinstance(lr, numbers.Real):
         raise TypeError(f"lr must be a Python number, got {type(lr).__name__}")

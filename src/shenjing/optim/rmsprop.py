@@ -5,7 +5,7 @@ from __future__ import annotations
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
 from shenjing.optim.adam import _lerp_
-from shenjing.optim.optimizer import Optimizer, _check_lr, _check_nonnegative
+from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
 class RMSprop(Optimizer):
@@ -74,13 +74,8 @@ class RMSprop(Optimizer):
         xp = array_module(x)
         lr = group["lr"]
         alpha = group["alpha"]
-        weight_decay = group["weight_decay"]
         momentum = group["momentum"]
-        if group["maximize"]:
-            g = -g
-        state["step"] += 1.0
-        if weight_decay != 0:
-            g = g + weight_decay * x
+        g, _ = _begin_step(x, g, state, group)
         v = state["square_avg"]
         v *= alpha
         t = g * (1 - alpha)
