@@ -28,7 +28,30 @@ class _Pool(Module):
             raise type(exc)(f"{self!r}: {exc}") from None
 
 
-class MaxPool2d(_Pool):
+class _MaxPool(_Pool):
+    """What MaxPool1d and MaxPool2d share; each names its pooling function in ``_pool``."""
+
+    _pool = None
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Tensor):
+        return self._run(self._pool, input, self.kernel_size, self.stride, self.padding,
+                         self.dilation, ceil_mode=self.ceil_mode,
+                         return_indices=self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPool):
     """The maximum of each (dilated) window: (N, C, H, W) or (C, H, W) -> (..., OH, OW).
 
     ``stride`` defaults to ``kernel_size``; padding is -inf; ``return_indices`` also returns
@@ -43,22 +66,7 @@ class MaxPool2d(_Pool):
     (8, 32, 14, 14)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, input: Tensor):
-        return self._run(max_pool2d, input, self.kernel_size, self.stride, self.padding,
-                         self.dilation, ceil_mode=self.ceil_mode,
-                         return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _pool = staticmethod(max_pool2d)
 
 
 class AvgPool2d(_Pool):
@@ -92,7 +100,23 @@ class AvgPool2d(_Pool):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool2d(_Pool):
+class _AdaptiveAvgPool(_Pool):
+    """What AdaptiveAvgPool1d and AdaptiveAvgPool2d share; each names its function in ``_pool``."""
+
+    _pool = None
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._run(self._pool, input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
     """Average over windows sized so that the output is ``output_size`` (OH, OW).
 
     An int means a square output; None in a pair keeps that input size. (N, C, H, W) or
@@ -107,18 +131,10 @@ class AdaptiveAvgPool2d(_Pool):
     (8, 64, 1, 1)
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._run(adaptive_avg_pool2d, input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(adaptive_avg_pool2d)
 
 
-class MaxPool1d(_Pool):
+class MaxPool1d(_MaxPool):
     """The maximum of each (dilated) window: (N, C, L) or (C, L) -> (..., OL).
 
     ``stride`` defaults to ``kernel_size``; padding is -inf; ``return_indices`` also returns
@@ -133,22 +149,7 @@ class MaxPool1d(_Pool):
     (8, 4, 24)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding, self.dilation = padding, dilation
-        self.return_indices, self.ceil_mode = return_indices, ceil_mode
-
-    def forward(self, input: Tensor):
-        return self._run(max_pool1d, input, self.kernel_size, self.stride, self.padding,
-                         self.dilation, ceil_mode=self.ceil_mode,
-                         return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+    _pool = staticmethod(max_pool1d)
 
 
 class AvgPool1d(_Pool):
@@ -183,7 +184,7 @@ class AvgPool1d(_Pool):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool1d(_Pool):
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
     """Average over windows sized so that the output has length ``output_size``.
 
     (N, C, L) or (C, L) -> (..., OL). Equivalent of ``torch.nn.AdaptiveAvgPool1d``.
@@ -197,15 +198,7 @@ class AdaptiveAvgPool1d(_Pool):
     (8, 4, 5)
     """
 
-    def __init__(self, output_size) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Tensor) -> Tensor:
-        return self._run(adaptive_avg_pool1d, input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
+    _pool = staticmethod(adaptive_avg_pool1d)
 
 
 class AdaptiveMaxPool2d(_Pool):
