@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
+from shenjing.optim.adam import _square_average_
 from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
@@ -67,17 +68,11 @@ class Adadelta(Optimizer):
         g, _ = _begin_step(x, g, state, group)
         v = state["square_avg"]
         u = state["acc_delta"]
-        v *= rho
-        t = g * (1 - rho)
-        t *= g
-        v += t
+        _square_average_(v, g, rho)
         std = xp.sqrt(v + eps)
         delta = xp.sqrt(u + eps)
         delta /= std
         delta *= g
-        u *= rho
-        t = delta * (1 - rho)
-        t *= delta
-        u += t
+        _square_average_(u, delta, rho)
         delta *= -group["lr"]
         x += delta

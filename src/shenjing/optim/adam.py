@@ -71,11 +71,7 @@ class Adam(Optimizer):
         m = state["exp_avg"]
         v = state["exp_avg_sq"]
         _lerp_(m, g, 1 - beta1)
-        # v = beta2 * v + ((1 - beta2) * g) * g, in PyTorch's order of rounding
-        v *= beta2
-        t = g * (1 - beta2)
-        t *= g
-        v += t
+        _square_average_(v, g, beta2)
         if group["amsgrad"]:
             v_max = state["max_exp_avg_sq"]
             xp.maximum(v_max, v, out=v_max)
@@ -87,6 +83,15 @@ class Adam(Optimizer):
         update = m * -step_size
         update /= denom
         x += update
+
+
+def _square_average_(v, g, decay: float) -> None:
+    """``v = decay * v + (1 - decay) * g * g`` in place, in PyTorch's order of rounding
+    (``v * decay`` plus ``((1 - decay) * g) * g``): the running mean of squared gradients."""
+    v *= decay
+    t = g * (1 - decay)
+    t *= g
+    v += t
 
 
 def _lerp_(start, end, weight: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
-from shenjing.optim.adam import _check_adam_args, _lerp_
+from shenjing.optim.adam import _check_adam_args, _lerp_, _square_average_
 from shenjing.optim.optimizer import Optimizer, _begin_step
 
 
@@ -72,10 +72,7 @@ class RAdam(Optimizer):
         m = state["exp_avg"]
         v = state["exp_avg_sq"]
         _lerp_(m, g, 1 - beta1)
-        v *= beta2
-        t = g * (1 - beta2)
-        t *= g
-        v += t
+        _square_average_(v, g, beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2 = 1 - beta2**step
         update = m / bias_correction1

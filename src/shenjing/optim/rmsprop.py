@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shenjing.backend import array_module
 from shenjing.creation import zeros_like
-from shenjing.optim.adam import _lerp_
+from shenjing.optim.adam import _lerp_, _square_average_
 from shenjing.optim.optimizer import Optimizer, _begin_step, _check_lr, _check_nonnegative
 
 
@@ -77,10 +77,7 @@ class RMSprop(Optimizer):
         momentum = group["momentum"]
         g, _ = _begin_step(x, g, state, group)
         v = state["square_avg"]
-        v *= alpha
-        t = g * (1 - alpha)
-        t *= g
-        v += t
+        _square_average_(v, g, alpha)
         if group["centered"]:
             a = state["grad_avg"]
             _lerp_(a, g, 1 - alpha)
