@@ -30,13 +30,16 @@ def require_dtype_of(op: str, name: str, x: Tensor | None, weight: Tensor,
                            f".to({weight_name}.dtype)")
 
 
+_NUMPY_NAMES = (("axis", "dim"), ("keepdims", "keepdim"))
+
+
 def dim_or_axis(fn):
     """Let ``fn`` take NumPy's ``axis=`` for its ``dim=`` (and ``keepdims=`` for its
     ``keepdim=``), as PyTorch accepts both."""
 
     @functools.wraps(fn)
     def accepting_axis(*args, **kwargs):
-        for numpy_name, name in (("axis", "dim"), ("keepdims", "keepdim")):
+        for numpy_name, name in _NUMPY_NAMES if kwargs else ():  # most calls pass no keywords
             if numpy_name in kwargs:
                 if name in kwargs:
                     raise TypeError(f"{fn.__name__}() got both {name} and {numpy_name}; pass "
