@@ -191,3 +191,31 @@ def test_the_default_dtype_is_guarded():
     finally:
         sj.set_default_dtype(sj.float32)
     assert f(sj.ones(3)).dtype == sj.float32 and f.traces == 2
+
+
+def test_a_call_unlike_the_last_one_leaves_the_fast_path_for_the_cache():
+    # Calls like the last one skip building the cache key (CompiledFunction.__call__); each
+    # way of differing from it must still reach the right variant or trace anew.
+    w = sj.ones(1, requires_grad=True)
+
+    @sj.compile
+    def f(a, b):
+        out = a * w + b
+        if out.requires_grad:
+            out.sum().backward()
+        return out.detach()
+
+    x, y = sj.ones(3), sj.full((3,), 2.0)
+    assert f(x, y).tolist() == [3.0, 3.0, 3.0] and w.grad.tolist() == [3.0]
+    assert f(x, x).tolist() == [2.0, 2.0, 2.0]  # one array twice: a pattern of its own
+    assert f.traces == 2
+    assert f(x, y).tolist() == [3.0, 3.0, 3.0] and f.traces == 2
+    assert f(sj.ones(4), sj.ones(4)).tolist() == [2.0] * 4 and f.traces == 3  # a new shape
+    assert f(x, y.double()).dtype == sj.float64 and f.traces == 4  # a new dtype
+    with sj.no_grad():
+        f(x, y)
+    assert f.traces == 5  # grad mode: a variant with no backward
+    assert f(x, 1.0).tolist() == [2.0, 2.0, 2.0] and f.traces == 6  # a number, not a tensor
+    before = w.grad.item()
+    f(x, y)
+    assert w.grad.item() == before + 3 and f.traces == 6  # back to a cached variant

@@ -103,8 +103,12 @@ def _class_dim_size(op: str, input: Tensor) -> int:
     return C
 
 
-def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_index) -> None:
-    """Class indices: an integer tensor shaped like ``input`` without its class dim, in [0, C)."""
+def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_index,
+                        *, values: bool = True) -> None:
+    """Class indices: an integer tensor shaped like ``input`` without its class dim, in [0, C).
+
+    ``values=False`` checks the dtype and shape only, for an operation whose forward checks the
+    values itself (CrossEntropy: one reduction both checks them and picks its fast path)."""
     expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
     if target.dtype.kind not in "iu":
         raise DtypeError(f"{op}: target of class indices must be an integer tensor, got "
@@ -113,19 +117,29 @@ def _check_class_target(op: str, input: Tensor, target: Tensor, C: int, ignore_i
         raise ShapeError(f"{op}: target of shape {target.shape} does not fit input of shape "
                          f"{input.shape}: class indices need shape {expected} (the input's shape "
                          "without its class dim 1)")
-    # A kernel: a compiled step checks every batch's targets too.
-    tracing.kernel(_check_classes, target, op=op, C=C, ignore_index=ignore_index,
-                   name=f"{op}: check targets")
+    if values:  # a kernel: a compiled step checks every batch's targets too
+        tracing.kernel(_check_classes, target, op=op, C=C, ignore_index=ignore_index,
+                       name=f"{op}: check targets")
 
 
-def _check_classes(t, *, op: str, C: int, ignore_index) -> None:
-    if t.size == 0 or (t.min() >= 0 and t.max() < C):  # the common case, in two reductions
-        return
+def _check_classes(t, *, op: str, C: int, ignore_index) -> bool:
+    """Raise IndexRangeError for a target outside [0, C) that is not ``ignore_index``.
+
+    Returns True when every target is a class index in [0, C), which a negative
+    ``ignore_index`` then cannot be. One reduction in that common case: read as unsigned
+    integers of the same width, negative indices are huge, so ``max < C`` means ``0 <= t < C``.
+    """
+    if t.size == 0:
+        return True
+    unsigned = t.view(f"u{t.dtype.itemsize}") if t.dtype.kind == "i" else t
+    if unsigned.max() < C:
+        return True
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
     if bad.any():
         raise IndexRangeError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {C} "
                               f"classes (class indices run from 0 to {C - 1}; ignore_index is "
                               f"{ignore_index})")
+    return False
 
 
 def _class_key(xp, classes) -> tuple:
@@ -255,6 +269,9 @@ class CrossEntropy(Function):
         self.probabilities = target.shape == x.shape
         # the class weights (C,) as (1, C, 1, ...), to broadcast against (N, C, d1, ...)
         self.w = None if weight is None else weight.reshape((1, C) + (1,) * (x.ndim - 2))
+        # Class indices: all in [0, C)? Checked here, so that a compiled step checks each batch.
+        classes = self.probabilities or _check_classes(target, op="cross_entropy", C=C,
+                                                       ignore_index=ignore_index)
 
         shifted = x - x.max(axis=1, keepdims=True)  # the max is subtracted: exp cannot overflow
         p = xp.exp(shifted)
@@ -275,9 +292,8 @@ class CrossEntropy(Function):
             return _reduce_array(xp, loss, reduction, self.count)
 
         if weight is None and not eps and x.ndim == 2:
-            # No target is ignore_index: one reduction when it is negative (the default -100).
-            if (target.min() >= 0 if ignore_index < 0 and target.size
-                    else (target != ignore_index).all()):
+            # Then none is ignore_index when it is not a class (the default -100 is not).
+            if classes and (not 0 <= ignore_index < C or (target != ignore_index).all()):
                 # The common case, every class index counted with weight 1: the general path's
                 # numbers (a is all ones) with fewer array calls.
                 N = x.shape[0]
@@ -436,7 +452,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                              "of class probabilities")
         target = target if target.dtype == input.dtype else target.to(input.dtype)
     else:
-        _check_class_target(op, input, target, C, ignore_index)
+        _check_class_target(op, input, target, C, ignore_index, values=False)
     x, t = _as_batch(input, target, probabilities)
     y = CrossEntropy.apply(x, t, weight, reduction=reduction, ignore_index=ignore_index,
                            label_smoothing=float(label_smoothing))

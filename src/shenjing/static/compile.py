@@ -78,6 +78,13 @@ class CompiledFunction:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args, **kwargs):
+        last = self._last
+        if last is not None and not kwargs and last.flat is not None:
+            # The common case, a training loop calling again with tensors like the last ones:
+            # check them against the last variant's kinds without building the cache key.
+            arrays = last.fits(args)
+            if arrays is not None and last.guards_hold():
+                return self._replay(last, arrays)
         arrays: list = []
         if kwargs:
             key = (_signature((args, kwargs)), _grad_enabled.get(), get_default_dtype())
@@ -102,14 +109,7 @@ class CompiledFunction:
         for variant in variants:
             if variant.guards_hold():
                 self._last = variant
-                try:
-                    results = variant.program.run(arrays, variant.states)
-                except Exception as exc:
-                    note = variant.program.explain(exc)
-                    if note is not None:
-                        exc.add_note(note)
-                    raise
-                return _rebuild(variant.structure, results)
+                return self._replay(variant, arrays)
         if sum(map(len, self._cache.values())) >= self.cache_size:
             if not self._warned:
                 self._warned = True
@@ -120,9 +120,23 @@ class CompiledFunction:
                               RuntimeWarning, stacklevel=2)
             return self.fn(*args, **kwargs)
         result, variant = self._trace(args, kwargs)
+        if not kwargs and all(isinstance(a, Tensor) for a in args) and (
+                len({id(d) for d in arrays}) == len(arrays)):
+            variant.flat = (key[0][1:], key[1], key[2])  # kinds, grad mode, default dtype
         self._cache.setdefault(key, []).append(variant)
         self._last = variant
         return result
+
+    @staticmethod
+    def _replay(variant, arrays):
+        try:
+            results = variant.program.run(arrays, variant.states)
+        except Exception as exc:
+            note = variant.program.explain(exc)
+            if note is not None:
+                exc.add_note(note)
+            raise
+        return _rebuild(variant.structure, results)
 
     @property
     def graph(self) -> Program:
@@ -172,6 +186,27 @@ class _Variant:
         self.arrays = [t._data for t in self.states]
         self.guarded = list(guarded)
         self.guarded_keys = [o._guard_key() for o in self.guarded]
+        self.flat = None  # traced with tensors only, no keywords: their kinds, for fits()
+
+    def fits(self, args) -> list | None:
+        """The arrays of ``args`` if they are tensors of this trace's kinds (the cache key
+        without building it), under the grad mode and default dtype it was traced in."""
+        kinds, grad_mode, default_dtype = self.flat
+        if (len(args) != len(kinds) or _grad_enabled.get() != grad_mode
+                or get_default_dtype() != default_dtype):
+            return None
+        arrays = []
+        for a, (shape, dtype, kind, requires_grad) in zip(args, kinds):
+            if not isinstance(a, Tensor):
+                return None
+            d = a._data
+            if (d.shape != shape or d.dtype != dtype or type(d) is not kind
+                    or a._requires_grad != requires_grad):
+                return None
+            arrays.append(d)
+        if len(arrays) > 1 and len({id(d) for d in arrays}) < len(arrays):
+            return None  # the same array twice: a pattern of its own in the cache key
+        return arrays
 
     def _facts(self) -> tuple:
         # A module's plain settings (Dropout's p, BatchNorm's momentum) are baked into the trace.
