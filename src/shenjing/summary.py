@@ -58,9 +58,11 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
 
     Each layer without sublayers (or with parameters of its own) gets a row with its output
     shape (batch dim shown as -1) and parameter count, and convolution and pooling layers their
-    receptive field (the input pixels one output sees) when the layers form a chain (not shown
-    for networks with branches, such as residual blocks, or upsampling layers); the totals
-    count shared parameters once. The model runs in eval mode under no_grad and is left as it
+    receptive field (the input pixels one output sees) when each of them takes the previous
+    layer's output. A residual block whose shortcut has no layer of its own (ResNet-20's) keeps
+    that chain: the field shown is the main path's, the widest. A shortcut with a layer (a 1x1
+    convolution of the block's input) or an upsampling layer leaves the fields out rather than
+    show them wrong. The totals count shared parameters once. The model runs in eval mode under no_grad and is left as it
     was. Like ``torchsummary``.
 
     >>> import shenjing as sj

@@ -74,6 +74,8 @@ def test_numpy_shares_memory_and_refuses_graph_tensors():
     with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
         w.numpy()
     np.testing.assert_array_equal(w.detach().numpy(), np.zeros(3))
+    w.numpy(force=True)[1] = 2.0  # force=True: detach (and copy from a GPU), as in PyTorch
+    assert w[1].item() == 2.0
 
 
 def test_dtype_conversions_and_gradients():

@@ -223,10 +223,14 @@ class TensorBase:
         self._data = value._data if isinstance(value, TensorBase) else value
 
     # -- conversions ----------------------------------------------------------------------------
-    def numpy(self):
-        """The data as a NumPy array sharing memory; equivalent of ``torch.Tensor.numpy``."""
+    def numpy(self, *, force: bool = False):
+        """The data as a NumPy array sharing memory; equivalent of ``torch.Tensor.numpy``.
+
+        ``force=True`` also takes a tensor that requires grad or lives on a GPU (a copy then)."""
         if tracing._active is not None:
             tracing.refuse("x.numpy()", _READS)
+        if force:
+            return backend.to_device(self._data, backend.CPU)
         if self._requires_grad:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
