@@ -27,6 +27,8 @@ def test_feature_maps_are_each_conv_layer_s_activations():
     np.testing.assert_array_equal(maps[0][1].numpy(), after_relu.numpy())  # after the ReLU
     np.testing.assert_array_equal(maps[1][1].numpy(), conv2.numpy())  # the conv's own output
     assert all(not m._forward_hooks for m in model.modules())  # the hooks are gone
+    # a bare Conv2d as the model: named by its class, not by its empty name
+    assert [name for name, _ in features.feature_maps_of(model[0], image)] == ["Conv2d"]
 
 
 def test_the_feature_map_figure_holds_every_map(tmp_path):

@@ -16,7 +16,8 @@ from shenjing.viz.weights import weight_tiles
 
 
 def conv_layers(model: Module) -> list[tuple[str, Module]]:
-    """``(name, layer)`` of every Conv2d in ``model``, in the order of ``named_modules``.
+    """``(name, layer)`` of every Conv2d in ``model``, in the order of ``named_modules``; a
+    bare Conv2d passed as the model is named by its class (its own name is empty).
 
     >>> import shenjing as sj
     >>> [name for name, _ in conv_layers(sj.models.LeNet5())]
@@ -24,7 +25,8 @@ def conv_layers(model: Module) -> list[tuple[str, Module]]:
     """
     from shenjing.nn.modules.conv import Conv2d
 
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, Conv2d)]
+    layers = [(name or type(m).__name__, m) for name, m in model.named_modules()
+              if isinstance(m, Conv2d)]
     if not layers:
         raise ValueError(f"{type(model).__name__} has no Conv2d layer")
     return layers
