@@ -62,8 +62,8 @@ def summary(model: Module, input_shape, *, batch_size: int = 2, dtype=None,
     layer's output. A residual block whose shortcut has no layer of its own (ResNet-20's) keeps
     that chain: the field shown is the main path's, the widest. A shortcut with a layer (a 1x1
     convolution of the block's input) or an upsampling layer leaves the fields out rather than
-    show them wrong. The totals count shared parameters once. The model runs in eval mode under no_grad and is left as it
-    was. Like ``torchsummary``.
+    show them wrong. The totals count shared parameters once. The model runs in eval mode under
+    no_grad and is left as it was. Like ``torchsummary``.
 
     >>> import shenjing as sj
     >>> net = sj.nn.Sequential(sj.nn.Linear(784, 16), sj.nn.Sigmoid(), sj.nn.Linear(16, 16),
