@@ -1,5 +1,6 @@
-"""The lessons as a whole: both languages of every note, the concepts of each note covered by a
-cell of code, and exercises whose checks reject nothing when unanswered.
+"""The lessons as a whole: both languages of every note with the same code (only strings and
+comments translated), the concepts of each note each shown by a cell of code that uses shenjing,
+and exercises whose checks reject nothing when unanswered.
 
 The lessons run, outputs and pictures included, when the site is built (``mkdocs build --strict``
 executes every one of them; CI does so). Each lesson's own test file checks that its exercises
@@ -41,6 +42,67 @@ def test_every_concept_of_the_note_has_a_cell_of_code(note, language):
         assert cells, f"lesson {note} ({language}) has no cell tagged concept-{concept}"
         assert any(c.cell_type == "code" and c.source.strip() for c in cells), (
             f"lesson {note} ({language}): concept-{concept} is tagged on no cell of code")
+    assert not harness.concept_problems(nb), f"lesson {note} ({language})"
+
+
+def notebook(*cells):
+    """A small notebook of (tags, source) code cells, read like a lesson."""
+    import nbformat
+
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)}) for tags, source in cells])
+
+
+SETUP = (["setup"],
+         "import numpy as np\n\nimport shenjing as sj\nimport shenjing.nn.functional as F")
+
+
+@pytest.mark.parametrize("source", [
+    "pass",                                         # shows nothing, computes nothing
+    "x = sj.ones(3) * 2",                           # computes with shenjing, shows nothing
+    "print(np.ones(3).sum())",                      # shows something, without shenjing
+    "def f():\n    print(sj.ones(3))",              # would show, but f is never called
+    "x = sj.ones(3)\n'done'",                       # a string as the last line shows nothing
+])
+def test_a_concept_cell_that_shows_nothing_of_shenjing_fails(source):
+    problems = harness.concept_problems(notebook(SETUP, (["concept-x"], source)))
+    assert problems and all(p.startswith("concept-x:") for p in problems)
+
+
+@pytest.mark.parametrize("cells", [
+    [(["concept-x"], "sj.ones(3) * 2")],                                  # last line shown
+    [(["concept-x"], "print(F.relu(sj.tensor([-1.0, 2.0])))")],           # F is shenjing's
+    [(["concept-x"], "import matplotlib.pyplot as plt\nplt.plot(sj.ones(3).numpy())")],
+    [([], "net = sj.nn.Linear(2, 2)\nw = net.weight"),                     # built earlier ...
+     (["concept-x"], "display(w)")],                                      # ... shown here
+    [([], "def double(t):\n    return t * sj.tensor(2.0)"),
+     (["concept-x"], "for v in (1.0, 2.0):\n    print(double(v))")],
+    [(["concept-x"], "sj.viz.activation_functions()\nx = 1")],           # a shenjing picture
+])
+def test_a_concept_cell_that_shows_shenjing_at_work_passes(cells):
+    assert harness.concept_problems(notebook(SETUP, *cells)) == []
+
+
+@pytest.mark.parametrize("note", harness.NOTES)
+def test_both_languages_have_the_same_code_but_for_strings_and_comments(note):
+    zh, en = (harness.read(note, language) for language in harness.LANGUAGES)
+    assert harness.code_differences(zh, en) == []
+
+
+def test_the_code_comparison_ignores_translations_and_sees_code():
+    same = harness.code_tokens
+    # strings, f-string text, comments and line breaks are translations
+    assert same('print("你好", x)  # 注释\n') == same('print(\n    "hello",  # note\n    x)\n')
+    assert same('print(f"第 {i + 1} 张：{n:3}" "张")') == same('print(f"{n} of {i + 1}")')
+    assert same('assert ok, (\n    "很长的提示")') != same('assert ok, "a hint"')
+    # the code inside an f-string counts, and so does everything else
+    assert same('print(f"{i}")') != same('print(f"{i + 1}")')
+    assert same('print("a", n)') != same('print(n, "a")')
+    assert same("x = 1") != same("x = 2")
+    nb = notebook(SETUP, (["t"], "print(1)"))
+    other = notebook(SETUP, (["t"], "print(2)"))
+    assert harness.code_differences(nb, nb) == []
+    assert len(harness.code_differences(nb, other)) == 1
 
 
 @pytest.mark.parametrize("note", harness.NOTES)
@@ -87,3 +149,5 @@ def test_an_unanswered_exercise_is_not_an_error(note, language):
     for n in harness.exercises(nb):
         printed = harness.run_check(note, language, n, None)
         assert printed.strip(), f"check {n} with no answer says nothing"
+        assert harness.RIGHT[language] not in printed.lower(), (
+            f"check {n} with no answer says {harness.RIGHT[language]!r}")

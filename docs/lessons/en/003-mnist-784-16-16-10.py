@@ -64,8 +64,8 @@ print("training images:", tuple(train.data.shape), " test images:", tuple(test.d
 nine = int((train.targets == 9).nonzero()[0, 0])  # the index of the first 9
 image = train.data[nine].float() / 255            # (28, 28) grey values in [0, 1]
 a0 = image.reshape(784)                           # flattened: the first layer's 784 activations
-print(f"image {nine} is a {int(train.targets[nine])}: {a0.numel()} input neurons, "
-      f"{int((a0 > 0.5).sum())} of them brighter than 0.5")
+print(f"image number {nine + 1} (index {nine}) is a {int(train.targets[nine])}: "
+      f"{a0.numel()} input neurons, {int((a0 > 0.5).sum())} of them brighter than 0.5")
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.2), width_ratios=[1, 4])
 left.imshow(image.numpy(), cmap="gray_r")
@@ -391,7 +391,7 @@ def test_accuracy(network):
         return float((network(test_x).argmax(dim=1) == test.targets).float().mean())
 
 
-print(len(loader), "steps per epoch,", 10 * len(loader), "in all")
+print(f"{len(loader)} steps per epoch, {10 * len(loader)} in all")
 sgd_costs = []
 for epoch in range(10):
     for xb, yb in loader:

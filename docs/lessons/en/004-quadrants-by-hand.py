@@ -504,12 +504,13 @@ def train(batch_size, epochs=20, lr=0.3):
 
 runs = {"BGD (batch 400)": train(400), "SGD (batch 1)": train(1),
         "mini-batch (batch 32)": train(32)}
-print(f"{'':22} {'updates/epoch':>13} {'updates':>8} {'final loss':>11} {'held-out acc':>13}")
 for name, (net, per_update, per_epoch) in runs.items():
     with sj.no_grad():
         accuracy = (net(X_test).argmax(dim=1) == y_test).float().mean().item()
-    print(f"{name:22} {len(per_update) // len(per_epoch):13} {len(per_update):8} "
-          f"{per_epoch[-1]:11.4f} {accuracy:13.1%}")
+    # every line has the same words, only the numbers differ: the columns line up by themselves
+    print(f"{name + ':':23}updates per epoch {len(per_update) // len(per_epoch):3}, "
+          f"in all {len(per_update):4}, final loss {per_epoch[-1]:.4f}, "
+          f"held-out accuracy {accuracy:.1%}")
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
 for (name, (_, per_update, per_epoch)), color in zip(runs.items(), colors):

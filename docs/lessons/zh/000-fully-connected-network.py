@@ -612,7 +612,8 @@ def check_1(answer):
     answer = _number(answer, "answer_1")
     x, w, b = exercise_1_data()
     z = (w * x).sum() + b
-    assert not _close(answer, z.item()), "这是 z，也就是线性部分：神经元还要再经过激活函数"
+    assert not _close(answer, z.item()), (
+        "这是 z，也就是线性部分：神经元还要再经过激活函数")
     assert not _close(answer, sj.sigmoid((w * x).sum()).item()), "是不是忘了加偏置 b？"
     assert not _close(answer, sj.sigmoid(-z).item()), (
         "检查指数上的符号：sigmoid(z) = 1 / (1 + e^(-z))")
@@ -655,7 +656,8 @@ def check_3(answer):
 
     assert not _close(answer, descend(3, sign=+1.0)), (
         "w 离极小值越来越远了：梯度“下降”要减去 eta 乘以梯度")
-    assert not _close(answer, 3.0), "3 是 f 最小的地方，但走三小步还到不了那里"
+    assert not _close(answer, 3.0), (
+        "3 是 f 最小的地方，但走三小步还到不了那里")
     assert not any(_close(answer, descend(n)) for n in (1, 2, 4)), (
         "再数一数步数：从 w = 0 出发，正好更新三次")
     assert _close(answer, descend(3)), (

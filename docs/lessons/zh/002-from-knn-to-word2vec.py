@@ -761,7 +761,7 @@ def check_1(answer):
         "这是 PyTorch 的 multi_margin_loss, 它还除以了类别数; 笔记的公式只求和。")
     assert abs(value - expected) < 1e-3, (
         "再算一遍: 只对错误类别 j 求 max(0, s_j - s_y + 1) 的和, 别忘了 +1。")
-    print("正确! L_i =", round(expected, 4))
+    print("正确！L_i =", round(expected, 4))
 
 
 def check_2(answer):
@@ -785,7 +785,7 @@ def check_2(answer):
         "通道数等于最后一层卷积核的个数")
     assert tuple(int(n) for n in answer) == expected, (
         "一层一层用 (W - F + 2P) // S + 1; 池化层也是一层 (F = S = 2)")
-    print("正确! 输出是", expected)
+    print("正确！输出是", expected)
 
 
 def check_3(answer):
@@ -803,7 +803,7 @@ def check_3(answer):
         "PyTorch 的 LSTM 有两个偏置向量: b_ih 和 b_hh")
     assert answer == expected, (
         "数一数: 每组门有 W_ih (hidden x input)、W_hh (hidden x hidden) 和两个偏置")
-    print("正确! 参数个数:", expected)
+    print("正确！参数个数:", expected)
 
 # %% [markdown]
 # **练习 1.** 一张青蛙图的得分是（猫 2.2，车 2.5，青蛙 −3.1），正确类别是青蛙（下标 2）。

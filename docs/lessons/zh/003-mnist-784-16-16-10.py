@@ -60,7 +60,7 @@ print("训练图片:", tuple(train.data.shape), " 测试图片:", tuple(test.dat
 nine = int((train.targets == 9).nonzero()[0, 0])  # 第一个 9 的下标
 image = train.data[nine].float() / 255            # (28, 28)，灰度在 [0, 1] 之间
 a0 = image.reshape(784)                           # 拍扁：第一层的 784 个激活值
-print(f"第 {nine} 张图是 {int(train.targets[nine])}：{a0.numel()} 个输入神经元，"
+print(f"第 {nine + 1} 张图（下标 {nine}）是 {int(train.targets[nine])}：{a0.numel()} 个输入神经元，"
       f"其中 {int((a0 > 0.5).sum())} 个亮度超过 0.5")
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 2.2), width_ratios=[1, 4])
@@ -373,7 +373,7 @@ def test_accuracy(network):
         return float((network(test_x).argmax(dim=1) == test.targets).float().mean())
 
 
-print("每个 epoch", len(loader), "步，一共", 10 * len(loader), "步")
+print(f"每个 epoch {len(loader)} 步，一共 {10 * len(loader)} 步")
 sgd_costs = []
 for epoch in range(10):
     for xb, yb in loader:
@@ -449,7 +449,7 @@ def check_1(answer):
     assert answer != sum(sizes), "这数的是神经元个数，要数的是参数个数"
     assert answer == expected, ("还不对：每个 Linear(n_in, n_out) 有 n_in * n_out 个权重和 "
                                 "n_out 个偏置，一层一层加起来")
-    print("对了！练习 1 完成。")
+    print("正确！练习 1 完成。")
 
 
 # 一个网络看到一张 2 时的十个输出，练习 2 要用。
@@ -471,10 +471,11 @@ def check_2(answer):
     answer = answer.detach().float()
     assert not sj.allclose(answer, -expected, atol=1e-4), (
         "检查一下符号：如果一个输出已经比目标大，再增大它，C 会变大")
-    assert not sj.allclose(answer, expected / 2, atol=1e-4), "差一点：u ** 2 的导数是什么？"
+    assert not sj.allclose(answer, expected / 2, atol=1e-4), (
+        "差一点：u ** 2 的导数是什么？")
     assert sj.allclose(answer, expected, atol=1e-4), (
         "还不对：C 是十个平方的和，a_j 只出现在其中一项里")
-    print("对了！练习 2 完成。")
+    print("正确！练习 2 完成。")
 
 
 def check_3(answer):
@@ -484,11 +485,12 @@ def check_3(answer):
         print("练习 3 还没有作答。")
         return
     assert _is_number(answer), f"answer_3 应该是一个数，而不是 {type(answer).__name__}"
-    assert float(answer).is_integer(), "步数是整数：一个小批量要么整个用上，要么不用"
+    assert float(answer).is_integer(), (
+        "步数是整数：一个小批量要么整个用上，要么不用")
     assert answer != images // batch, (
         "差一点：不设 drop_last=True 时，剩下的图片还会组成一个较小的批次")
     assert answer == expected, "还不对：要多少个 128 张的批次才能把所有图片都覆盖？"
-    print("对了！练习 3 完成。")
+    print("正确！练习 3 完成。")
 
 
 # %% [markdown]

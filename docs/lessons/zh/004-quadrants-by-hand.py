@@ -433,9 +433,9 @@ def swap_hidden(weights, i, k):
 trained = backprop_by_hand(X, y, *weights)[0].item()     # 上面手算训练出的权重
 swapped = swap_hidden(weights, 4, 5)
 halfway = [(u + v) / 2 for u, v in zip(weights, swapped)]
-print(f"训练好的权重:            损失 {trained:.4f}")
-print(f"交换神经元 4、5 之后:    损失 {backprop_by_hand(X, y, *swapped)[0].item():.4f}")
-print(f"两者的中点:              损失 {backprop_by_hand(X, y, *halfway)[0].item():.4f}")
+print(f"损失 {trained:.4f}：训练好的权重")
+print(f"损失 {backprop_by_hand(X, y, *swapped)[0].item():.4f}：交换神经元 4、5 之后")
+print(f"损失 {backprop_by_hand(X, y, *halfway)[0].item():.4f}：两者的中点")
 pairs = [(i, k) for i in range(6) for k in range(i + 1, 6)]
 worse = sum(backprop_by_hand(X, y, *[(u + v) / 2 for u, v in zip(weights, swap_hidden(
     weights, i, k))])[0].item() > trained for i, k in pairs)
@@ -478,12 +478,12 @@ def train(batch_size, epochs=20, lr=0.3):
 
 runs = {"BGD (batch 400)": train(400), "SGD (batch 1)": train(1),
         "mini-batch (batch 32)": train(32)}
-print(" " * 22 + "    更新/epoch   总更新    最终损失    测试准确率")   # 一个汉字占两格
 for name, (net, per_update, per_epoch) in runs.items():
     with sj.no_grad():
         accuracy = (net(X_test).argmax(dim=1) == y_test).float().mean().item()
-    print(f"{name:22} {len(per_update) // len(per_epoch):13} {len(per_update):8} "
-          f"{per_epoch[-1]:11.4f} {accuracy:13.1%}")
+    # 每一行的文字都一样，只有数字不同：各列自然对齐，不必手工数汉字占几格
+    print(f"{name + ':':23}每个 epoch 更新 {len(per_update) // len(per_epoch):3} 次，"
+          f"共 {len(per_update):4} 次，最终损失 {per_epoch[-1]:.4f}，测试准确率 {accuracy:.1%}")
 
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
 for (name, (_, per_update, per_epoch)), color in zip(runs.items(), colors):
@@ -538,7 +538,8 @@ def check_1(answer):
         assert answer.numel() == 1, (
             f"answer_1 应该是一个数，却是形状为 {tuple(answer.shape)} 的张量")
         answer = answer.item()
-    assert _is_number(answer), f"answer_1 应该是一个数（浮点数），却是 {type(answer).__name__}"
+    assert _is_number(answer), (
+        f"answer_1 应该是一个数（浮点数），却是 {type(answer).__name__}")
     z = sj.tensor([[2.0, 1.0, 0.1, -1.0]])
     target = 2
     probabilities = F.softmax(z, dim=1)[0]
@@ -549,7 +550,7 @@ def check_1(answer):
     assert abs(answer - expected) <= 1e-4 * max(1.0, abs(expected)), (
         "还不对：一个点的损失是它真实的类别（类别 2，即第三个得分）的 softmax 概率取 -log；"
         "检查一下类别和 softmax 的分母")
-    print("练习 1：答对了！")
+    print("练习 1：正确！")
 
 
 def exercise_2_data():
@@ -579,7 +580,7 @@ def check_2(answer):
         raise AssertionError("大了 N 倍：损失是对所有点取平均，所以 dL/dZ = (Y - T) / N")
     assert close, ("还不对：一步一步往回走，dL/dZ = (Y - T)/N，然后 dL/dH，再穿过 tanh"
                    "（它的导数是 1 - H^2），最后 X^T @ dL/dA")
-    print("练习 2：答对了！")
+    print("练习 2：正确！")
 
 
 def check_3(answer):
@@ -594,10 +595,12 @@ def check_3(answer):
     points = sj.data.TensorDataset(sj.zeros(1000, 2))
     expected = tuple(len(sj.data.DataLoader(points, batch_size=b)) for b in (1000, 1, 32))
     assert answer[0] == expected[0], "BGD：一批装下所有点时，一共有几批？"
-    assert answer[1] == expected[1], "SGD：每一批只有一个点，一个 epoch 有几批？"
-    assert answer[2] != expected[2] - 1, "小批量：装满若干批之后剩下的点，还会组成一个较小的批"
+    assert answer[1] == expected[1], (
+        "SGD：每一批只有一个点，一个 epoch 有几批？")
+    assert answer[2] != expected[2] - 1, (
+        "小批量：装满若干批之后剩下的点，还会组成一个较小的批")
     assert answer[2] == expected[2], "小批量：多少批 32 个的点才能覆盖 1000 个点？"
-    print("练习 3：答对了！")
+    print("练习 3：正确！")
 
 
 # %% [markdown]
