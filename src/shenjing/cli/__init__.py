@@ -41,16 +41,29 @@ COMMANDS = {
     "plot": "draw a picture of the notes (curves, weights, surface, graph, ...)",
     "demo": "train the small networks of the notes and draw all their pictures",
     "export": "write a trained run's model as an ONNX file",
+    "playground": "train a network in the browser and watch every neuron learn",
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    from shenjing.cli import demo, evaluate, export, plot, predict, sample, similar, train, word2vec
+    from shenjing.cli import (
+        demo,
+        evaluate,
+        export,
+        playground,
+        plot,
+        predict,
+        sample,
+        similar,
+        train,
+        word2vec,
+    )
 
     commands_by_name = {"train": train, "eval": evaluate, "predict": predict,
                         "word2vec": word2vec, "similar": similar, "sample": sample,
-                        "plot": plot, "demo": demo, "export": export}
+                        "plot": plot, "demo": demo, "export": export,
+                        "playground": playground}
     root = argparse.ArgumentParser(
         prog="shenjing",
         description="shenjing (神经): neural networks from first principles on NumPy.",
