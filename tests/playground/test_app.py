@@ -24,14 +24,11 @@ from starlette.testclient import TestClient
 
 import shenjing as sj
 from shenjing.cli import main
-from shenjing.playground.app import (
-    build_session,
-    create_app,
-    is_loopback,
-    listen,
-    serve_in_background,
-)
+from shenjing.playground.app import create_app, serve_in_background
 from shenjing.playground.config import Config
+from shenjing.playground.local import is_loopback
+from shenjing.playground.serve import listen
+from shenjing.playground.tabs import FRAME_INTERVAL, build_session
 
 LOCAL = "http://127.0.0.1:8000"
 DIVERGES = "lr=10&opt=momentum&act=linear&hidden=16,16,16,16,16,16"
@@ -100,6 +97,17 @@ def test_a_body_that_is_not_json_or_too_large_is_a_400(client):
     huge = {"query": "dataset=csv", "csv": "1,2,a\n" * 500_000}
     response = client.post("/api/sessions", json=huge)
     assert response.status_code == 400 and "larger than 2 MiB" in response.json()["error"]
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(client):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = client.post("/api/sessions", content=deep)
+    assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
+    sid = new_session(client)
+    for url in (f"/api/sessions/{sid}/config", f"/api/sessions/{sid}/control"):
+        response = client.post(url, content=b'{"query": ' + deep + b"}")
+        assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
+    assert client.post(f"/api/sessions/{sid}/control", json={"action": "play"}).status_code == 200
 
 
 def test_a_csv_makes_a_session_of_its_points(client):
@@ -253,12 +261,14 @@ def test_a_stream_sends_the_data_then_frames_while_playing():
             assert name == "frame" and frame["epoch"] == pytest.approx(1.0)
             assert post(http, sid, "play") == {"running": True}
             start, epochs = time.monotonic(), []
-            while time.monotonic() - start < 2:
+            while time.monotonic() - start < 5:
                 name, frame = next(stream)
                 assert name == "frame" and frame["error"] is None
                 epochs.append(frame["epoch"])
             rate = len(epochs) / (time.monotonic() - start)
             print(f"{rate:.1f} frames a second, epoch {epochs[-1]:.1f}")
+            # The issue's figure: >= 10 frames a second for this 2-8-8-4 network. Unloaded it
+            # makes about 20 (a 40 ms slice and the frame), so the floor holds under real load.
             assert rate >= 10 and epochs == sorted(epochs) and epochs[-1] > 1
             post(http, sid, "pause")
             http.post(f"/api/sessions/{sid}/config", json={"query": "dataset=xor"})
@@ -317,6 +327,46 @@ def test_a_diverging_loss_is_an_error_event_and_pauses():
             assert post(http, sid, "reset") == {"running": False}
             name, frame = next(stream)
             assert name == "data"
+
+
+class Slow:
+    """A session whose mini-batch sleeps 1 ms (a thread that waits, not a busy core), so the
+    share of the time a playing tab trains is measured whatever else loads the machine."""
+
+    def __init__(self, query, csv):
+        self.real = build_session(query, csv)
+        self.config, self.data = self.real.config, self.real.data
+        self.error = None
+        self.training = 0.0
+
+    def step(self, batches=1):
+        start = time.perf_counter()
+        time.sleep(batches * 1e-3)
+        self.training += time.perf_counter() - start
+
+    def frame(self):
+        return {"epoch": 0.0, "error": None}
+
+
+def test_a_playing_tab_trains_most_of_the_time():
+    # Paced from the start of each slice: a slice longer than the frame interval is followed
+    # by the next at once. Paced from its end, a tab idled a whole interval after each slice
+    # (about 45% of the time).
+    with served(factory=Slow) as (app, http):
+        sid = http.post("/api/sessions", json={"query": ""}).json()["id"]
+        session = app.state.sessions.get(sid).session
+        with http.stream("GET", f"/api/sessions/{sid}/events") as response:
+            stream = events(response)
+            assert next(stream)[0] == "data"
+            post(http, sid, "play")
+            frames, start, trained = 0, time.monotonic(), session.training
+            while time.monotonic() - start < 3:
+                frames += next(stream)[0] == "frame"
+            elapsed = time.monotonic() - start
+            share = (session.training - trained) / elapsed
+            print(f"trains {share:.0%} of the time, {frames / elapsed:.0f} frames a second")
+            assert share > 0.75
+            assert frames <= elapsed / FRAME_INTERVAL + 2  # and never faster than the interval
 
 
 class Broken:

@@ -112,6 +112,35 @@ def nearest_class(rgb, k: int) -> int:
     return min(range(k), key=lambda i: min(abs(hue - hues[i]), 360 - abs(hue - hues[i])))
 
 
+def canvas_pixels(page, selector: str) -> np.ndarray:
+    """The RGBA pixels (H, W, 4) of a canvas on the page, read in the page itself."""
+    width, height, flat = page.evaluate(
+        """sel => { const c = document.querySelector(sel);
+                    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                    return [c.width, c.height, Array.from(d)]; }""", selector)
+    return np.asarray(flat, dtype=np.uint8).reshape(height, width, 4)
+
+
+def colour_count(pixels: np.ndarray) -> int:
+    """How many different opaque colours a canvas shows (a blank one shows at most one)."""
+    opaque = pixels[pixels[..., 3] > 0][:, :3]
+    return len({tuple(p) for p in opaque.tolist()})
+
+
+def set_and_change(page, selector: str, value: str) -> None:
+    """Give an input (a range slider too, which Playwright cannot fill) a value, as a user does."""
+    page.evaluate("""([sel, v]) => { const el = document.querySelector(sel); el.value = v;
+                     el.dispatchEvent(new Event("input"));
+                     el.dispatchEvent(new Event("change")); }""", [selector, value])
+
+
+def in_force(page, text: str) -> None:
+    """Wait until the address bar, the page's query and the server's data event all hold
+    ``text``: the control reached the server and the session rebuilt with it."""
+    page.wait_for_function("t => location.search.includes(t) && playground.query.includes(t)"
+                           " && playground.data.query.includes(t)", arg=text, timeout=30_000)
+
+
 def save_picture(page, name: str) -> None:
     """The page as the README shows it: 1200x800, a 256-colour palette to keep it small."""
     from PIL import Image
@@ -126,7 +155,11 @@ def test_quadrants_train_until_the_surface_has_four_colours(page):
     open_page(page)
     assert page.input_value("#dataset") == "quadrants"
     assert page.locator(".neuron").count() == 16  # the default 2-8-8-4
+    tile = '.neuron[data-layer="1"][data-index="0"] canvas'
+    neuron_before = canvas_pixels(page, tile)
     page.click("#play")
+    page.wait_for_function("playground.lastFrame.history.epoch.length > 3", timeout=WAIT_MS)
+    curves_early = canvas_pixels(page, "#curves")
     # Training: the test loss shown falls below 0.1, epochs and samples seen go up.
     page.wait_for_function("parseFloat(document.querySelector('#test-loss').textContent) < 0.1",
                            timeout=WAIT_MS)
@@ -137,12 +170,32 @@ def test_quadrants_train_until_the_surface_has_four_colours(page):
     assert number(page, "#samples-seen") > 0
     assert number(page, "#test-loss") < 0.1
 
-    # Four quadrants, four colours: each quadrant clearly coloured, by a different class.
+    # A neuron's heat map and the loss curves are drawn, and change as the network trains.
+    neuron_after = canvas_pixels(page, tile)
+    assert colour_count(neuron_after) > 20, "the neuron's heat map is (nearly) blank"
+    assert np.abs(neuron_after.astype(int) - neuron_before).max() > 30, "the heat map never moved"
+    curves_late = canvas_pixels(page, "#curves")
+    assert colour_count(curves_late) > 10, "the loss curves are blank"
+    assert (curves_late != curves_early).any(), "the loss curves did not change while training"
+
+    # Four quadrants, four colours: each quadrant clearly coloured by the class of the training
+    # points that lie in it.
     colours = quadrant_colours(page.locator("#surface").screenshot())
     for i, rgb in enumerate(colours):
         assert hue_and_saturation(rgb)[1] > 0.25, f"quadrant {i} is washed out: {rgb}"
     classes = [nearest_class(rgb, 4) for rgb in colours]
-    assert sorted(classes) == [0, 1, 2, 3], f"quadrant colours {colours} -> classes {classes}"
+    data = page.evaluate("playground.data")
+    xmin, xmax, ymin, ymax = data["bounds"]
+    expected = []
+    for fy in (0.25, 0.75):  # where quadrant_colours looks: TL, TR, BL, BR
+        for fx in (0.25, 0.75):
+            x, y = xmin + fx * (xmax - xmin), ymax - fy * (ymax - ymin)
+            inside = [c for px, py, c in data["train"]
+                      if (px > 0) == (x > 0) and (py > 0) == (y > 0)]
+            expected.append(Counter(inside).most_common(1)[0][0])
+    assert sorted(expected) == [0, 1, 2, 3]
+    assert classes == expected, f"quadrant colours {colours} -> classes {classes}, the training " \
+        f"points there are of classes {expected}"
 
     # Hovering a neuron shows its weights (one per input) and its bias, as the last frame has them.
     neuron = page.locator('.neuron[data-layer="0"][data-index="2"]')
@@ -269,6 +322,19 @@ def test_csv_upload_and_a_malformed_one(page):
     assert page.input_value("#dataset") == "csv"
     assert "dataset=csv" in page.url
 
+    # Sixteen classes (a CSV's most): sixteen different colours, in the legend and the outputs.
+    rows = [f"{np.cos(c) * 2 + 0.1 * i:.3f},{np.sin(c) * 2:.3f},{c}" for c in range(16)
+            for i in range(3)]
+    page.set_input_files("#csv", files=[{"name": "many.csv", "mimeType": "text/csv",
+                                         "buffer": ("\n".join(rows) + "\n").encode()}])
+    page.wait_for_function("playground.data.classes === 16 && document.querySelectorAll('.out')"
+                           ".length === 16")
+    legend = page.evaluate("[...document.querySelectorAll('#legend .class i')]"
+                           ".map(i => getComputedStyle(i).backgroundColor)")
+    outputs = page.evaluate("[...document.querySelectorAll('.out')]"
+                            ".map(o => getComputedStyle(o).backgroundColor)")
+    assert len(set(legend)) == 16 and legend == outputs
+
 
 def test_download_the_script_and_weights_and_run_them(page, tmp_path):
     open_page(page, "?hidden=6&act=tanh&opt=adam&lr=0.03")
@@ -295,7 +361,7 @@ def test_download_the_script_and_weights_and_run_them(page, tmp_path):
     assert run("--weights", str(weights)) == pytest.approx(page_loss, rel=1e-4, abs=1e-6)
 
 
-def test_a_diverging_loss_and_a_lost_session_are_reported(page):
+def test_a_diverging_loss_is_reported(page):
     # A learning rate of 10 on a deep linear network: the loss overflows at once.
     open_page(page, "?lr=10&act=linear&hidden=16,16,16&loss=hinge")
     page.click("#play")
@@ -304,16 +370,100 @@ def test_a_diverging_loss_and_a_lost_session_are_reported(page):
     assert "diverged" in banner.inner_text() and "learning rate" in banner.inner_text()
     page.wait_for_function("!playground.running")
     assert page.is_enabled("#play") and not page.is_enabled("#pause")
-    page.click("#error-close")
 
-    # The server forgets the session (a restart, a closed tab): the page says so and starts anew.
+
+def test_a_lost_session_restarts_paused_and_says_so(page):
+    # The server forgets the session mid-play (a restart, a reaped tab): the page starts a new
+    # one with the same configuration, shows it paused (as the server starts it) and says why.
+    open_page(page, "?act=linear&hidden=5&lr=0.1")
+    page.click("#play")
+    page.wait_for_function("playground.running && playground.lastFrame.epoch > 0")
     old = page.evaluate("playground.id")
     page.evaluate("id => fetch(`/api/sessions/${id}`, {method: 'DELETE'})", old)
-    # First the stream drops ("lost the connection"), then its reconnection is refused (404).
-    page.wait_for_function("document.querySelector('#error-text').textContent"
-                           ".includes('session ended')", timeout=30_000)
-    page.wait_for_function("id => playground.id !== id", arg=old, timeout=30_000)
+    page.wait_for_function("id => playground.id && playground.id !== id", arg=old, timeout=30_000)
+    page.wait_for_function("playground.lastFrame.epoch === 0")
+    assert not page.evaluate("playground.running")
+    assert page.is_enabled("#play") and not page.is_enabled("#pause")
+    banner = page.locator("#error")
+    assert banner.is_visible()
+    text = banner.inner_text()
+    assert "lost this session" in text and "paused" in text and "Play" in text, text
+    assert "act=linear" in page.url and "hidden=5" in page.url
+    # It is not frozen: the page and the new session agree, and Play trains.
     frames = page.evaluate("playground.frames")
+    page.wait_for_timeout(1_000)
+    assert page.evaluate("playground.lastFrame.epoch") == 0  # really paused on the server too
+    page.click("#play")
+    page.wait_for_function("n => playground.running && playground.frames > n + 3"
+                           " && playground.lastFrame.epoch > 0", arg=frames)
+
+
+def test_every_control_reaches_the_server(page):
+    open_page(page, "?hidden=4,3&seed=3")
+    first = page.evaluate("playground.data")
+    total = len(first["train"]) + len(first["test"])
+    assert total == 400 and len(first["train"]) == 200
+
+    set_and_change(page, "#noise", "0.3")
+    in_force(page, "noise=0.3")
+    assert page.text_content("#noise-value") == "0.3"
+    assert page.evaluate("playground.data.train") != first["train"]  # the points moved
+
+    page.select_option("#samples", "200")
+    in_force(page, "samples=200")
+    data = page.evaluate("playground.data")
+    assert len(data["train"]) + len(data["test"]) == 200
+
+    set_and_change(page, "#train", "0.8")
+    in_force(page, "train=0.8")
+    assert len(page.evaluate("playground.data.train")) == 160
+
+    page.check("#feature-x1_x2")
+    in_force(page, "features=x1,x2,x1*x2")
+    page.wait_for_function("playground.lastFrame.inputs.length === 3")
+    assert not page.locator(".feature-row.off #feature-x1_x2").count()
+
+    page.select_option('.activation[data-layer="1"]', "relu")
+    in_force(page, "act=tanh,relu")
+    for selector, value, text in [("#loss", "hinge", "loss=hinge"), ("#l1", "0.001", "l1=0.001"),
+                                  ("#l2", "0.01", "l2=0.01"), ("#dropout", "0.2", "dropout=0.2")]:
+        page.select_option(selector, value)
+        in_force(page, text)
+
+    page.click('.remove-neuron[data-layer="0"]')
+    in_force(page, "hidden=3,3")
+    page.wait_for_function("playground.lastFrame.layers[0].bias.length === 3")
+    assert page.locator('.neuron[data-layer="0"]').count() == 3
+    page.click("#remove-layer")
+    in_force(page, "hidden=3&")
+    page.wait_for_function("playground.lastFrame.layers.length === 2")
+    assert page.locator(".neuron").count() == 3
+    assert page.text_content("#layer-count") == "1"
+
+    # Reset: back to epoch 0 and the same initial weights (the seed makes them).
+    initial = page.evaluate("playground.lastFrame.layers")
     page.click("#step")
-    page.wait_for_function("n => playground.frames > n", arg=frames)
-    assert "act=linear,linear,linear" in page.url
+    page.wait_for_function("playground.lastFrame.epoch >= 1")
+    assert page.evaluate("playground.lastFrame.layers") != initial
+    page.click("#reset")
+    page.wait_for_function("playground.lastFrame.epoch === 0")
+    assert page.evaluate("playground.lastFrame.layers") == initial
+    assert number(page, "#epoch") == 0
+    assert "same initial weights" in page.get_attribute("#reset", "title")
+
+
+def test_a_refused_feature_change_shows_the_features_in_force(page):
+    open_page(page)
+    page.uncheck("#feature-x1")
+    in_force(page, "features=x2&")
+    page.wait_for_function("playground.lastFrame.inputs.length === 1")
+    # Unticking the last feature: the server refuses, and the box shows x2 still in force.
+    page.click("#feature-x2")  # not uncheck(): the page may tick it again before that looks
+    banner = page.locator("#error")
+    banner.wait_for(state="visible")
+    assert "features" in banner.inner_text()
+    page.wait_for_function("document.querySelector('#feature-x2').checked")
+    assert not page.is_checked("#feature-x1")
+    assert page.locator(".feature-row.off #feature-x2").count() == 0
+    assert "features=x2&" in page.url
+    assert page.evaluate("playground.lastFrame.inputs") == ["x2"]

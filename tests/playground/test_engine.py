@@ -58,6 +58,9 @@ def test_data():
     assert ymin < points[:, 1].min() and points[:, 1].max() < ymax
     assert {p[2] for p in d["train"] + d["test"]} == {0, 1, 2, 3}
     json.dumps(d, allow_nan=False)
+    for part, (X, y) in s.split.items():  # the public view of the same points
+        assert tuple(X.shape) == (len(d[part]), 2) and y.tolist() == [p[2] for p in d[part]]
+        assert np.allclose(X.numpy(), [p[:2] for p in d[part]], atol=1e-5)
 
 
 def test_quadrants_learn_four_colours_in_four_quadrants():
@@ -213,6 +216,26 @@ def test_same_seed_same_training_whatever_the_threads():
         t.join()
     assert [s.frame()["test_loss"] for s in sessions] == [expected] * 4
     assert q("seed=8").frame()["test_loss"] != q("seed=7").frame()["test_loss"]
+
+
+def test_only_dropout_holds_the_global_generator_while_training():
+    # The process-wide lock guards shenjing's global generator: a session without dropout
+    # draws nothing from it while training, so it trains while another thread holds it.
+    from shenjing.playground.engine import _RNG_LOCK
+
+    plain, dropout = q("seed=3"), q("dropout=0.3&seed=3")
+    expected = q("seed=3")
+    expected.step(10)
+    threads = [threading.Thread(target=s.step, args=(10,)) for s in (plain, dropout)]
+    with _RNG_LOCK:
+        for t in threads:
+            t.start()
+        threads[0].join(30)
+        assert not threads[0].is_alive()  # trained although the lock was held
+        assert threads[1].is_alive() and dropout.steps == 0  # waits: its masks draw from it
+    threads[1].join(30)
+    assert dropout.steps == 10
+    assert plain.frame()["test_loss"] == expected.frame()["test_loss"]
 
 
 def test_sessions_leave_the_global_generator_alone():

@@ -33,7 +33,8 @@ def require_extra() -> None:
 
 def run(args) -> int:
     require_extra()
-    from shenjing.playground.app import address, create_app, listen, server
+    from shenjing.playground.app import create_app
+    from shenjing.playground.serve import address, listen, server
 
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be 0 to 65535, got {args.port}")

@@ -7,7 +7,8 @@ It imports shenjing and the backend's NumPy only: no web library, so it is testa
 Reproducibility, even with many sessions training in threads of one server: the data, the
 train/test split and the batch order come from the session's own ``sj.Generator``; the weight
 initialisation and dropout masks draw from shenjing's global generator, which a session swaps in
-(under a lock) for exactly the code that draws and swaps out afterwards. The take-away script,
+(under a process-wide lock) for exactly the code that draws (the initialisation, and training
+steps only when the network has dropout) and swaps out afterwards. The take-away script,
 running alone, draws the same numbers with plain ``sj.manual_seed(seed)``.
 """
 
@@ -109,7 +110,10 @@ class Session:
                 return
             # a diverging network overflows on its way to the non-finite loss that stops it:
             # expected here, so NumPy's warnings are not printed
-            with self._global_rng(), _xp.errstate(over="ignore", invalid="ignore"):
+            # only dropout draws from the global generator while training: without it the
+            # shared lock is not taken, so sessions in other threads train at the same time
+            rng = self._global_rng() if self.config.dropout else contextlib.nullcontext()
+            with rng, _xp.errstate(over="ignore", invalid="ignore"):
                 for _ in range(batches):
                     if not self._one_batch():
                         break
@@ -280,13 +284,25 @@ class Session:
             neurons.append([_b64(_xp.rint(scaled[:, j] * 255)) for j in range(values.shape[1])])
         return _b64(surface), _b64(_xp.rint(confidence * 255)), neurons
 
+    @property
+    def split(self) -> dict:
+        """The data set as split: ``{"train": (points, labels), "test": (...)}``, points an
+        (n, 2) float tensor and labels an (n,) tensor of class indices, in the session's order.
+
+        >>> from shenjing.playground.config import Config
+        >>> points, labels = Session(Config(dataset="xor", samples=40)).split["train"]
+        >>> tuple(points.shape), tuple(labels.shape)
+        ((20, 2), (20,))
+        """
+        return {part: (self._points[part], self._labels[part]) for part in ("train", "test")}
+
     def data(self) -> dict:
         """The points for the page: ``[x1, x2, label]`` rows of each part, the classes and the
         plane's bounds [xmin, xmax, ymin, ymax]."""
         out = {}
-        for part in ("train", "test"):
-            X = self._points[part].numpy().astype(_xp.float64).round(5)
-            labels = self._labels[part].numpy()
+        for part, (points, labels) in self.split.items():
+            X = points.numpy().astype(_xp.float64).round(5)
+            labels = labels.numpy()
             out[part] = [[float(a), float(b), int(c)] for (a, b), c in zip(X, labels)]
         return {**out, "classes": self.classes, "bounds": list(self.bounds)}
 

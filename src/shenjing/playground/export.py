@@ -27,10 +27,11 @@ def script(session) -> str:
     """The program for ``session`` (an ``engine.Session``), trained for its steps so far."""
     c = session.config
     if c.dataset == "csv":
-        X = session._points["train"].numpy().tolist() + session._points["test"].numpy().tolist()
+        (train, train_labels), (test, test_labels) = session.split.values()
+        X = train.numpy().tolist() + test.numpy().tolist()
+        y = train_labels.tolist() + test_labels.tolist()
         # the file's points, already split: the first N_TRAIN rows are the train set
-        points = (f"POINTS = {X!r}\nLABELS = "
-                  f"{session._labels['train'].tolist() + session._labels['test'].tolist()!r}\n")
+        points = f"POINTS = {X!r}\nLABELS = {y!r}\n"
         make = ("    return sj.tensor(POINTS, dtype=sj.float32), sj.tensor(LABELS)")
         split = ("    order = sj.arange(len(y))  # the rows are in the session's order already\n"
                  "    sj.randperm(len(y), generator=g)  # the draw the session split with\n")

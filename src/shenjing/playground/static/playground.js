@@ -31,9 +31,11 @@
   const REG_CHOICES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3];
   const DROPOUT_CHOICES = [0, 0.1, 0.2, 0.3, 0.5];
   const SAMPLE_CHOICES = [50, 100, 200, 400, 800, 1000, 2000];
-  // Tableau's ten colours, as shenjing.viz draws classes.
+  // Sixteen classes (a CSV's most): Tableau's ten, as shenjing.viz draws classes, then six hues
+  // or depths that none of the ten has.
   const CLASS_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
-    "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac"];
+    "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#bab0ac",
+    "#1b3a8c", "#b8d430", "#d6249f", "#00a3cc", "#8c1c13", "#4b2991"];
   const CLASS_RGB = CLASS_COLORS.map(hexToRgb);
   // Neurons and weights: orange for low/negative, purple for high/positive (PuOr).
   const NEG_RGB = hexToRgb("#e08214");
@@ -115,8 +117,11 @@
     return { ok: response.ok, status: response.status, json };
   }
 
-  async function start() {
-    let r = await api("POST", "/api/sessions", { query: state.query, csv: null });
+  // A new session on the server from the URL's configuration (and, after a lost session, the
+  // uploaded CSV it was using). It starts paused, so the page shows itself paused.
+  async function start(restart = false) {
+    const csv = state.cfg.dataset === "csv" ? state.csv : null;
+    let r = await api("POST", "/api/sessions", { query: state.query, csv });
     if (!r.ok && r.status === 400) {
       const why = r.json.error;
       const hint = state.cfg.dataset === "csv"
@@ -131,7 +136,14 @@
     }
     state.id = r.json.id;
     pg.id = state.id;
+    state.frame = null;
+    setRunning(false);
     acceptQuery(r.json.query);
+    if (restart && state.errorKind !== "config") {
+      showError("the server lost this session (it restarted, or the tab was away too long): a "
+        + "new one starts from epoch 0 with the same configuration, paused: press Play to train",
+        "restarted");
+    }
     for (const [id, file] of [["download-script", "script.py"],
       ["download-weights", "weights.safetensors"]]) {
       $(id).href = `/api/sessions/${state.id}/${file}`;
@@ -159,7 +171,9 @@
         // The server refused the stream (404: the session is gone, e.g. the server restarted).
         showError("the session ended on the server: starting a new one", "connection");
         state.source = null;
-        setTimeout(start, 1500);
+        state.id = null;  // no control reaches the lost session meanwhile
+        setRunning(false);
+        setTimeout(() => start(true), 1500);
       } else {
         showError("lost the connection to the server: trying again\u2026", "connection");
       }
@@ -374,6 +388,22 @@
     $("add-layer").disabled = cfg.hidden.length >= MAX_LAYERS;
     $("remove-layer").disabled = cfg.hidden.length === 0;
     buildDiagram();
+    syncDiagram();
+  }
+
+  // The diagram's own controls show state.cfg too: buildDiagram keeps a diagram whose shape is
+  // unchanged, but a click may have ticked a box or chosen an activation the server then refused.
+  function syncDiagram() {
+    const cfg = state.cfg;
+    for (const name of FEATURES) {
+      const box = $("feature-" + name.replace(/[^a-z0-9]/gi, "_"));
+      if (!box) continue;
+      box.checked = cfg.features.includes(name);
+      box.closest(".feature-row").classList.toggle("off", !box.checked);
+    }
+    for (const select of document.querySelectorAll(".activation")) {
+      select.value = cfg.act[Number(select.dataset.layer)];
+    }
   }
 
   // ---- the network diagram ---------------------------------------------------------------------
@@ -462,6 +492,7 @@
       tile.className = "out";
       tile.dataset.index = c;
       tile.style.background = CLASS_COLORS[c % CLASS_COLORS.length];
+      tile.title = className(c);
       tile.addEventListener("mouseenter", () => hover(cfg.hidden.length, c, tile));
       tile.addEventListener("mouseleave", unhover);
       outs.tiles.appendChild(tile);
@@ -636,7 +667,7 @@
     const output = h.layer === frame.layers.length - 1;
     const sources = h.layer === 0 ? frame.inputs.map((f) => FEATURE_LABELS[f] || f)
       : weights.map((_, i) => `h${h.layer}.${i + 1}`);
-    const title = output ? `output for class ${h.index}`
+    const title = output ? `output for ${className(h.index)}`
       : `hidden layer ${h.layer + 1}, neuron ${h.index + 1} (${ACTIVATIONS[state.cfg.act[h.layer]] || ""})`;
     const maxAbs = Math.max(1e-9, ...weights.map(Math.abs));
     const rows = weights.map((w, i) => {
@@ -790,15 +821,23 @@
     const k = state.data ? state.data.classes : 0;
     for (let c = 0; c < k; c++) {
       const item = document.createElement("span");
+      item.className = "class";
       const dot = document.createElement("i");
       dot.style.background = CLASS_COLORS[c % CLASS_COLORS.length];
-      item.append(dot, `class ${c}`);
+      item.append(dot, className(c));
       legend.appendChild(item);
     }
     const note = document.createElement("span");
     note.style.color = "#6b7280";
     note.textContent = "\u25cf train  \u25cb test";
     legend.appendChild(note);
+  }
+
+  // A class's name: a CSV's own label when the data event gives the names (`label_names`,
+  // in class order), else its index.
+  function className(c) {
+    const names = state.data && state.data.label_names;
+    return names && names[c] !== undefined ? String(names[c]) : `class ${c}`;
   }
 
   // Train (solid) and test (dashed) loss against epochs.
