@@ -163,6 +163,7 @@
       if (source !== state.source) return;
       if (e.data !== undefined) {  // the server's `event: error`: training stopped
         const msg = JSON.parse(e.data).error;
+        state.stops = (state.stops || 0) + 1;  // a "play" answered after this must not undo it
         setRunning(false);
         showError(msg, "training");
         return;
@@ -221,9 +222,11 @@
 
   async function control(action) {
     if (!state.id) return;
+    const stops = state.stops || 0;
     const r = await api("POST", `/api/sessions/${state.id}/control`, { action });
     if (r.ok) {
-      setRunning(r.json.running);
+      // Training may stop (an error event) before this answer arrives: the stop wins.
+      setRunning(r.json.running && (state.stops || 0) === stops);
       if (action === "reset") clearError("training");
     } else {
       showError(r.json.error, "connection");
