@@ -16,6 +16,7 @@ A lesson's cells carry tags that the tests read:
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import re
 import tokenize
@@ -34,7 +35,9 @@ def path(note: str, language: str) -> Path:
     return found
 
 
+@functools.cache
 def read(note: str, language: str):
+    """The lesson, parsed once per test run (hundreds of checks read it): do not modify it."""
     return jupytext.read(path(note, language))
 
 

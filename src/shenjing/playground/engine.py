@@ -108,11 +108,11 @@ class Session:
         with self._lock:
             if self.error is not None or batches == 0:
                 return
-            # a diverging network overflows on its way to the non-finite loss that stops it:
-            # expected here, so NumPy's warnings are not printed
             # only dropout draws from the global generator while training: without it the
             # shared lock is not taken, so sessions in other threads train at the same time
             rng = self._global_rng() if self.config.dropout else contextlib.nullcontext()
+            # a diverging network overflows on its way to the non-finite loss that stops it:
+            # expected here, so NumPy's warnings are not printed
             with rng, _xp.errstate(over="ignore", invalid="ignore"):
                 for _ in range(batches):
                     if not self._one_batch():

@@ -101,7 +101,7 @@ class CompiledFunction:
                     kinds.append(_signature(a))
                     _collect_arrays(a, arrays)
             key = ((tuple, *kinds), _grad_enabled.get(), get_default_dtype())
-        if len(arrays) > 1 and len({id(a) for a in arrays}) < len(arrays):
+        if _repeats(arrays):
             # The same array passed twice is one value of the trace: key the pattern too.
             first = {}
             key = (key, tuple(first.setdefault(id(a), i) for i, a in enumerate(arrays)))
@@ -120,8 +120,7 @@ class CompiledFunction:
                               RuntimeWarning, stacklevel=2)
             return self.fn(*args, **kwargs)
         result, variant = self._trace(args, kwargs)
-        if not kwargs and all(isinstance(a, Tensor) for a in args) and (
-                len({id(d) for d in arrays}) == len(arrays)):
+        if not kwargs and all(isinstance(a, Tensor) for a in args) and not _repeats(arrays):
             variant.flat = (key[0][1:], key[1], key[2])  # kinds, grad mode, default dtype
         self._cache.setdefault(key, []).append(variant)
         self._last = variant
@@ -196,15 +195,14 @@ class _Variant:
                 or get_default_dtype() != default_dtype):
             return None
         arrays = []
-        for a, (shape, dtype, kind, requires_grad) in zip(args, kinds):
+        for a, kind in zip(args, kinds):
             if not isinstance(a, Tensor):
                 return None
             d = a._data
-            if (d.shape != shape or d.dtype != dtype or type(d) is not kind
-                    or a._requires_grad != requires_grad):
+            if (d.shape, d.dtype, type(d), a._requires_grad) != kind:  # the key's own facts
                 return None
             arrays.append(d)
-        if len(arrays) > 1 and len({id(d) for d in arrays}) < len(arrays):
+        if _repeats(arrays):
             return None  # the same array twice: a pattern of its own in the cache key
         return arrays
 
@@ -262,6 +260,11 @@ class _recording:
 
 
 # -- arguments and results -------------------------------------------------------------------------
+def _repeats(arrays: list) -> bool:
+    """Whether one array is passed more than once (one value of the trace, keyed apart)."""
+    return len(arrays) > 1 and len({id(a) for a in arrays}) < len(arrays)
+
+
 def _signature(obj):
     """What a trace depends on in the arguments: tensors' kinds, and Python values themselves."""
     if isinstance(obj, Tensor):
