@@ -36,10 +36,11 @@ SPECS = [
            [(*SHAPES[0], 1.0, 20.0), (*SHAPES[0], 2.0, 20.0),
             (F(3, 4, low=-4.0, high=4.0, avoid=(1.0,)), 1.0, 1.0)]),
     OpSpec("softmax", lambda m, x, d: m.softmax(x, d),
-           [(F(3, 4), -1), (F(3, 4), 0), (F(2, 3, 4), 1), (F(5), 0)]),
+           [(F(3, 4), -1), (F(3, 4), 0), (F(2, 3, 4), 1), (F(5), 0),
+            (F(16, 5), 1)]),  # 16 short rows: the max down the columns (_max_keepdim)
     OpSpec("softmax:functional", lambda m, x: m.nn.functional.softmax(x, dim=1), [(F(2, 3),)]),
     OpSpec("log_softmax", lambda m, x, d: m.log_softmax(x, d),
-           [(F(3, 4), -1), (F(3, 4), 0), (F(2, 3, 4), 1)]),
+           [(F(3, 4), -1), (F(3, 4), 0), (F(2, 3, 4), 1), (F(16, 5), -1)]),
     OpSpec("log_softmax:functional", lambda m, x: x.log_softmax(-1), [(F(2, 3),)]),
     # issue 14
     OpSpec("hardtanh", lambda m, x, lo, hi: m.nn.functional.hardtanh(x, lo, hi),
@@ -139,3 +140,18 @@ def test_argument_errors_are_runtime_errors_as_in_torch(fn):
     with pytest.raises((RuntimeError, ValueError)) as caught:  # ours are both
         fn(sj)
     assert isinstance(caught.value, RuntimeError) and isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("shape", [(16, 32), (15, 5), (16, 33), (200, 10), (4, 3, 5)])
+def test_the_softmax_shift_is_the_row_max_whichever_way_it_is_taken(shape):
+    # _max_keepdim reduces short rows down the columns of a transposed copy (16 rows or more,
+    # 32 classes or fewer); either way it must be x.max(axis=-1, keepdims=True), NaN included.
+    from shenjing.ops.activation import _max_keepdim
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x.flat[7] = np.nan
+    x.flat[-1] = np.inf
+    expected = x.max(axis=-1, keepdims=True)
+    got = _max_keepdim(x, x.ndim - 1)
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)

@@ -92,6 +92,7 @@ IGNORE_1 = C([1, 0, 1, 2, 2, 0])  # for ignore_index=1
 
 CE_INDEX_CASES = [
     (F(5, 4), Index((5,), 4)),
+    (F(16, 3), Index((16,), 3)),  # 16 short rows: the max down the columns (_max_keepdim)
     (F(5, 4, low=-5.0, high=5.0), Index((5,), 4), W(4)),
     (F(5, 6), IGNORED),
     (F(5, 6), IGNORED, W(6)),

@@ -219,3 +219,35 @@ def test_a_call_unlike_the_last_one_leaves_the_fast_path_for_the_cache():
     before = w.grad.item()
     f(x, y)
     assert w.grad.item() == before + 3 and f.traces == 6  # back to a cached variant
+
+
+def test_a_parameter_array_replaced_in_place_of_kind_is_read_and_a_new_shape_traces_again():
+    model, _, fn = _setup()
+    twin_model, _, twin_fn = _setup()
+    step = sj.compile(fn)
+    step(*_batch())
+    twin_fn(*_batch())
+    for m in (model, twin_model):
+        m[0].weight.data = sj.full((8, 4), 0.25)  # the same kind of array: no new trace
+    assert step(*_batch(seed=1)).item() == twin_fn(*_batch(seed=1)).item()
+    assert model[0].weight._data is step._last.arrays[0]  # the entry expects the new array now
+    assert step(*_batch(seed=2)).item() == twin_fn(*_batch(seed=2)).item()
+    assert step.traces == 1
+    model[0].weight.data = sj.zeros(8, 5)  # not a module change, but not the traced kind
+    with pytest.raises(RuntimeError, match="linear"):  # traced again: eager's own error
+        step(*_batch())
+    assert step.traces == 2
+
+
+def test_the_entry_of_the_last_variant_is_python_to_read():
+    _, _, fn = _setup()
+    step = sj.compile(fn)
+    with pytest.raises(RuntimeError, match="not been called"):
+        step.entry_code
+    step(*_batch())
+    code = step.entry_code
+    assert "def entry(args):" in code and "d0.shape != (5, 4)" in code
+    assert "guarded0._guard_key() != key0" in code and "run((d0, d1, ), states)" in code
+    f = sj.compile(lambda x, scale: x * scale)
+    f(sj.ones(2), scale=2.0)
+    assert f.entry_code is None  # keyword arguments: the general path

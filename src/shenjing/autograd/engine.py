@@ -206,7 +206,7 @@ def _add(a: Tensor, b: Tensor, create_graph: bool) -> Tensor:
 
 # Kernels: the engine's own array work, recorded when a step is traced (see tracing.kernel).
 def _ones_like(y):
-    g = backend.array_module(y).empty_like(y)
+    g = y.copy()  # of y's kind and device, without asking which library owns it
     g.fill(1)  # ones_like is written in Python: this is a third of its time on a scalar
     return g
 
@@ -231,16 +231,6 @@ def _accumulate_grad(g, *, leaf):
                              f".grad of shape {leaf.grad.shape}")
         leaf.grad._data += g
     return leaf.grad._data
-
-
-def _accumulate_owned_grad(g, *, leaf):
-    """``_accumulate_grad`` for a gradient array that nothing else holds: it becomes the
-    ``.grad`` itself instead of a copy. A compiled step uses it where its program shows that
-    the array is fresh and read by nothing else; the values are the same."""
-    if leaf.grad is None:
-        leaf.grad = Tensor._make(g)
-        return g
-    return _accumulate_grad(g, leaf=leaf)
 
 
 def _accumulate_into_leaf(leaf: Tensor | None, g: Tensor | None, create_graph: bool) -> None:

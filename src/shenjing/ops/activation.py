@@ -55,9 +55,11 @@ __all__ = [
 
 
 def _sigmoid(xp, x):
-    # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else
+    # exp of a non-positive number never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) else.
+    # The numerator is 1 for x >= 0 and z below: z <= 1, so it is max(z, x >= 0), a select
+    # without NumPy's where (ten times slower on a random mask; NaN stays NaN either way).
     z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1, z) / (1 + z)
+    return xp.maximum(z, x >= 0) / (1 + z)
 
 
 class Sigmoid(Function):
@@ -383,6 +385,19 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
+def _max_keepdim(x, dim: int):
+    """``x.max(axis=dim, keepdims=True)``: the shift that keeps softmax's exp from overflowing.
+
+    NumPy spends about 60 ns on each short row it reduces (128 rows of 10 classes: 8 us), while
+    a maximum down the columns of the transposed copy runs at memory speed (1.8 us). So a 2-D
+    array with at most 32 classes and at least 16 rows takes that way; a max is exact in any
+    order, so both ways give the same numbers.
+    """
+    if x.ndim == 2 and dim in (1, -1) and x.shape[1] <= 32 and x.shape[0] >= 16:
+        return x.T.copy().max(axis=0)[:, None]
+    return x.max(axis=dim, keepdims=True)
+
+
 class Softmax(Function):
     def forward(self, x, dim):
         self.dim = dim
@@ -390,7 +405,7 @@ class Softmax(Function):
         if x.size == 0:
             self.save_for_backward(x)
             return x.copy()
-        e = xp.exp(x - x.max(axis=dim, keepdims=True))  # the max is subtracted: no overflow
+        e = xp.exp(x - _max_keepdim(x, dim))  # the max is subtracted: no overflow
         y = e / e.sum(axis=dim, keepdims=True)
         self.save_for_backward(y)
         return y
@@ -426,7 +441,7 @@ class LogSoftmax(Function):
         if x.size == 0:
             self.save_for_backward(x)
             return x.copy()
-        shifted = x - x.max(axis=dim, keepdims=True)
+        shifted = x - _max_keepdim(x, dim)
         y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         self.save_for_backward(y)
         return y

@@ -32,7 +32,7 @@ from shenjing.autograd.function import (
 from shenjing.autograd.grad_mode import is_grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import array_module, expected_float_errors, is_floating
-from shenjing.ops.activation import log_softmax, softmax, softplus
+from shenjing.ops.activation import _max_keepdim, log_softmax, softmax, softplus
 from shenjing.ops.checks import broadcast_shape, require_tensor
 from shenjing.ops.elementwise import _zero_unless, abs, clamp, log, log1p, where
 from shenjing.ops.indexing import GetItem, IndexBackward
@@ -273,7 +273,7 @@ class CrossEntropy(Function):
         classes = self.probabilities or _check_classes(target, op="cross_entropy", C=C,
                                                        ignore_index=ignore_index)
 
-        shifted = x - x.max(axis=1, keepdims=True)  # the max is subtracted: exp cannot overflow
+        shifted = x - _max_keepdim(x, 1)  # the max is subtracted: exp cannot overflow
         p = xp.exp(shifted)
         total = p.sum(axis=1, keepdims=True)
         logp = shifted

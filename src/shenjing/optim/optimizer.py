@@ -308,13 +308,14 @@ class Optimizer:
 
 def _zero_grads(*, optimizer: Optimizer, set_to_none: bool) -> None:
     """The work of ``zero_grad``, over the optimizer's parameter groups as they are now."""
+    if set_to_none:  # every step of a training loop: one store per parameter
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                p.grad = None
+        return
     for group in optimizer.param_groups:
         for p in group["params"]:
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
+            if p.grad is not None:
                 grad = p.grad.detach() if p.grad.grad_fn is not None else p.grad
                 grad.requires_grad = False
                 grad.zero_()

@@ -26,6 +26,7 @@ from shenjing.autograd.grad_mode import _grad_enabled
 from shenjing.autograd.tensor import Tensor
 from shenjing.backend import get_default_dtype
 from shenjing.nn.modules.module import Module
+from shenjing.static.entry import MISS, entry_function
 from shenjing.static.program import Program
 
 TraceError = tracing.TraceError
@@ -79,12 +80,12 @@ class CompiledFunction:
 
     def __call__(self, *args, **kwargs):
         last = self._last
-        if last is not None and not kwargs and last.flat is not None:
+        if last is not None and not kwargs and last.entry is not None:
             # The common case, a training loop calling again with tensors like the last ones:
-            # check them against the last variant's kinds without building the cache key.
-            arrays = last.fits(args)
-            if arrays is not None and last.guards_hold():
-                return self._replay(last, arrays)
+            # the last variant's entry checks them and its guards, and replays (entry.py).
+            result = last.entry(args)
+            if result is not MISS:
+                return result
         arrays: list = []
         if kwargs:
             key = (_signature((args, kwargs)), _grad_enabled.get(), get_default_dtype())
@@ -121,7 +122,7 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         result, variant = self._trace(args, kwargs)
         if not kwargs and all(isinstance(a, Tensor) for a in args) and not _repeats(arrays):
-            variant.flat = (key[0][1:], key[1], key[2])  # kinds, grad mode, default dtype
+            variant.enter_with(key[0][1:], key[1], key[2])  # kinds, grad mode, default dtype
         self._cache.setdefault(key, []).append(variant)
         self._last = variant
         return result
@@ -149,6 +150,14 @@ class CompiledFunction:
     def code(self) -> str:
         """The Python that a replay runs, generated from the graph."""
         return self.graph.code
+
+    @property
+    def entry_code(self) -> str | None:
+        """The Python that checks a call of the last variant's kind and replays it (None
+        where calls take the general path: keyword or nested arguments)."""
+        if self._last is None:
+            return self.graph  # raises: no call yet
+        return self._last.entry_code
 
     def _trace(self, args, kwargs):
         trace = tracing.Trace()
@@ -185,26 +194,17 @@ class _Variant:
         self.arrays = [t._data for t in self.states]
         self.guarded = list(guarded)
         self.guarded_keys = [o._guard_key() for o in self.guarded]
-        self.flat = None  # traced with tensors only, no keywords: their kinds, for fits()
+        self.entry = self.entry_code = None  # traced with tensors only: entry.py's function
+        self._entered_with = None
 
-    def fits(self, args) -> list | None:
-        """The arrays of ``args`` if they are tensors of this trace's kinds (the cache key
-        without building it), under the grad mode and default dtype it was traced in."""
-        kinds, grad_mode, default_dtype = self.flat
-        if (len(args) != len(kinds) or _grad_enabled.get() != grad_mode
-                or get_default_dtype() != default_dtype):
-            return None
-        arrays = []
-        for a, kind in zip(args, kinds):
-            if not isinstance(a, Tensor):
-                return None
-            d = a._data
-            if (d.shape, d.dtype, type(d), a._requires_grad) != kind:  # the key's own facts
-                return None
-            arrays.append(d)
-        if _repeats(arrays):
-            return None  # the same array twice: a pattern of its own in the cache key
-        return arrays
+    def enter_with(self, kinds, grad_mode, default_dtype) -> None:
+        """Write the entry for calls with tensors of ``kinds``, as this variant was traced."""
+        self._entered_with = (kinds, grad_mode, default_dtype)
+        rebuild = functools.partial(_rebuild, self.structure)
+        if self.structure[0] == "tensor":  # one tensor: wrap it, without walking a structure
+            rebuild = functools.partial(_result, self.structure[1])
+        self.entry_code, self.entry = entry_function(self, kinds, grad_mode, default_dtype,
+                                                     rebuild)
 
     def _facts(self) -> tuple:
         # A module's plain settings (Dropout's p, BatchNorm's momentum) are baked into the trace.
@@ -220,26 +220,32 @@ class _Variant:
             if o._guard_key() != key:
                 return False
         if Module._changes != self.changes:
-            # Something about some module changed: are the ones this trace used the same?
-            if self._facts() != self.expected:
-                return False
-            self.changes = Module._changes
-            return True
-        for t, a, (shape, dtype, requires_grad) in zip(self.states, self.arrays,
-                                                      self.expected[1]):
+            return self.modules_unchanged()
+        for t, a, (_, _, requires_grad) in zip(self.states, self.arrays, self.expected[1]):
             if t._requires_grad != requires_grad:
                 return False
-            if t._data is not a:  # replaced (load_state_dict, .data =): of the same kind?
-                a = t._data
-                if a.shape != shape or a.dtype != dtype:
-                    return False
+            if t._data is not a:
+                return self.states_unchanged()
         return True
 
-    def replay(self, args, kwargs):
-        arrays = []
-        _collect_arrays((args, kwargs), arrays)
-        results = self.program.run(arrays, self.states)
-        return _rebuild(self.structure, results)
+    def modules_unchanged(self) -> bool:
+        """Something about some module changed: are the ones this trace used the same?"""
+        if self._facts() != self.expected:
+            return False
+        self.changes = Module._changes
+        return True
+
+    def states_unchanged(self) -> bool:
+        """A parameter's or buffer's array was replaced (load_state_dict, ``.data =``): are
+        the new arrays of the kinds traced? Then they are the ones to expect from now on."""
+        for t, (shape, dtype, requires_grad) in zip(self.states, self.expected[1]):
+            a = t._data
+            if a.shape != shape or a.dtype != dtype or t._requires_grad != requires_grad:
+                return False
+        self.arrays = [t._data for t in self.states]
+        if self._entered_with is not None:
+            self.enter_with(*self._entered_with)  # the entry compares with the arrays
+        return True
 
 
 _SETTINGS = (bool, int, float, str, tuple, type(None))
@@ -342,6 +348,10 @@ def _structure_of(result, trace, outputs: list):
     if type(result) is dict:
         return (dict, [(k, _structure_of(v, trace, outputs)) for k, v in result.items()])
     return ("value", result)
+
+
+def _result(position, results):
+    return Tensor._make(results[position])
 
 
 def _rebuild(structure, results):

@@ -9,9 +9,11 @@ its last use, so a replay holds no more memory than the eager step did.
 
 from __future__ import annotations
 
-from shenjing.autograd.engine import _accumulate_grad, _accumulate_owned_grad
+from shenjing.autograd.engine import _accumulate_grad
 from shenjing.autograd.function import Function
+from shenjing.autograd.tensor import Tensor
 from shenjing.autograd.tracing import Trace, Value
+from shenjing.static.inline import inline
 
 
 class Program:
@@ -84,9 +86,13 @@ class Program:
         uses: dict[int, int] = {}  # value index -> the last line that reads it
         lines_reading: list[list[int]] = []
 
+        names: dict[int, str] = {}  # id of a bound object -> its name (ns keeps it alive)
+
         def const(obj) -> str:
-            name = f"_c{len(ns)}"
-            ns[name] = obj
+            name = names.get(id(obj))
+            if name is None:
+                name = names[id(obj)] = f"_c{len(ns)}"
+                ns[name] = obj
             return name
 
         def expr(a, reads: list[int]) -> str:
@@ -112,7 +118,7 @@ class Program:
                 head.append(f"v{v.index} = {const(v.source)}")
 
         owned = _owned_gradients(self.calls, self.outputs)
-        for call in self.calls:
+        for n, call in enumerate(self.calls):
             reads: list[int] = []
             if call.kind == "attr":
                 (inst,) = call.args
@@ -126,11 +132,10 @@ class Program:
                 targets = ", ".join(f"v{v.index}" for v in call.outputs)
                 if call.unpack:
                     targets += ","
-                compute = call.target.__dict__.get("compute")
-                if call.instance is None and compute is not None:
-                    # Nothing reads the operation object later: its arithmetic alone.
-                    line = (f"{targets} = {const(call.target.compute)}"
-                            f"({', '.join([xp] + parts)})")
+                if call.instance is None and "compute" in call.target.__dict__:
+                    # Nothing reads the operation object later: its arithmetic alone, copied
+                    # in where it is plain Python (inline.py), else called.
+                    line = _inlined(call.target.compute, [xp] + parts, targets, n, const)
                 else:
                     # Function.xp is NumPy unless set: CPU operations skip the assignment.
                     setxp = "" if call.xp is Function.xp else f"{fn}.xp = {xp}; "
@@ -138,18 +143,28 @@ class Program:
                             f"{const(call.target.forward)}({', '.join([fn] + parts)})")
                 for position in call.as_array:
                     out = call.outputs[position].index
-                    line += f"; v{out} = {xp}.asarray(v{out})"
+                    line += f"\nv{out} = {xp}.asarray(v{out})"
+            elif call in owned:
+                # The gradient array becomes .grad itself when there is none yet (after
+                # zero_grad(set_to_none=True), every step), else it is added in place.
+                (g,) = call.args
+                leaf = const(call.params["leaf"])
+                out = call.outputs[0]
+                line = (f"if {leaf}.grad is None: {leaf}.grad = _make({expr(g, reads)})"
+                        f"{f'; v{out.index} = v{g.index}' if out is not None else ''}\n"
+                        f"else: {f'v{out.index} = ' if out is not None else ''}"
+                        f"{const(_accumulate_grad)}(v{g.index}, leaf={leaf})")
             else:
                 parts = [expr(a, reads) for a in call.args]
                 parts += [f"{k}={const(v)}" for k, v in call.params.items()]
-                target = _accumulate_owned_grad if call in owned else call.target
-                line = f"{const(target)}({', '.join(parts)})"
                 outs = list(call.outputs)
+                targets = None
                 if len(outs) == 1 and outs[0] is not None:
-                    line = f"v{outs[0].index} = {line}"
+                    targets = f"v{outs[0].index}"
                 elif any(v is not None for v in outs):
                     targets = ", ".join(f"v{v.index}" if v is not None else "_" for v in outs)
-                    line = f"{targets}, = {line}"
+                    targets += ","
+                line = _inlined(call.target, parts, targets, n, const)
             for r in reads:
                 uses[r] = len(body)
             lines_reading.append(reads)
@@ -160,18 +175,37 @@ class Program:
             if index not in returned:
                 frees.setdefault(last, []).append(index)
         ns["_new"] = object.__new__
+        ns["_make"] = Tensor._make
         # Every constant is bound as a default argument: a local of the replay, faster to read.
         bound = ", ".join(f"{name}={name}" for name in ns if name.startswith("_"))
         code = [f"def replay(inputs, state, *, {bound}):"]
         code += ["    " + line for line in head]
         self.line_calls = {}  # line of the generated code -> the call it runs
-        for n, line in enumerate(body):
-            code.append("    " + line)
-            self.line_calls[len(code)] = self.calls[n]
+        for n, lines in enumerate(body):
+            for line in lines.split("\n"):
+                code.append("    " + line)
+                self.line_calls[len(code)] = self.calls[n]
             if n in frees:
                 code.append("    del " + ", ".join(f"v{i}" for i in sorted(frees[n])))
         code.append("    return (" + "".join(f"v{v.index}, " for v in self.outputs) + ")")
         return "\n".join(code) + "\n"
+
+
+def _inlined(fn, parts: list[str], targets: str | None, n: int, const) -> str:
+    """``targets = fn(*parts)`` as the lines of ``fn``'s body where it can be copied, else as
+    the call. ``parts`` are argument expressions, ``name=expression`` for keywords."""
+    args = [p for p in parts if not _keyword(p)]
+    kwargs = dict(p.split("=", 1) for p in parts if _keyword(p))
+    lines = inline(fn, args, kwargs, targets, f"_{n}_", const)
+    if lines is not None:
+        return "\n".join(lines)
+    call = f"{const(fn)}({', '.join(parts)})"
+    return call if targets is None else f"{targets} = {call}"
+
+
+def _keyword(part: str) -> bool:
+    name, equals, _ = part.partition("=")
+    return bool(equals) and name.isidentifier()
 
 
 def _owned_gradients(calls, outputs) -> set:

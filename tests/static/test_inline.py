@@ -1,0 +1,177 @@
+"""Inlining (static/inline.py): a replayed call runs as the body it calls, or stays a call."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import shenjing as sj
+from shenjing.static import inline as inline_module
+from shenjing.static.inline import inline
+
+MODULE = '''
+import math
+
+SCALE = 2.0
+
+
+def branches(xp, x, mode, *, offset=1):
+    """Early returns, a raise and a default: copied as one if/else tree."""
+    if mode == "raise":
+        raise ValueError(f"no mode {mode}")
+    y = x + offset
+    if mode == "double":
+        return y * 2
+    if mode == "scaled":
+        y = y * SCALE
+    return xp.sqrt(y) + math.pi
+
+
+def nested(xp, x):
+    z = branches(xp, x, "double")
+    return z - 1
+
+
+def looping(x):
+    for _ in range(2):
+        x = x + 1
+    return x
+
+
+def counter():
+    count = 0
+
+    def bump(x):
+        return x + count
+
+    return bump
+
+
+def wrapped(f):
+    @functools.wraps(f)
+    def call(*args, **kwargs):
+        return f(*args, **kwargs) + 1
+    return call
+'''
+
+
+@pytest.fixture()
+def module(tmp_path, monkeypatch):
+    path = tmp_path / "inline_subject.py"
+    path.write_text("import functools\n" + textwrap.dedent(MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    sys.modules.pop("inline_subject", None)
+    yield importlib.import_module("inline_subject")
+    sys.modules.pop("inline_subject", None)
+
+
+def _run(fn, args, kwargs=None, depth=1):
+    """Inline ``out = fn(*args)`` and run the lines; the namespace holds the arguments."""
+    ns: dict = {"np": np}
+    names = []
+    for i, a in enumerate(args):
+        ns[f"a{i}"] = a
+        names.append(f"a{i}")
+
+    def const(obj):
+        name = f"_k{len(ns)}"
+        ns[name] = obj
+        return name
+
+    kw = {}
+    for k, v in (kwargs or {}).items():
+        ns[f"kw_{k}"] = v
+        kw[k] = f"kw_{k}"
+    lines = inline(fn, names, kw, "out", "_p_", const, depth)
+    if lines is None:
+        return None
+    exec("\n".join(lines), ns)  # noqa: S102
+    return ns["out"]
+
+
+@pytest.mark.parametrize("mode", ["double", "scaled", "plain"])
+def test_every_branch_of_an_early_returning_function_computes_what_the_call_does(module, mode):
+    x = np.array([1.0, 4.0])
+    np.testing.assert_array_equal(_run(module.branches, [np, x, mode]),
+                                  module.branches(np, x, mode))
+    np.testing.assert_array_equal(_run(module.branches, [np, x, mode], {"offset": 3}),
+                                  module.branches(np, x, mode, offset=3))
+
+
+def test_a_raise_in_the_body_raises_where_the_call_would(module):
+    with pytest.raises(ValueError, match="no mode raise"):
+        _run(module.branches, [np, np.ones(2), "raise"])
+
+
+def test_a_plain_function_it_calls_is_copied_in_too(module):
+    x = np.array([2.0])
+    ns: dict = {"np": np, "x": x}
+
+    def const(obj):
+        ns[f"_k{len(ns)}"] = obj
+        return f"_k{len(ns) - 1}"
+
+    lines = inline(module.nested, ["np", "x"], {}, "out", "_p_", const)
+    assert not any("branches(" in line for line in lines)  # its body, not a call to it
+    exec("\n".join(lines), ns)  # noqa: S102
+    np.testing.assert_array_equal(ns["out"], module.nested(np, x))
+
+
+def test_a_module_variable_is_read_when_the_line_runs(module):
+    x = np.array([1.0])
+    before = _run(module.branches, [np, x, "scaled"])
+    module.SCALE = 10.0
+    assert _run(module.branches, [np, x, "scaled"]) == module.branches(np, x, "scaled") != before
+
+
+def test_loops_closures_and_decorated_functions_stay_calls(module):
+    assert _run(module.looping, [1]) is None
+    assert _run(module.counter(), [1]) is None
+    assert _run(module.wrapped(module.looping), [1]) is None  # its source is another's
+
+
+def test_a_function_whose_file_changed_since_it_was_loaded_stays_a_call(module):
+    path = Path(module.__file__)
+    # The same lines, another body: copying the file's text would run code that never loaded.
+    path.write_text(path.read_text().replace("return z - 1", "return z + 1"))
+    inline_module._parse.cache_clear()
+    assert _run(module.nested, [np, np.ones(1)]) is None
+
+
+def test_a_compiled_step_shows_and_runs_the_numpy_of_its_operations():
+    sj.manual_seed(0)
+    net = sj.nn.Sequential(sj.nn.Linear(4, 3), sj.nn.Sigmoid(), sj.nn.Linear(3, 2))
+    opt = sj.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = sj.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = sj.compile(step)
+    x, y = sj.randn(5, 4), sj.tensor([0, 1, 1, 0, 1])
+    compiled(x, y)
+    code = compiled.code
+    assert ".maximum(" in code and ".exp(" in code  # the sigmoid's own array calls
+    assert "momentum_buffer" in code  # SGD's update rule, copied in
+    twin = sj.nn.Sequential(sj.nn.Linear(4, 3), sj.nn.Sigmoid(), sj.nn.Linear(3, 2))
+    twin.load_state_dict(net.state_dict())
+    twin_opt = sj.optim.SGD(twin.parameters(), lr=0.1, momentum=0.9)
+    twin_opt.load_state_dict(opt.state_dict())
+    for _ in range(3):
+        loss = compiled(x, y)
+        twin_opt.zero_grad()
+        expected = sj.nn.functional.cross_entropy(twin(x), y)
+        expected.backward()
+        twin_opt.step()
+        assert loss.item() == expected.item()
+    for a, b in zip(net.parameters(), twin.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
