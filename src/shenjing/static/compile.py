@@ -200,11 +200,8 @@ class _Variant:
     def enter_with(self, kinds, grad_mode, default_dtype) -> None:
         """Write the entry for calls with tensors of ``kinds``, as this variant was traced."""
         self._entered_with = (kinds, grad_mode, default_dtype)
-        rebuild = functools.partial(_rebuild, self.structure)
-        if self.structure[0] == "tensor":  # one tensor: wrap it, without walking a structure
-            rebuild = functools.partial(_result, self.structure[1])
-        self.entry_code, self.entry = entry_function(self, kinds, grad_mode, default_dtype,
-                                                     rebuild)
+        self.entry_code, self.entry = entry_function(
+            self, kinds, grad_mode, default_dtype, functools.partial(_rebuild, self.structure))
 
     def _facts(self) -> tuple:
         # A module's plain settings (Dropout's p, BatchNorm's momentum) are baked into the trace.
@@ -348,10 +345,6 @@ def _structure_of(result, trace, outputs: list):
     if type(result) is dict:
         return (dict, [(k, _structure_of(v, trace, outputs)) for k, v in result.items()])
     return ("value", result)
-
-
-def _result(position, results):
-    return Tensor._make(results[position])
 
 
 def _rebuild(structure, results):

@@ -21,11 +21,12 @@ MISS = object()  # what the entry returns when the call does not fit the variant
 def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
     """The source and function of ``entry(args)`` for ``variant``, traced with flat tensor
     arguments of ``kinds`` ((shape, dtype, array type, requires_grad) each) under ``grad_mode``
-    and ``default_dtype``; ``rebuild(results)`` makes the function's result."""
+    and ``default_dtype``; ``rebuild(results)`` makes the function's result (a single tensor
+    is wrapped in the entry itself)."""
     ns = {"MISS": MISS, "Tensor": Tensor, "Module": Module, "variant": variant,
           "grad_mode": _grad_enabled.get, "default_dtype": get_default_dtype,
           "run": variant.program.run, "states": variant.states, "explain": variant.program.explain,
-          "rebuild": rebuild}
+          "rebuild": rebuild, "make": Tensor._make}
 
     def const(name: str, obj) -> str:
         ns[name] = obj
@@ -75,7 +76,8 @@ def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
              "        if note is not None:",
              "            exc.add_note(note)",
              "        raise",
-             "    return rebuild(results)"]
+             f"    return make(results[{variant.structure[1]}])"
+             if variant.structure[0] == "tensor" else "    return rebuild(results)"]
     source = "\n".join(code) + "\n"
     exec(compile(source, "<sj.compile entry>", "exec"), ns)  # noqa: S102
     return source, ns["entry"]
