@@ -243,7 +243,7 @@ def test_the_entry_of_the_last_variant_is_python_to_read():
     _, _, fn = _setup()
     step = sj.compile(fn)
     with pytest.raises(RuntimeError, match="not been called"):
-        step.entry_code
+        _ = step.entry_code
     step(*_batch())
     code = step.entry_code
     assert "def entry(args):" in code and "d0.shape != (5, 4)" in code

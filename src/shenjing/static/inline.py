@@ -83,7 +83,7 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
     return "\n".join(lines).split("\n")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=1024)  # bounded: a fresh lambda per call would grow it
 def _parse(fn):
     """(parameter names, body, defaults) of a plain function, its body in single-exit form
     (every branch ends in its own ``return``), or None."""
