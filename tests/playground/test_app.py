@@ -24,10 +24,10 @@ from starlette.testclient import TestClient
 
 import shenjing as sj
 from shenjing.cli import main
-from shenjing.playground.app import create_app, serve_in_background
+from shenjing.playground.app import create_app
 from shenjing.playground.config import Config
 from shenjing.playground.local import is_loopback
-from shenjing.playground.serve import listen
+from shenjing.playground.serve import listen, serve_in_background
 from shenjing.playground.tabs import FRAME_INTERVAL, build_session
 
 LOCAL = "http://127.0.0.1:8000"

@@ -38,7 +38,7 @@ def _missing(what: str) -> None:
 def server():
     """The Playground served from a thread on 127.0.0.1, a free port; yields its URL."""
     pytest.importorskip("starlette")
-    from shenjing.playground.app import serve_in_background
+    from shenjing.playground.serve import serve_in_background
 
     with serve_in_background() as url:
         yield url

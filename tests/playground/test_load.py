@@ -18,8 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from shenjing.playground.app import create_app, serve_in_background
+from shenjing.playground.app import create_app
 from shenjing.playground.engine import Session
+from shenjing.playground.serve import serve_in_background
 
 TABS = 20
 SECONDS = 60.0

@@ -27,12 +27,10 @@ from starlette.staticfiles import StaticFiles
 
 from shenjing.playground.body import read_config, read_json
 from shenjing.playground.local import LocalOnly, is_loopback
-from shenjing.playground.serve import address, listen, serve_in_background, server
 from shenjing.playground.sse import EventStream
 from shenjing.playground.tabs import LINGER, MAX_SESSIONS, Made, Sessions, Tab, build_session, make
 
-__all__ = ["ACTIONS", "STATIC", "address", "build_session", "create_app", "is_loopback", "listen",
-           "serve_in_background", "server"]
+__all__ = ["ACTIONS", "STATIC", "build_session", "create_app", "is_loopback"]
 
 STATIC = Path(__file__).with_name("static")
 ACTIONS = ("play", "pause", "step", "reset")
