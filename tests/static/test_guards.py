@@ -227,10 +227,12 @@ def test_a_parameter_array_replaced_in_place_of_kind_is_read_and_a_new_shape_tra
     step = sj.compile(fn)
     step(*_batch())
     twin_fn(*_batch())
+    entry = step._last.entry
     for m in (model, twin_model):
         m[0].weight.data = sj.full((8, 4), 0.25)  # the same kind of array: no new trace
     assert step(*_batch(seed=1)).item() == twin_fn(*_batch(seed=1)).item()
     assert model[0].weight._data is step._last.arrays[0]  # the entry expects the new array now
+    assert step._last.entry is entry  # read from a list, not written into the entry's code
     assert step(*_batch(seed=2)).item() == twin_fn(*_batch(seed=2)).item()
     assert step.traces == 1
     model[0].weight.data = sj.zeros(8, 5)  # not a module change, but not the traced kind

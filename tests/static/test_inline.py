@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import importlib
 import sys
 import textwrap
+import weakref
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import shenjing as sj
+from shenjing.autograd import tracing
 from shenjing.static import inline as inline_module
 from shenjing.static.inline import inline
 from tests.static.test_guards import _batch, _setup
@@ -156,3 +160,64 @@ def test_a_compiled_step_shows_and_runs_the_numpy_of_its_operations():
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     assert ".tanh(" in step.code  # the operation's own array call, not a call to it
     assert "momentum_buffer" in step.code  # SGD's update rule, copied in
+
+
+def test_a_plain_function_patched_after_the_trace_is_called_as_patched(module, monkeypatch):
+    # The copied body of branches() stands behind a check that the name still holds it.
+    x = np.array([2.0])
+    ns: dict = {"np": np, "x": x}
+
+    def const(obj):
+        ns[f"_k{len(ns)}"] = obj
+        return f"_k{len(ns) - 1}"
+
+    code = "\n".join(inline(module.nested, ["np", "x"], {}, "out", "_p_", const))
+    exec(code, ns)  # noqa: S102
+    assert ns["out"] == module.nested(np, x)
+    monkeypatch.setattr(module, "branches", lambda xp, x, mode: x * 0)
+    exec(code, ns)  # noqa: S102
+    assert ns["out"] == module.nested(np, x) == -1.0
+
+
+def test_functions_that_read_their_frame_stay_calls():
+    def reads_locals(a, *, scale):
+        kw = locals()
+        return a * kw["scale"]
+
+    @sj.compile
+    def f(x):
+        return sj.Tensor._make(tracing.kernel(reads_locals, x._data, scale=3.0, name="scale"))
+
+    for _ in range(2):
+        assert f(sj.ones(2)).tolist() == [3.0, 3.0]
+    assert "locals()" not in f.code
+
+
+def test_kernels_that_are_callable_objects_or_closures_stay_calls_and_are_not_kept():
+    @dataclasses.dataclass
+    class Scale:  # eq=True: unhashable, so it must never reach a cache
+        k: float
+
+        def __call__(self, a):
+            return a * self.k
+
+    def compiled_and_its_array():
+        big = np.ones(1000).view(_Big)
+
+        @sj.compile
+        def f(x):
+            y = tracing.kernel(Scale(2.0), x._data, name="scale")
+            return sj.Tensor._make(tracing.kernel(lambda a: a + big[:3], y, name="shift"))
+
+        return f, weakref.ref(big)
+
+    f, ref = compiled_and_its_array()
+    for _ in range(2):
+        assert f(sj.ones(3)).tolist() == [3.0, 3.0, 3.0]
+    del f
+    gc.collect()
+    assert ref() is None  # the closure's array went with the compiled function
+
+
+class _Big(np.ndarray):
+    """An ndarray that a weak reference can follow."""

@@ -131,7 +131,7 @@ def _check_classes(t, *, op: str, C: int, ignore_index) -> bool:
     """
     if t.size == 0:
         return True
-    unsigned = t.view(f"u{t.dtype.itemsize}") if t.dtype.kind == "i" else t
+    unsigned = t.view(_UNSIGNED[t.dtype.itemsize]) if t.dtype.kind == "i" else t
     if unsigned.max() < C:
         return True
     bad = (t != ignore_index) & ((t < 0) | (t >= C))
@@ -140,6 +140,9 @@ def _check_classes(t, *, op: str, C: int, ignore_index) -> bool:
                               f"classes (class indices run from 0 to {C - 1}; ignore_index is "
                               f"{ignore_index})")
     return False
+
+
+_UNSIGNED = {1: "u1", 2: "u2", 4: "u4", 8: "u8"}  # the unsigned integers of each width
 
 
 def _class_key(xp, classes) -> tuple:

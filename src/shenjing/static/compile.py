@@ -156,7 +156,8 @@ class CompiledFunction:
         """The Python that checks a call of the last variant's kind and replays it (None
         where calls take the general path: keyword or nested arguments)."""
         if self._last is None:
-            return self.graph  # raises: no call yet
+            raise RuntimeError("compile: the function has not been called yet, so there is no "
+                               "entry; call it once first")
         return self._last.entry_code
 
     def _trace(self, args, kwargs):
@@ -195,11 +196,9 @@ class _Variant:
         self.guarded = list(guarded)
         self.guarded_keys = [o._guard_key() for o in self.guarded]
         self.entry = self.entry_code = None  # traced with tensors only: entry.py's function
-        self._entered_with = None
 
     def enter_with(self, kinds, grad_mode, default_dtype) -> None:
         """Write the entry for calls with tensors of ``kinds``, as this variant was traced."""
-        self._entered_with = (kinds, grad_mode, default_dtype)
         self.entry_code, self.entry = entry_function(
             self, kinds, grad_mode, default_dtype, functools.partial(_rebuild, self.structure))
 
@@ -239,9 +238,7 @@ class _Variant:
             a = t._data
             if a.shape != shape or a.dtype != dtype or t._requires_grad != requires_grad:
                 return False
-        self.arrays = [t._data for t in self.states]
-        if self._entered_with is not None:
-            self.enter_with(*self._entered_with)  # the entry compares with the arrays
+        self.arrays[:] = [t._data for t in self.states]  # in place: the entry reads this list
         return True
 
 

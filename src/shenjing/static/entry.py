@@ -26,7 +26,7 @@ def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
     ns = {"MISS": MISS, "Tensor": Tensor, "Module": Module, "variant": variant,
           "grad_mode": _grad_enabled.get, "default_dtype": get_default_dtype,
           "run": variant.program.run, "states": variant.states, "explain": variant.program.explain,
-          "rebuild": rebuild, "make": Tensor._make}
+          "rebuild": rebuild, "make": Tensor._make, "arrays": variant.arrays}
 
     def const(name: str, obj) -> str:
         ns[name] = obj
@@ -65,9 +65,8 @@ def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
     # A module changed (any module), or a parameter's array was replaced: the slower checks.
     code += ["    if Module._changes != variant.changes and not variant.modules_unchanged():",
              "        return MISS"]
-    if states:
-        replaced = " or ".join(f"{t}._data is not {const(f'array{i}', a)}"
-                               for i, (t, a) in enumerate(zip(states, variant.arrays)))
+    if states:  # the arrays the trace last saw, kept in a list that the slower check updates
+        replaced = " or ".join(f"{t}._data is not arrays[{i}]" for i, t in enumerate(states))
         code += [f"    if ({replaced}) and not variant.states_unchanged():", "        return MISS"]
     code += ["    try:",
              f"        results = run(({''.join(d + ', ' for d in arrays)}), states)",

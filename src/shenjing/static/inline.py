@@ -4,14 +4,17 @@ A replay calls each operation's arithmetic (its ``compute`` or ``forward``) and 
 optimizer's update rule) once per step. On a small network those Python calls are a noticeable
 part of the step, so where the called function is plain Python, its body is copied into the
 program instead: its parameters become the call's arguments, its local names are made unique,
-and the plain functions it calls in turn are copied in too (one level down). The replay runs the
-very same array calls in the same order, so it computes bit for bit what eager does, and
-``step.code`` shows the NumPy that runs.
+and the plain functions it calls in turn are copied in too (one level down, each behind a check
+that its name still holds that function). Globals are read from the function's module when a
+line runs, as the function would read them. The replay runs the very same array calls in the
+same order, so it computes bit for bit what eager does, and ``step.code`` shows the NumPy that
+runs.
 
 Plain means: assignments, expressions, ``raise`` and ``if`` blocks, where a ``return`` may end
 any branch (``if c: ...; return a`` then ``...; return b`` is copied as ``if c: ... else: ...``).
-Anything else (loops, ``with``, ``try``, nested functions or comprehensions, closures, source
-that cannot be read) is called as before.
+Anything else (loops, ``with``, ``try``, nested functions or comprehensions, ``locals()`` and
+the other builtins that read the caller's frame, closures, decorated functions, source that
+cannot be read or that is no longer what runs) is called as before.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ _SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.
 _NOT_LITERAL = object()
 _DEPTH = 2  # a function and the plain functions it calls; deeper calls stay calls
 _MOST_STATEMENTS = 120
+# builtins that see the calling frame: in a copied body they would see the program's
+_FRAME_READERS = {"locals", "globals", "vars", "eval", "exec", "dir", "super", "breakpoint"}
 
 
 def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, prefix: str,
@@ -42,20 +47,29 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
     assignment target (None: the result is dropped); ``prefix`` makes local names unique;
     ``const(obj)`` binds an object the body reads (a function, a module) and returns its name.
     """
-    parsed = _parse(fn)
+    if (not inspect.isfunction(fn) or fn.__code__.co_freevars  # a closure
+            or hasattr(fn, "__wrapped__")):  # a decorator's wrapper: its source is another's
+        return None
+    parsed = _parse(fn.__code__, fn.__code__.co_filename)
     if parsed is None:
         return None
-    params, body, defaults = parsed
+    params, body = parsed
     try:
-        given = inspect.signature(fn).bind(*args, **kwargs).arguments
-    except TypeError:
+        signature = inspect.signature(fn)
+        given = signature.bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
         return None
+    defaults = {name: p.default for name, p in signature.parameters.items()
+                if p.default is not inspect.Parameter.empty}
     stored = {node.id for stmt in body for node in ast.walk(stmt)
               if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     lines, names, local_names = [], {}, []
     for p in params:
-        value = given[p] if p in given else const(defaults[p]) if p in defaults else None
-        if value is None:
+        if p in given:
+            value = given[p]
+        elif p in defaults:
+            value = const(defaults[p])
+        else:
             return None
         literal = _literal(value)
         if literal is not _NOT_LITERAL and p not in stored:
@@ -83,28 +97,26 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
     return "\n".join(lines).split("\n")
 
 
-@functools.lru_cache(maxsize=1024)  # bounded: a fresh lambda per call would grow it
-def _parse(fn):
-    """(parameter names, body, defaults) of a plain function, its body in single-exit form
-    (every branch ends in its own ``return``), or None."""
-    code = getattr(fn, "__code__", None)
-    if (code is None or code.co_freevars or not hasattr(fn, "__globals__")
-            or hasattr(fn, "__wrapped__")):  # a decorator's wrapper: its source is another's
-        return None
+@functools.lru_cache(maxsize=1024)
+def _parse(code, filename: str):
+    """(parameter names, body) of the plain function whose code object is ``code``, its body in
+    single-exit form (every branch ends in its own ``return``), or None. Keyed by the code
+    object, so that the cache keeps no function, closure or default alive, and by its file,
+    which code objects leave out when they compare equal."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        if not _runs_as_written(fn):
+        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
+        if not _runs_as_written(code):
             return None  # its file changed since it was loaded: copying it would run other code
     except (OSError, TypeError, SyntaxError):
         return None
-    if fn.__name__ == "<lambda>":
+    if code.co_name == "<lambda>":
         found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         if len(found) != 1:
             return None
         node, body = found[0], [ast.Return(found[0].body)]
     else:
         found = [n for n in ast.walk(tree)
-                 if isinstance(n, ast.FunctionDef) and n.name == fn.__name__]
+                 if isinstance(n, ast.FunctionDef) and n.name == code.co_name]
         if len(found) != 1:
             return None
         node, body = found[0], list(found[0].body)
@@ -113,21 +125,17 @@ def _parse(fn):
     a = node.args
     if a.vararg or a.kwarg or a.posonlyargs or not body or not all(map(_plain, body)):
         return None
-    params = [p.arg for p in a.args + a.kwonlyargs]
-    defaults = {name: p.default for name, p in inspect.signature(fn).parameters.items()
-                if p.default is not inspect.Parameter.empty}
     body = _single_exit(body)
     if sum(isinstance(n, ast.stmt) for s in body for n in ast.walk(s)) > _MOST_STATEMENTS:
         return None  # code after many returning ifs, copied into each branch: too long to copy
-    return params, body, defaults
+    return [p.arg for p in a.args + a.kwonlyargs], body
 
 
-def _runs_as_written(fn) -> bool:
-    """Whether the source ``inspect`` reads for ``fn`` is what runs: its file, compiled again,
+def _runs_as_written(code) -> bool:
+    """Whether the source ``inspect`` reads for ``code`` is what runs: its file, compiled again,
     holds a function at that line with the same bytecode, names and constants. (The function
     alone compiles differently: ``math.prod(...)`` is compiled knowing ``math`` is an import.)"""
-    code = fn.__code__
-    path = inspect.getsourcefile(fn)
+    path = inspect.getsourcefile(code)
     if path is None:
         return False
     linecache.checkcache(path)
@@ -166,7 +174,8 @@ def _plain(stmt) -> bool:
         if isinstance(node, _SCOPES) or (isinstance(node, ast.stmt) and
                                          not isinstance(node, _PLAIN)):
             return False
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Del):
+        if isinstance(node, ast.Name) and (isinstance(node.ctx, ast.Del)
+                                           or node.id in _FRAME_READERS):
             return False
     return True
 
@@ -223,17 +232,26 @@ def _inline_calls(stmts: list, bound: dict, prefix: str, const, depth: int) -> l
             call, target = stmt.value, ast.unparse(stmt.targets[0])
         elif isinstance(stmt, ast.Expr):
             call = stmt.value
-        fn = (bound.get(call.func.id) if isinstance(call, ast.Call)
-              and isinstance(call.func, ast.Name) else None)
-        fn = fn if inspect.isfunction(fn) else None
         lines = None
-        if fn is not None and not any(isinstance(a, ast.Starred) for a in call.args) \
-                and all(k.arg is not None for k in call.keywords):
-            lines = inline(fn, [ast.unparse(a) for a in call.args],
-                           {k.arg: ast.unparse(k.value) for k in call.keywords}, target,
-                           f"{prefix}{n}_", const, depth + 1)
-        out += ast.parse("\n".join(lines)).body if lines else [stmt]
+        if isinstance(call, ast.Call) and _plain_arguments(call):
+            lookup = ast.unparse(call.func)
+            fn = bound.get(lookup)
+            if fn is not None:
+                lines = inline(fn, [ast.unparse(a) for a in call.args],
+                               {k.arg: ast.unparse(k.value) for k in call.keywords}, target,
+                               f"{prefix}{n}_", const, depth + 1)
+        if lines is None:
+            out.append(stmt)
+            continue
+        # The body of what the name held at the trace, while it still holds it; else the call.
+        test = ast.parse(f"{lookup} is {const(fn)}", mode="eval").body
+        out.append(ast.If(test, ast.parse("\n".join(lines)).body, [stmt]))
     return out
+
+
+def _plain_arguments(call) -> bool:
+    return (not any(isinstance(a, ast.Starred) for a in call.args)
+            and all(k.arg is not None for k in call.keywords))
 
 
 def _literal(expression: str):
@@ -253,11 +271,12 @@ def _immutable(value) -> bool:
 
 
 class _Rename(ast.NodeTransformer):
-    """Parameters and locals to their names in the program; globals bound as constants."""
+    """Parameters and locals to their names in the program; a global read from its module's
+    namespace when the line runs (an import bound once)."""
 
     def __init__(self, names: dict, globals_: dict, const) -> None:
         self.names, self.globals, self.const = names, globals_, const
-        self.bound: dict = {}  # name in the program -> the global object it stands for
+        self.bound: dict = {}  # a global's lookup in the program -> what it held at the trace
         self.failed = False
 
     def visit_Name(self, node):
@@ -267,13 +286,13 @@ class _Rename(ast.NodeTransformer):
             return ast.parse(self.names[node.id], mode="eval").body
         if node.id in self.globals:
             obj = self.globals[node.id]
-            if not (inspect.ismodule(obj) or inspect.isclass(obj) or callable(obj)):
-                # A module's variable (a cache, a flag): read when the line runs, as the
-                # function would, not frozen at the trace.
-                return ast.parse(f"{self.const(self.globals)}[{node.id!r}]", mode="eval").body
-            name = self.const(obj)
-            self.bound[name] = obj
-            return ast.Name(name, ast.Load())
+            if inspect.ismodule(obj):  # an import: bound once
+                return ast.Name(self.const(obj), ast.Load())
+            # Anything else (a function, a class, a flag) is read when the line runs, as the
+            # function would read it: a replay follows a module patched after the trace.
+            lookup = f"{self.const(self.globals)}[{node.id!r}]"
+            self.bound[lookup] = obj
+            return ast.parse(lookup, mode="eval").body
         if not hasattr(builtins, node.id):
             self.failed = True  # a name the function could not see either: leave it a call
         return node

@@ -149,11 +149,13 @@ class Program:
                 # zero_grad(set_to_none=True), every step), else it is added in place.
                 (g,) = call.args
                 leaf = const(call.params["leaf"])
-                out = call.outputs[0]
-                line = (f"if {leaf}.grad is None: {leaf}.grad = _make({expr(g, reads)})"
-                        f"{f'; v{out.index} = v{g.index}' if out is not None else ''}\n"
-                        f"else: {f'v{out.index} = ' if out is not None else ''}"
-                        f"{const(_accumulate_grad)}(v{g.index}, leaf={leaf})")
+                grad = expr(g, reads)
+                out = f"v{call.outputs[0].index} = " if call.outputs[0] is not None else ""
+                line = "\n".join([f"if {leaf}.grad is None:",
+                                  f"    {leaf}.grad = _make({grad})",
+                                  *([f"    {out}{grad}"] if out else []),
+                                  "else:",
+                                  f"    {out}{const(_accumulate_grad)}({grad}, leaf={leaf})"])
             else:
                 parts = [expr(a, reads) for a in call.args]
                 parts += [f"{k}={const(v)}" for k, v in call.params.items()]
