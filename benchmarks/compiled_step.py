@@ -25,7 +25,9 @@ targets, and a table of all workloads.
     python benchmarks/compiled_step.py --memory [--steps 20]
 
 ``--memory`` reports the peak resident memory of S eager and S compiled steps of the CNN, each in
-a fresh process. OpenBLAS reads OPENBLAS_CORETYPE, which some machines set to an older kernel
+a fresh process, and the peak of the arrays alive at once over 5 more steps (tracemalloc: the
+resident set also holds what the allocator kept after frees, which moves with their order).
+OpenBLAS reads OPENBLAS_CORETYPE, which some machines set to an older kernel
 (the first lines printed say so); for NumPy's own choice of kernel run
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python ...``.
 """
@@ -39,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import traceback
+import tracemalloc
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -384,13 +387,19 @@ def peak_rss(mode: str, args) -> None:
     trainer.steps(1)
     print(f"{side_by_side.status_mib('VmHWM'):.0f}", end=" ")
     side_by_side.peak_memory(trainer, args.steps or 20)
+    # The resident set also counts what the allocator keeps after a free, which moves with the
+    # order of frees; the arrays alive at once (NumPy reports them to tracemalloc) do not.
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    trainer.steps(5)
+    print(f"{(tracemalloc.get_traced_memory()[1] - start) / 2**20:.1f}")
 
 
 def report_memory(args) -> None:
     steps = args.steps or 20
     print(f"\nthe MNIST CNN, batch 64, Adam, in a fresh process each: peak resident MiB\n"
           f"{'':20s} {'up to step 1':>12s} {f'steps 3 to {steps + 2}':>14s} "
-          f"{'their rise above the resident set':>34s}")
+          f"{'their rise above the resident set':>34s} {'arrays alive at once, 5 steps':>30s}")
     for mode in ("eager", "compiled"):
         label = f"  shenjing {mode}"
         if mode == "compiled" and getattr(sj, "compile", None) is None:
@@ -402,8 +411,8 @@ def report_memory(args) -> None:
         if out.returncode:
             print(f"{label:20s} failed:\n{out.stderr}")
             continue
-        first, peak, rise = out.stdout.split()[-3:]
-        print(f"{label:20s} {first:>12s} {peak:>14s} {rise:>34s}")
+        first, peak, rise, live = out.stdout.split()[-4:]
+        print(f"{label:20s} {first:>12s} {peak:>14s} {rise:>34s} {live:>30s}")
 
 
 def main() -> None:

@@ -81,7 +81,8 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
             lines.append(f"{names[p]} = {value}")
         else:
             names[p] = value
-    for name in sorted(stored - set(params)):
+    order = {name: i for i, name in enumerate(fn.__code__.co_varnames)}
+    for name in sorted(stored - set(params), key=lambda name: order.get(name, len(order))):
         names[name] = prefix + name
         local_names.append(names[name])
     rename = _Rename(names, fn.__globals__, const)
@@ -92,7 +93,7 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
     if depth < _DEPTH:
         body = _inline_calls(body, rename.bound, prefix, const, depth)
     lines += [ast.unparse(stmt) for stmt in body]
-    if local_names:  # the body's temporaries go when it ends, as a call's locals would
+    if local_names:  # the body's temporaries go when it ends, in the order a call's would
         lines.append(" = ".join(local_names) + " = None")
     return "\n".join(lines).split("\n")
 
