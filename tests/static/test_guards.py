@@ -253,3 +253,17 @@ def test_the_entry_of_the_last_variant_is_python_to_read():
     f = sj.compile(lambda x, scale: x * scale)
     f(sj.ones(2), scale=2.0)
     assert f.entry_code is None  # keyword arguments: the general path
+
+
+def test_grads_a_replay_leaves_are_tensors_when_read_and_equal_eagers():
+    # A replay stores each .grad as its bare array; reading .grad wraps it once.
+    model, _, fn = _setup()
+    twin_model, _, twin_fn = _setup()
+    step = sj.compile(fn)
+    for seed in range(3):
+        step(*_batch(seed=seed))
+        twin_fn(*_batch(seed=seed))
+    for p, q in zip(model.parameters(), twin_model.parameters()):
+        assert not isinstance(p._grad, sj.Tensor)  # not wrapped until read
+        assert type(p.grad) is sj.Tensor and p.grad is p.grad and not p.grad.requires_grad
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())

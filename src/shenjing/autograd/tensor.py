@@ -47,7 +47,7 @@ class TensorBase:
     __slots__ = (
         "_data",  # the array: numpy.ndarray or cupy.ndarray
         "_requires_grad",
-        "grad",  # the accumulated gradient of a leaf, a Tensor, or None
+        "_grad",  # .grad: a Tensor, None, or the bare array a compiled step put there
         "grad_fn",  # the node that made this tensor, None for leaves
         "_output_nr",  # which output of grad_fn this tensor is
         "_version_counter",  # [n]: bumped by in-place changes, shared with views
@@ -77,7 +77,7 @@ class TensorBase:
         array = xp.array(data, dtype=dtype or backend.infer_dtype(data), copy=True)
         self._data = array
         self._requires_grad = False
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version_counter = [0]
@@ -93,7 +93,7 @@ class TensorBase:
         t = object.__new__(_Tensor if cls is TensorBase else cls)
         t._data = array
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._output_nr = output_nr
         t._version_counter = [0]
@@ -102,6 +102,24 @@ class TensorBase:
         if tracing._active is not None:  # raw array code's tensors are told apart from ops'
             tracing._active.note_made(t)
         return t
+
+    # -- the gradient of a leaf -------------------------------------------------------------------
+    @property
+    def grad(self):
+        """The gradient that backward accumulated into this leaf: a Tensor, or None.
+
+        A compiled step stores the bare array (``static/program.py``): most training loops never
+        read ``.grad`` between steps, so the Tensor around it is made here, on the first read.
+        """
+        g = self._grad
+        if g is None or isinstance(g, TensorBase):
+            return g
+        g = self._grad = TensorBase._make(g)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
 
     # -- what a tensor is --------------------------------------------------------------------------
     @property

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from shenjing.autograd.engine import _accumulate_grad
 from shenjing.autograd.function import Function
-from shenjing.autograd.tensor import Tensor
 from shenjing.autograd.tracing import Trace, Value
 from shenjing.static.inline import inline
 
@@ -146,13 +145,14 @@ class Program:
                     line += f"\nv{out} = {xp}.asarray(v{out})"
             elif call in owned:
                 # The gradient array becomes .grad itself when there is none yet (after
-                # zero_grad(set_to_none=True), every step), else it is added in place.
+                # zero_grad(set_to_none=True), every step), else it is added in place. It is
+                # stored bare: .grad makes the Tensor around it if and when it is read.
                 (g,) = call.args
                 leaf = const(call.params["leaf"])
                 grad = expr(g, reads)
                 out = f"v{call.outputs[0].index} = " if call.outputs[0] is not None else ""
-                line = "\n".join([f"if {leaf}.grad is None:",
-                                  f"    {leaf}.grad = _make({grad})",
+                line = "\n".join([f"if {leaf}._grad is None:",
+                                  f"    {leaf}._grad = {grad}  # .grad wraps it when read",
                                   *([f"    {out}{grad}"] if out else []),
                                   "else:",
                                   f"    {out}{const(_accumulate_grad)}({grad}, leaf={leaf})"])
@@ -177,7 +177,6 @@ class Program:
             if index not in returned:
                 frees.setdefault(last, []).append(index)
         ns["_new"] = object.__new__
-        ns["_make"] = Tensor._make
         # Every constant is bound as a default argument: a local of the replay, faster to read.
         bound = ", ".join(f"{name}={name}" for name in ns if name.startswith("_"))
         code = [f"def replay(inputs, state, *, {bound}):"]
