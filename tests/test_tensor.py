@@ -53,6 +53,17 @@ def test_gradients_are_sj_tensors():
     assert type(x.grad) is sj.Tensor and type(b.grad) is sj.Tensor
 
 
+@pytest.mark.parametrize("value", [np.zeros(3), [0.0, 0.0, 0.0], 5])
+def test_assigning_a_grad_that_is_not_a_tensor_raises_type_error_like_torch(value):
+    # torch: TypeError: assigned grad expected to be a Tensor or None but got grad of type int
+    p = sj.ones(3, requires_grad=True)
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None"):
+        p.grad = value
+    p.grad = sj.zeros(3)
+    p.grad = None
+    assert p.grad is None
+
+
 def test_a_parameter_is_an_sj_tensor_with_operators():
     p = sj.nn.Parameter(sj.ones(2))
     assert isinstance(p, sj.Tensor) and type(p) is sj.nn.Parameter

@@ -42,6 +42,24 @@ def nested(xp, x):
     return z - 1
 
 
+LOG = []
+
+
+def noted(name, value):
+    LOG.append(name)
+    return value
+
+
+def pair(a, b):
+    return a - b
+
+
+def keywords_out_of_order(x):
+    """Python evaluates a call's arguments as written: b, then a."""
+    r = pair(b=noted("b", x), a=noted("a", 2 * x))
+    return r
+
+
 def looping(x):
     for _ in range(2):
         x = x + 1
@@ -125,6 +143,15 @@ def test_a_plain_function_it_calls_is_copied_in_too(module):
     assert not any("branches(" in line for line in lines)  # its body, not a call to it
     exec("\n".join(lines), ns)  # noqa: S102
     np.testing.assert_array_equal(ns["out"], module.nested(np, x))
+
+
+def test_arguments_are_evaluated_in_the_order_the_call_writes_them(module):
+    x = np.array([1.0])
+    expected = module.keywords_out_of_order(x)
+    order = list(module.LOG)
+    module.LOG.clear()
+    np.testing.assert_array_equal(_run(module.keywords_out_of_order, [x]), expected)
+    assert module.LOG == order == ["b", "a"]
 
 
 def test_a_module_variable_is_read_when_the_line_runs(module):

@@ -163,6 +163,29 @@ def test_a_step_that_reads_gradients_computed_before_it_is_refused():
         step()
 
 
+@pytest.mark.parametrize("replayed_before", [False, True])
+def test_an_operation_on_last_steps_grad_is_refused(replayed_before):
+    # Read before this step's backward, .grad is the last step's: a replay would read that
+    # tensor again. (After a replay .grad is a bare array, wrapped when read; same refusal.)
+    net = sj.nn.Linear(4, 1)
+    opt = sj.optim.SGD(net.parameters(), lr=0.1)
+
+    def step(x, norm_of_last):
+        last = (net.weight.grad * net.weight.grad).sum() if norm_of_last else None  # named
+        opt.zero_grad()
+        loss = net(x).sum()
+        loss.backward()
+        opt.step()
+        return loss, last
+
+    compiled = sj.compile(step)
+    compiled(sj.ones(2, 4), False)
+    if replayed_before:
+        compiled(sj.ones(2, 4), False)
+    with pytest.raises(TraceError, match=r"test_refusals.py:\d+ .*reads a .grad of shape \(1, 4\)"):
+        compiled(sj.ones(2, 4), True)
+
+
 def test_keeping_a_tensor_on_a_module_is_refused(x):
     class Carry(sj.nn.Module):
         def forward(self, t):

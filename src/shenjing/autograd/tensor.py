@@ -112,13 +112,17 @@ class TensorBase:
         read ``.grad`` between steps, so the Tensor around it is made here, on the first read.
         """
         g = self._grad
-        if g is None or isinstance(g, TensorBase):
-            return g
-        g = self._grad = TensorBase._make(g)
+        if g is not None and not isinstance(g, TensorBase):
+            g = self._grad = TensorBase._make(g)
+        if tracing._active is not None and g is not None:
+            tracing._active.note_grad(g)  # an operation given it must find it recorded
         return g
 
     @grad.setter
     def grad(self, value) -> None:
+        if value is not None and not isinstance(value, TensorBase):
+            raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                            f"{type(value).__name__}")
         self._grad = value
 
     # -- what a tensor is --------------------------------------------------------------------------

@@ -116,6 +116,7 @@ class Trace:
         # Tensors made while tracing, by Tensor._make and by the constructor (id -> weakref:
         # a WeakSet would compare tensors with ==, which is an operation).
         self._made: dict[int, weakref.ref] = {}
+        self._grads: dict[int, weakref.ref] = {}  # .grad tensors read while tracing
         self._constants: dict[int, weakref.ref] = {}
         self._attrs: dict[int, tuple] = {}  # id(array) -> (call, attribute, array)
         self._instances: dict[int, tuple] = {}  # id(function) -> (call, weakref of it)
@@ -151,6 +152,13 @@ class Trace:
         v = self._lookup(array) or self._attr_value(array)
         if v is not None:
             return v
+        if _holds(self._grads, t):
+            raise TraceError(
+                f"sj.compile: {user_location()} reads a .grad of shape {tuple(array.shape)} that "
+                "was computed before the compiled function began (the last step's); a replay "
+                "would read that one again, not the gradient then. Read .grad after this step's "
+                "backward(), or pass the value in as an argument"
+            )
         if _holds(self._made, t):
             raise TraceError(
                 f"sj.compile: an operation at {user_location()} received a tensor of shape "
@@ -268,6 +276,9 @@ class Trace:
 
     def note_made(self, tensor) -> None:
         self._made[id(tensor)] = weakref.ref(tensor)
+
+    def note_grad(self, tensor) -> None:
+        self._grads[id(tensor)] = weakref.ref(tensor)
 
     def note_constant(self, tensor) -> None:
         self._constants[id(tensor)] = weakref.ref(tensor)

@@ -34,8 +34,10 @@ _SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.
 _NOT_LITERAL = object()
 _DEPTH = 2  # a function and the plain functions it calls; deeper calls stay calls
 _MOST_STATEMENTS = 120
-# builtins that see the calling frame: in a copied body they would see the program's
-_FRAME_READERS = {"locals", "globals", "vars", "eval", "exec", "dir", "super", "breakpoint"}
+# what sees the calling frames: in a copied body it would see the program's (a warning's
+# stacklevel counts frames too)
+_FRAME_READERS = {"locals", "globals", "vars", "eval", "exec", "dir", "super", "breakpoint",
+                  "_getframe", "currentframe", "stack", "warn"}
 
 
 def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, prefix: str,
@@ -64,7 +66,10 @@ def inline(fn, args: list[str], kwargs: dict[str, str], result: str | None, pref
     stored = {node.id for stmt in body for node in ast.walk(stmt)
               if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
     lines, names, local_names = [], {}, []
-    for p in params:
+    # Arguments are taken in the order the call writes them (keywords may come in any order),
+    # so that expressions bound below are evaluated in the call's order; then the defaults.
+    written = [p for p in params[:len(args)]] + [k for k in kwargs if k in params]
+    for p in written + [p for p in params if p not in written]:
         if p in given:
             value = given[p]
         elif p in defaults:
@@ -178,6 +183,8 @@ def _plain(stmt) -> bool:
         if isinstance(node, ast.Name) and (isinstance(node.ctx, ast.Del)
                                            or node.id in _FRAME_READERS):
             return False
+        if isinstance(node, ast.Attribute) and node.attr in _FRAME_READERS:
+            return False  # sys._getframe, inspect.currentframe, warnings.warn
     return True
 
 
