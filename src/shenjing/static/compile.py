@@ -132,9 +132,7 @@ class CompiledFunction:
         try:
             results = variant.program.run(arrays, variant.states)
         except Exception as exc:
-            note = variant.program.explain(exc)
-            if note is not None:
-                exc.add_note(note)
+            variant.program.annotate(exc)
             raise
         return _rebuild(variant.structure, results)
 

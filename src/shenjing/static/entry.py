@@ -25,8 +25,9 @@ def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
     is wrapped in the entry itself)."""
     ns = {"MISS": MISS, "Tensor": Tensor, "Module": Module, "variant": variant,
           "grad_mode": _grad_enabled.get, "default_dtype": get_default_dtype,
-          "run": variant.program.run, "states": variant.states, "explain": variant.program.explain,
-          "rebuild": rebuild, "make": Tensor._make, "arrays": variant.arrays}
+          "run": variant.program.run, "annotate": variant.program.annotate,
+          "states": variant.states, "arrays": variant.arrays, "rebuild": rebuild,
+          "make": Tensor._make}
 
     def const(name: str, obj) -> str:
         ns[name] = obj
@@ -71,9 +72,7 @@ def entry_function(variant, kinds, grad_mode: bool, default_dtype, rebuild):
     code += ["    try:",
              f"        results = run(({''.join(d + ', ' for d in arrays)}), states)",
              "    except Exception as exc:",
-             "        note = explain(exc)",
-             "        if note is not None:",
-             "            exc.add_note(note)",
+             "        annotate(exc)",
              "        raise",
              f"    return make(results[{variant.structure[1]}])"
              if variant.structure[0] == "tensor" else "    return rebuild(results)"]

@@ -61,8 +61,9 @@ class Program:
         lines.append("return " + ", ".join(_name(v) for v in self.outputs))
         return "\n".join(lines)
 
-    def explain(self, exc: BaseException) -> str | None:
-        """Which recorded call a replay's exception came from, and where it was traced."""
+    def annotate(self, exc: BaseException) -> None:
+        """Note on a replay's exception which recorded call it came from, and where that call
+        was traced (nothing when it did not come from a line of the replay)."""
         tb = exc.__traceback__
         line = None
         while tb is not None:
@@ -70,10 +71,9 @@ class Program:
                 line = tb.tb_lineno
             tb = tb.tb_next
         call = self.line_calls.get(line)
-        if call is None:
-            return None
-        return (f"sj.compile: raised while replaying {call.name}, which was recorded at "
-                f"{call.location}")
+        if call is not None:
+            exc.add_note(f"sj.compile: raised while replaying {call.name}, which was recorded "
+                         f"at {call.location}")
 
     def __len__(self) -> int:
         return sum(1 for call in self.calls if call.kind != "attr")
@@ -124,8 +124,8 @@ class Program:
                 reads.append(inst.index)
                 line = f"v{call.outputs[0].index} = v{inst.index}.{call.target}"
             elif call.kind == "op":
-                parts = [expr(a, reads) for a in call.args]
-                parts += [f"{k}={expr(v, reads)}" for k, v in call.params.items()]
+                args = [expr(a, reads) for a in call.args]
+                kwargs = {k: expr(v, reads) for k, v in call.params.items()}
                 fn = f"v{call.instance.index}" if call.instance is not None else "_fn"
                 xp = const(call.xp)
                 targets = ", ".join(f"v{v.index}" for v in call.outputs)
@@ -134,12 +134,12 @@ class Program:
                 if call.instance is None and "compute" in call.target.__dict__:
                     # Nothing reads the operation object later: its arithmetic alone, copied
                     # in where it is plain Python (inline.py), else called.
-                    line = _inlined(call.target.compute, [xp] + parts, targets, n, const)
+                    line = _inlined(call.target.compute, [xp, *args], kwargs, targets, n, const)
                 else:
                     # Function.xp is NumPy unless set: CPU operations skip the assignment.
                     setxp = "" if call.xp is Function.xp else f"{fn}.xp = {xp}; "
                     line = (f"{fn} = _new({const(call.target)}); {setxp}{targets} = "
-                            f"{const(call.target.forward)}({', '.join([fn] + parts)})")
+                            f"{_call(const(call.target.forward), [fn, *args], kwargs)}")
                 for position in call.as_array:
                     out = call.outputs[position].index
                     line += f"\nv{out} = {xp}.asarray(v{out})"
@@ -157,8 +157,8 @@ class Program:
                                   "else:",
                                   f"    {out}{const(_accumulate_grad)}({grad}, leaf={leaf})"])
             else:
-                parts = [expr(a, reads) for a in call.args]
-                parts += [f"{k}={const(v)}" for k, v in call.params.items()]
+                args = [expr(a, reads) for a in call.args]
+                kwargs = {k: const(v) for k, v in call.params.items()}
                 outs = list(call.outputs)
                 targets = None
                 if len(outs) == 1 and outs[0] is not None:
@@ -166,7 +166,7 @@ class Program:
                 elif any(v is not None for v in outs):
                     targets = ", ".join(f"v{v.index}" if v is not None else "_" for v in outs)
                     targets += ","
-                line = _inlined(call.target, parts, targets, n, const)
+                line = _inlined(call.target, args, kwargs, targets, n, const)
             for r in reads:
                 uses[r] = len(body)
             lines_reading.append(reads)
@@ -192,21 +192,19 @@ class Program:
         return "\n".join(code) + "\n"
 
 
-def _inlined(fn, parts: list[str], targets: str | None, n: int, const) -> str:
-    """``targets = fn(*parts)`` as the lines of ``fn``'s body where it can be copied, else as
-    the call. ``parts`` are argument expressions, ``name=expression`` for keywords."""
-    args = [p for p in parts if not _keyword(p)]
-    kwargs = dict(p.split("=", 1) for p in parts if _keyword(p))
+def _inlined(fn, args: list[str], kwargs: dict[str, str], targets: str | None, n: int,
+             const) -> str:
+    """``targets = fn(*args, **kwargs)`` (argument expressions) as the lines of ``fn``'s body
+    where it can be copied, else as the call."""
     lines = inline(fn, args, kwargs, targets, f"_{n}_", const)
     if lines is not None:
         return "\n".join(lines)
-    call = f"{const(fn)}({', '.join(parts)})"
+    call = _call(const(fn), args, kwargs)
     return call if targets is None else f"{targets} = {call}"
 
 
-def _keyword(part: str) -> bool:
-    name, equals, _ = part.partition("=")
-    return bool(equals) and name.isidentifier()
+def _call(fn: str, args: list[str], kwargs: dict[str, str]) -> str:
+    return f"{fn}({', '.join([*args, *(f'{k}={v}' for k, v in kwargs.items())])})"
 
 
 def _owned_gradients(calls, outputs) -> set:
